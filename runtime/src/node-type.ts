@@ -160,6 +160,12 @@ export interface NodeTypeDefinition<S extends z.ZodType = z.ZodType> {
   isTrigger?: boolean;
   inputs: PortDefinition[];
   outputs: PortDefinition[];
+  /**
+   * Output ports that depend on the config (e.g. a branch's named routes). When present, the ports of a
+   * node are `outputsFor(config)` (which includes the static ones it keeps); validation and the editor
+   * call it with the node's saved config. Must be pure and browser-safe, and must not throw on a partial config.
+   */
+  outputsFor?(config: z.infer<S>): PortDefinition[];
   configSchema: S;
   /** Config fields left as written (not expression-resolved before `run`), e.g. code or per-item expressions. */
   rawFields?: string[];
