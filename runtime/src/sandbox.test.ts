@@ -1,0 +1,295 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { UserError } from './errors.js';
+import { createSandbox } from './sandbox.js';
+
+const sandbox = createSandbox({ poolSize: 2 });
+afterAll(() => sandbox.dispose());
+
+async function failure(p: Promise<unknown>): Promise<UserError> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).toBeInstanceOf(UserError);
+    return err as UserError;
+  }
+  throw new Error('expected the call to fail');
+}
+
+/** After every attack the sandbox must still answer a normal call. */
+async function stillServes(): Promise<void> {
+  await expect(sandbox.runCode('return input.n * 2', { input: { n: 21 } })).resolves.toBe(42);
+  await expect(sandbox.evaluate('a + 1', { a: 1 })).resolves.toBe(2);
+}
+
+describe('sandbox: normal use', () => {
+  it('runs a function body with return, input and other globals', async () => {
+    const out = await sandbox.runCode(
+      'const { n, text } = input;\nreturn { n2: n * 2, len: text.length, upper: text.toUpperCase(), run: run.id };',
+      { input: { n: 21, text: 'hello' }, run: { id: 'r1' } },
+    );
+    expect(out).toEqual({ n2: 42, len: 5, upper: 'HELLO', run: 'r1' });
+  });
+
+  it('supports async/await and promise chains', async () => {
+    const out = await sandbox.runCode(
+      'const wait = (v) => new Promise((r) => Promise.resolve().then(() => r(v)));\nconst a = await wait(2);\nreturn [a, await Promise.all([wait(3), 4])];',
+      {},
+    );
+    expect(out).toEqual([2, [3, 4]]);
+  });
+
+  it('returns null for undefined and drops non-JSON members like JSON.stringify does', async () => {
+    await expect(sandbox.runCode('const x = 1;', {})).resolves.toBeNull();
+    await expect(sandbox.runCode('return { a: 1, f() {}, u: undefined, d: new Date(0) }', {})).resolves.toEqual({
+      a: 1,
+      d: '1970-01-01T00:00:00.000Z',
+    });
+  });
+
+  it('evaluates single expressions', async () => {
+    await expect(sandbox.evaluate('trigger.body.items.map((i) => i.price).reduce((a, b) => a + b, 0)', {
+      trigger: { body: { items: [{ price: 2 }, { price: 3.5 }] } },
+    })).resolves.toBe(5.5);
+    await expect(sandbox.evaluate('`Hi ${name.toUpperCase()}` // a comment', { name: 'ada' })).resolves.toBe('Hi ADA');
+    await expect(sandbox.evaluate('{ a: 1 }', {})).resolves.toEqual({ a: 1 });
+  });
+
+  it('keeps runs isolated from each other (fresh context per call)', async () => {
+    await sandbox.runCode('globalThis.leak = 1; Array.prototype.evil = 1; input.x = 9; return 1', { input: { x: 1 } });
+    for (let i = 0; i < 4; i++) {
+      await expect(sandbox.runCode('return [typeof leak, [].evil === undefined]', {})).resolves.toEqual(['undefined', true]);
+    }
+  });
+
+  it('reuses compiled scripts (cache by hash)', async () => {
+    const sb = createSandbox({ poolSize: 1 });
+    try {
+      for (let i = 0; i < 5; i++) await sb.runCode('return input + 1', { input: i });
+      const s = sb.stats();
+      expect(s.scriptCacheMisses).toBe(1);
+      expect(s.scriptCacheHits).toBe(4);
+      expect(s.isolatesCreated).toBe(1);
+    } finally {
+      sb.dispose();
+    }
+  });
+
+  it('serves concurrent calls across the pool', async () => {
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => sandbox.runCode('await null; return input * input', { input: i })));
+    expect(results).toEqual(Array.from({ length: 20 }, (_, i) => i * i));
+  });
+
+  it('a __proto__ key in the input is a plain property, not the global prototype', async () => {
+    const input = JSON.parse('{"__proto__": {"polluted": true}, "a": 1}');
+    await expect(sandbox.runCode('return [input.a, ({}).polluted === undefined, Object.keys(input).length]', { input })).resolves.toEqual([1, true, 2]);
+    const g = JSON.parse('{"__proto__": {"polluted": true}}');
+    await expect(sandbox.evaluate('typeof polluted', g)).resolves.toBe('undefined');
+  });
+});
+
+describe('sandbox: errors', () => {
+  it('reports a syntax error with its line', async () => {
+    const err = await failure(sandbox.runCode('const a = 1;\nconst b = ;\nreturn a', {}));
+    expect(err.code).toBe('CODE_SYNTAX');
+    expect(err.message).toMatch(/^Code has a syntax error at line 2, column \d+: Unexpected token ';'$/);
+    const expr = await failure(sandbox.evaluate('a +', { a: 1 }));
+    expect(expr.code).toBe('CODE_SYNTAX');
+    expect(expr.message).toMatch(/^Expression has a syntax error/);
+    await failure(sandbox.evaluate('a; b', { a: 1, b: 2 }));
+  });
+
+  it('reports a runtime error with its message and line', async () => {
+    const err = await failure(sandbox.runCode('const a = 1;\n\nthrow new Error("boom " + a);', {}));
+    expect(err.code).toBe('CODE_ERROR');
+    expect(err.message).toBe('Code failed: boom 1 (line 3)');
+    const te = await failure(sandbox.runCode('return input.missing.deep', { input: {} }));
+    expect(te.message).toMatch(/^Code failed: TypeError: Cannot read properties of undefined \(reading 'deep'\) \(line 1\)$/);
+    const thrown = await failure(sandbox.runCode('throw "nope"', {}));
+    expect(thrown.message).toBe('Code failed: nope');
+    const thrownObj = await failure(sandbox.runCode('throw { a: 1 }', {}));
+    expect(thrownObj.code).toBe('CODE_ERROR');
+    const rejected = await failure(sandbox.runCode('await Promise.reject(new RangeError("bad range"))', {}));
+    expect(rejected.message).toMatch(/^Code failed: RangeError: bad range/);
+    await stillServes();
+  });
+
+  it('refuses output that is not JSON-serialisable', async () => {
+    const circular = await failure(sandbox.runCode('const a = {}; a.self = a; return a;', {}));
+    expect(circular.code).toBe('CODE_OUTPUT_NOT_JSON');
+    expect(circular.message).toMatch(/^Code returned a value that is not JSON-serialisable: .*circular/i);
+    const big = await failure(sandbox.runCode('return 10n', {}));
+    expect(big.code).toBe('CODE_OUTPUT_NOT_JSON');
+    await stillServes();
+  });
+
+  it('refuses output over the size limit', async () => {
+    const sb = createSandbox({ poolSize: 1, maxOutputBytes: 1000 });
+    try {
+      await expect(sb.runCode('return "x".repeat(900)', {})).resolves.toHaveLength(900);
+      const err = await failure(sb.runCode('return "x".repeat(5000)', {}));
+      expect(err.code).toBe('CODE_OUTPUT_TOO_LARGE');
+      expect(err.message).toBe('Code output is too large: 4.9 KiB (limit 1000 bytes)');
+      // Multi-byte characters are counted in bytes by the host.
+      const utf = await failure(sb.runCode('return "é".repeat(600)', {}));
+      expect(utf.code).toBe('CODE_OUTPUT_TOO_LARGE');
+    } finally {
+      sb.dispose();
+    }
+  });
+
+  it('refuses reserved variable names', async () => {
+    const err = await failure(sandbox.runCode('return 1', { __gf_sync: 1 }));
+    expect(err.code).toBe('CODE_BAD_VARIABLES');
+  });
+});
+
+describe('sandbox: escapes and resource attacks', () => {
+  it('has no process', async () => {
+    const err = await failure(sandbox.runCode('return process.env', {}));
+    expect(err.message).toBe('Code failed: ReferenceError: process is not defined (line 1)');
+    await expect(sandbox.evaluate('typeof process', {})).resolves.toBe('undefined');
+    await stillServes();
+  });
+
+  it('has no require, module, Buffer, fetch or timers', async () => {
+    const err = await failure(sandbox.runCode('return require("fs")', {}));
+    expect(err.message).toMatch(/require is not defined/);
+    await expect(
+      sandbox.evaluate('[typeof require, typeof module, typeof Buffer, typeof fetch, typeof setTimeout, typeof globalThis.process]', {}),
+    ).resolves.toEqual(['undefined', 'undefined', 'undefined', 'undefined', 'undefined', 'undefined']);
+    await stillServes();
+  });
+
+  it('constructor.constructor reaches only the isolate', async () => {
+    const err = await failure(sandbox.runCode("return this.constructor.constructor('return process')()", {}));
+    expect(err.message).toMatch(/process is not defined/);
+    const err2 = await failure(sandbox.evaluate("input.constructor.constructor('return process')().mainModule", { input: {} }));
+    expect(err2.message).toMatch(/process is not defined/);
+    const err3 = await failure(sandbox.runCode("return (async () => {}).constructor('return process')()", {}));
+    expect(err3.message).toMatch(/process is not defined/);
+    await stillServes();
+  });
+
+  it('cannot pollute the host prototypes', async () => {
+    await sandbox.runCode(
+      'Object.prototype.polluted = "yes"; Array.prototype.polluted = "yes"; JSON.parse = () => 1; return JSON.parse("{}")',
+      {},
+    );
+    const out = await sandbox.runCode('return JSON.parse(\'{"__proto__": {"polluted": "yes"}}\')', {});
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(([] as unknown as Record<string, unknown>).polluted).toBeUndefined();
+    expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
+    expect(JSON.parse('{"a":1}')).toEqual({ a: 1 });
+    await stillServes();
+  });
+
+  it('replacing JSON or Promise.prototype.then inside the code cannot break the result channel', async () => {
+    await expect(
+      sandbox.runCode('JSON.stringify = () => "{not json"; Promise.prototype.then = function () { return 1 }; return { ok: true }', {}),
+    ).resolves.toEqual({ ok: true });
+    await stillServes();
+  });
+
+  it('stops for(;;){} with a timeout error', async () => {
+    const started = Date.now();
+    const err = await failure(sandbox.runCode('for(;;){}', {}));
+    expect(err.code).toBe('CODE_TIMEOUT');
+    expect(err.message).toBe('Code timed out after 1000 ms');
+    expect(Date.now() - started).toBeLessThan(3000);
+    const expr = await failure(sandbox.evaluate('(() => { while (true) {} })()', {}, { timeoutMs: 200 }));
+    expect(expr.message).toBe('Expression timed out after 200 ms');
+    await stillServes();
+  });
+
+  it('stops an async infinite loop', async () => {
+    const err = await failure(sandbox.runCode('await null;\nfor(;;){}', {}, { timeoutMs: 300 }));
+    expect(err.message).toBe('Code timed out after 300 ms');
+    const err2 = await failure(sandbox.runCode('const spin = async () => { await null; return spin(); };\nawait spin();', {}, { timeoutMs: 300 }));
+    expect(err2.message).toBe('Code timed out after 300 ms');
+    await stillServes();
+  });
+
+  it('stops a Promise that never resolves', async () => {
+    const started = Date.now();
+    const err = await failure(sandbox.runCode('await new Promise(() => {});\nreturn 1', {}, { timeoutMs: 300 }));
+    expect(err.code).toBe('CODE_TIMEOUT');
+    expect(err.message).toBe('Code timed out after 300 ms');
+    expect(Date.now() - started).toBeLessThan(2000);
+    await stillServes();
+  });
+
+  it('stops Atomics.wait', async () => {
+    const err = await failure(sandbox.runCode('Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);', {}, { timeoutMs: 300 }));
+    expect(err.code).toBe('CODE_TIMEOUT');
+    await stillServes();
+  });
+
+  it('contains a memory bomb: the isolate is replaced and the pool keeps serving', async () => {
+    const sb = createSandbox({ poolSize: 1 });
+    try {
+      await sb.runCode('return 1', {});
+      const err = await failure(sb.runCode('const a = [];\nfor (;;) a.push(new Array(1e5).fill(Math.random()));', {}, { timeoutMs: 10_000 }));
+      expect(err.code).toBe('CODE_MEMORY');
+      expect(err.message).toBe('Code exceeded the memory limit of 32 MB');
+      await expect(sb.runCode('return input * 2', { input: 4 })).resolves.toBe(8);
+      const s = sb.stats();
+      expect(s.isolatesCreated).toBe(2);
+      // A big string is a memory bomb too.
+      const err2 = await failure(sb.runCode('let s = "x";\nwhile (true) s = s + s;', {}, { timeoutMs: 10_000 }));
+      expect(['CODE_MEMORY', 'CODE_ERROR']).toContain(err2.code);
+      await expect(sb.runCode('return "ok"', {})).resolves.toBe('ok');
+    } finally {
+      sb.dispose();
+    }
+  });
+
+  it('honours a per-call memory limit', async () => {
+    const err = await failure(
+      sandbox.runCode('const a = [];\nfor (;;) a.push(new Array(1e5).fill(1.5));', {}, { memoryMb: 16, timeoutMs: 10_000 }),
+    );
+    expect(err.message).toBe('Code exceeded the memory limit of 16 MB');
+    await stillServes();
+  });
+
+  it('contains huge output', async () => {
+    const err = await failure(sandbox.runCode('return "x".repeat(2 * 1024 * 1024)', {}));
+    expect(err.code).toBe('CODE_OUTPUT_TOO_LARGE');
+    expect(err.message).toBe('Code output is too large: 2.0 MiB (limit 1.0 MiB)');
+    await stillServes();
+  });
+
+  it('refuses import()', async () => {
+    const err = await failure(sandbox.runCode('const fs = await import("node:fs");\nreturn fs.readFileSync("/etc/passwd", "utf8")', {}));
+    expect(err.code).toBe('CODE_ERROR');
+    expect(err.message).toMatch(/^Code failed: import\(\) is not supported/);
+    await stillServes();
+  });
+
+  it('contains deep recursion', async () => {
+    const err = await failure(sandbox.runCode('const f = (n) => f(n + 1) + 1;\nreturn f(0)', {}));
+    expect(err.message).toMatch(/Maximum call stack size exceeded/);
+    await stillServes();
+  });
+
+  it('code injection through the wrapper stays inside the isolate', async () => {
+    // Closing the wrapper early only changes what runs inside the isolate.
+    const out = sandbox.runCode('return 1 });\n(function () { return typeof process', {});
+    await out.then(
+      (v) => expect(v === 1 || v === 'undefined').toBe(true),
+      (e) => expect(e).toBeInstanceOf(UserError),
+    );
+    await stillServes();
+  });
+
+  it('keeps serving after many attacks in a row', async () => {
+    const attacks = [
+      'for(;;){}',
+      'return process',
+      'await new Promise(() => {})',
+      'const a = []; for (;;) a.push(new Array(1e5).fill(2.5));',
+      'return "y".repeat(3 * 1024 * 1024)',
+    ];
+    for (const code of attacks) await failure(sandbox.runCode(code, {}, { timeoutMs: 300 }));
+    await stillServes();
+  });
+});

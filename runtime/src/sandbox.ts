@@ -1,0 +1,402 @@
+/**
+ * The sandbox shared by the code node and `{{ }}` expressions: isolated-vm 5 isolates, JSON in and
+ * JSON out, no Node APIs.
+ *
+ * Invariants:
+ * - Each call gets a fresh Context (its own globals, prototypes and `Function`), so nothing leaks
+ *   between runs; the Isolate (heap, compiled scripts) is pooled and used by one call at a time.
+ * - Only strings cross the boundary: the variables go in as one JSON string, the result comes out as
+ *   one JSON string that the host re-validates (size, `JSON.parse`). No References, no host objects.
+ * - Anything that may leave an isolate in an unknown state (memory limit hit, a wall-clock timeout
+ *   while a promise is pending, a catastrophic error) disposes it; the slot gets a new isolate on its
+ *   next call, so the pool keeps serving.
+ *
+ * Needs node to run with `--no-node-snapshot` (isolated-vm 5 on Node 20).
+ */
+import { createHash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import ivm from 'isolated-vm';
+import { UserError } from './errors.js';
+import type { Json, Sandbox, SandboxRunOptions } from './node-type.js';
+
+export interface SandboxOptions {
+  /** Isolates per memory size (each runs one call at a time). Default: available cores, at least 2. */
+  poolSize?: number;
+  /** Per call wall-clock limit. Default 1000 ms. */
+  defaultTimeoutMs?: number;
+  /** Isolate heap limit. Default 32 MB. */
+  defaultMemoryMb?: number;
+  /** Limit of the JSON-serialised result. Default 1 MiB. */
+  maxOutputBytes?: number;
+  /** Compiled scripts kept per isolate (LRU). Default 256. */
+  maxCachedScripts?: number;
+}
+
+export interface SandboxStats {
+  isolatesCreated: number;
+  isolatesDisposed: number;
+  calls: number;
+  scriptCacheHits: number;
+  scriptCacheMisses: number;
+}
+
+export interface SandboxInstance extends Sandbox {
+  /** Disposes every isolate; pending and later calls fail. */
+  dispose(): void;
+  stats(): SandboxStats;
+}
+
+/** Codes of the `UserError`s the sandbox throws (`err.code`). */
+export type SandboxErrorCode =
+  | 'CODE_SYNTAX'
+  | 'CODE_ERROR'
+  | 'CODE_TIMEOUT'
+  | 'CODE_MEMORY'
+  | 'CODE_OUTPUT_TOO_LARGE'
+  | 'CODE_OUTPUT_NOT_JSON'
+  | 'CODE_BAD_VARIABLES';
+
+type Kind = 'code' | 'expression';
+
+/** Markers used by the in-isolate serialiser to report output problems to the host. */
+const NOT_JSON = '\u0000GF_NOT_JSON\u0000';
+const TOO_LARGE = '\u0000GF_TOO_LARGE\u0000';
+const FILENAMES: Record<Kind, string> = { code: 'code.js', expression: 'expression.js' };
+
+/**
+ * Runs first in every fresh Context: captures the built-ins the result serialiser needs (so user code
+ * replacing `JSON` or `Promise.prototype.then` cannot break it), defines the two non-configurable
+ * entry points, and installs the variables as globals with `defineProperty` (a `__proto__` key
+ * becomes a plain property, never the global's prototype).
+ */
+const BOOTSTRAP = `(function (g) {
+  'use strict';
+  var stringify = JSON.stringify, parse = JSON.parse, apply = Reflect.apply,
+      then = Promise.prototype.then, defineProperty = Object.defineProperty, Err = Error, Str = String;
+  var payload = parse(g.__gf_in);
+  delete g.__gf_in;
+  var max = payload.m, vars = payload.v;
+  function ser(v) {
+    var s;
+    try { s = stringify(v); } catch (e) { throw new Err(${JSON.stringify(NOT_JSON)} + Str(e && e.message)); }
+    if (typeof s !== 'string') s = 'null';
+    if (s.length > max) throw new Err(${JSON.stringify(TOO_LARGE)} + s.length);
+    return s;
+  }
+  defineProperty(g, '__gf_sync', { value: function (fn) { return ser(fn()); } });
+  defineProperty(g, '__gf_async', { value: function (fn) { return apply(then, fn(), [ser]); } });
+  for (var k in vars) defineProperty(g, k, { value: vars[k], writable: true, enumerable: true, configurable: true });
+})(globalThis)`;
+
+function wrap(kind: Kind, source: string): string {
+  // The user's first line is the script's second line; `lineOffset: -1` makes error lines match.
+  // The closing on its own line keeps a trailing `// comment` from swallowing it.
+  return kind === 'code'
+    ? `__gf_async(async function () {\n${source}\n})`
+    : `__gf_sync(function () { return (\n${source}\n); })`;
+}
+
+interface Slot {
+  isolate: ivm.Isolate | null;
+  bootstrap: ivm.Script | null;
+  scripts: Map<string, ivm.Script>;
+  busy: boolean;
+  callsSinceCheck: number;
+  /** Set when the isolate is being disposed by us (timeout) or died (catastrophic error). */
+  dead: boolean;
+}
+
+interface Pool {
+  memoryMb: number;
+  slots: Slot[];
+  waiters: Array<(slot: Slot) => void>;
+}
+
+export function createSandbox(opts: SandboxOptions = {}): SandboxInstance {
+  const poolSize = Math.max(1, opts.poolSize ?? Math.max(2, availableParallelism()));
+  const defaultTimeoutMs = opts.defaultTimeoutMs ?? 1000;
+  const defaultMemoryMb = opts.defaultMemoryMb ?? 32;
+  const maxOutputBytes = opts.maxOutputBytes ?? 1024 * 1024;
+  const maxCachedScripts = opts.maxCachedScripts ?? 256;
+  const pools = new Map<number, Pool>();
+  const stats: SandboxStats = { isolatesCreated: 0, isolatesDisposed: 0, calls: 0, scriptCacheHits: 0, scriptCacheMisses: 0 };
+  let disposed = false;
+
+  function getPool(memoryMb: number): Pool {
+    let pool = pools.get(memoryMb);
+    if (!pool) {
+      pool = { memoryMb, slots: [], waiters: [] };
+      pools.set(memoryMb, pool);
+    }
+    return pool;
+  }
+
+  function newSlot(): Slot {
+    return { isolate: null, bootstrap: null, scripts: new Map(), busy: false, callsSinceCheck: 0, dead: false };
+  }
+
+  function ensureIsolate(slot: Slot, memoryMb: number): ivm.Isolate {
+    if (slot.isolate && !slot.isolate.isDisposed && !slot.dead) return slot.isolate;
+    disposeIsolate(slot);
+    const isolate = new ivm.Isolate({
+      memoryLimit: memoryMb,
+      onCatastrophicError: () => {
+        // The isolate is unusable; the slot gets a new one on its next call.
+        slot.dead = true;
+      },
+    });
+    stats.isolatesCreated++;
+    slot.isolate = isolate;
+    slot.dead = false;
+    slot.bootstrap = isolate.compileScriptSync(BOOTSTRAP, { filename: 'gridflow-bootstrap.js' });
+    return isolate;
+  }
+
+  function disposeIsolate(slot: Slot): void {
+    const iso = slot.isolate;
+    slot.isolate = null;
+    slot.bootstrap = null;
+    slot.scripts.clear();
+    slot.callsSinceCheck = 0;
+    if (iso) {
+      stats.isolatesDisposed++;
+      if (!iso.isDisposed) {
+        try {
+          iso.dispose();
+        } catch {
+          // already gone
+        }
+      }
+    }
+  }
+
+  async function acquire(pool: Pool): Promise<Slot> {
+    if (disposed) throw new Error('sandbox disposed');
+    const free = pool.slots.find((s) => !s.busy);
+    if (free) {
+      free.busy = true;
+      return free;
+    }
+    if (pool.slots.length < poolSize) {
+      const slot = newSlot();
+      slot.busy = true;
+      pool.slots.push(slot);
+      return slot;
+    }
+    return new Promise<Slot>((resolve) => pool.waiters.push(resolve));
+  }
+
+  function release(pool: Pool, slot: Slot): void {
+    const next = pool.waiters.shift();
+    if (next && !disposed) next(slot);
+    else slot.busy = false;
+  }
+
+  /** Recycles an isolate whose heap keeps growing (scripts, leaked contexts) before it hits the limit. */
+  function maybeRecycle(slot: Slot, memoryMb: number): void {
+    if (++slot.callsSinceCheck < 200 || !slot.isolate || slot.isolate.isDisposed) return;
+    slot.callsSinceCheck = 0;
+    try {
+      const heap = slot.isolate.getHeapStatisticsSync();
+      if (heap.used_heap_size > memoryMb * 1024 * 1024 * 0.5) disposeIsolate(slot);
+    } catch {
+      disposeIsolate(slot);
+    }
+  }
+
+  function getScript(slot: Slot, isolate: ivm.Isolate, kind: Kind, source: string): ivm.Script {
+    const key = createHash('sha1').update(kind).update('\0').update(source).digest('base64');
+    const cached = slot.scripts.get(key);
+    if (cached) {
+      stats.scriptCacheHits++;
+      // LRU: move to the end.
+      slot.scripts.delete(key);
+      slot.scripts.set(key, cached);
+      return cached;
+    }
+    stats.scriptCacheMisses++;
+    let script: ivm.Script;
+    try {
+      script = isolate.compileScriptSync(wrap(kind, source), { filename: FILENAMES[kind], lineOffset: -1 });
+    } catch (err) {
+      throw syntaxError(kind, err);
+    }
+    slot.scripts.set(key, script);
+    if (slot.scripts.size > maxCachedScripts) {
+      const oldest = slot.scripts.keys().next().value as string;
+      slot.scripts.get(oldest)?.release();
+      slot.scripts.delete(oldest);
+    }
+    return script;
+  }
+
+  async function call(kind: Kind, source: string, globals: Record<string, Json>, options: SandboxRunOptions = {}): Promise<Json> {
+    if (typeof source !== 'string') throw new UserError(`${label(kind)} must be a string`, undefined, 'CODE_SYNTAX');
+    const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
+    const memoryMb = options.memoryMb ?? defaultMemoryMb;
+    const input = encodeVariables(globals);
+    stats.calls++;
+    const pool = getPool(memoryMb);
+    const slot = await acquire(pool);
+    try {
+      const isolate = ensureIsolate(slot, memoryMb);
+      const script = getScript(slot, isolate, kind, source);
+      const context = isolate.createContextSync();
+      let timer: NodeJS.Timeout | undefined;
+      let timedOut = false;
+      try {
+        context.global.setSync('__gf_in', `{"m":${maxOutputBytes},"v":${input}}`);
+        slot.bootstrap!.runSync(context, { timeout: timeoutMs });
+        const running = script.run(context, { timeout: timeoutMs, promise: true, copy: true }) as Promise<unknown>;
+        // isolated-vm's `timeout` only counts time spent executing; a promise that never settles (or
+        // an await chain) needs a wall-clock limit. A little slack lets the isolate's own timeout
+        // win for synchronous loops, which keeps the isolate (and its compiled scripts) alive.
+        const wall = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            timedOut = true;
+            reject(new UserError(`${label(kind)} timed out after ${timeoutMs} ms`, undefined, 'CODE_TIMEOUT'));
+          }, timeoutMs + 25);
+        });
+        running.catch(() => undefined); // the wall timer may win; never leave a rejection unhandled
+        const result = await Promise.race([running, wall]);
+        return decodeResult(kind, result, maxOutputBytes);
+      } catch (err) {
+        if (timedOut) {
+          // The isolate may still be running or holding a pending promise: throw it away.
+          slot.dead = true;
+          disposeIsolate(slot);
+          throw err;
+        }
+        if (isolate.isDisposed || slot.dead) {
+          disposeIsolate(slot);
+          throw new UserError(`${label(kind)} exceeded the memory limit of ${memoryMb} MB`, undefined, 'CODE_MEMORY');
+        }
+        throw mapRuntimeError(kind, err, timeoutMs, maxOutputBytes);
+      } finally {
+        if (timer) clearTimeout(timer);
+        if (!isolate.isDisposed) {
+          try {
+            context.release();
+          } catch {
+            // the isolate died meanwhile
+          }
+        }
+      }
+    } finally {
+      if (slot.isolate) maybeRecycle(slot, memoryMb);
+      release(pool, slot);
+    }
+  }
+
+  return {
+    runCode: (code, globals, options) => call('code', code, globals, options),
+    evaluate: (expression, globals, options) => call('expression', expression, globals, options),
+    stats: () => ({ ...stats }),
+    dispose() {
+      disposed = true;
+      for (const pool of pools.values()) {
+        for (const slot of pool.slots) disposeIsolate(slot);
+        pool.slots = [];
+        pool.waiters = [];
+      }
+      pools.clear();
+    },
+  };
+}
+
+function label(kind: Kind): string {
+  return kind === 'code' ? 'Code' : 'Expression';
+}
+
+function encodeVariables(globals: Record<string, Json>): string {
+  for (const key of Object.keys(globals)) {
+    if (key.startsWith('__gf_')) {
+      throw new UserError(`variable name "${key}" is reserved`, undefined, 'CODE_BAD_VARIABLES');
+    }
+  }
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(globals);
+  } catch (err) {
+    throw new UserError(`the code's input is not JSON-serialisable: ${(err as Error).message}`, undefined, 'CODE_BAD_VARIABLES');
+  }
+  return json ?? '{}';
+}
+
+function decodeResult(kind: Kind, result: unknown, maxOutputBytes: number): Json {
+  if (typeof result !== 'string') {
+    throw new UserError(`${label(kind)} returned a value that is not JSON-serialisable`, undefined, 'CODE_OUTPUT_NOT_JSON');
+  }
+  if (result.length > maxOutputBytes || Buffer.byteLength(result) > maxOutputBytes) {
+    throw outputTooLarge(kind, Buffer.byteLength(result), maxOutputBytes);
+  }
+  try {
+    return JSON.parse(result) as Json;
+  } catch {
+    throw new UserError(`${label(kind)} returned a value that is not JSON-serialisable`, undefined, 'CODE_OUTPUT_NOT_JSON');
+  }
+}
+
+function outputTooLarge(kind: Kind, size: number, max: number): UserError {
+  return new UserError(
+    `${label(kind)} output is too large: ${formatBytes(size)} (limit ${formatBytes(max)})`,
+    undefined,
+    'CODE_OUTPUT_TOO_LARGE',
+  );
+}
+
+function formatBytes(n: number): string {
+  if (n >= 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+  if (n >= 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${n} bytes`;
+}
+
+function syntaxError(kind: Kind, err: unknown): UserError {
+  const e = err as { name?: string; message?: string };
+  const message = String(e?.message ?? err);
+  // isolated-vm appends "[code.js:LINE:COL]".
+  const m = /\s*\[(?:code|expression)\.js:(\d+):(\d+)\]\s*$/.exec(message);
+  const text = m ? message.slice(0, m.index) : message;
+  const where = m ? (kind === 'code' ? ` at line ${m[1]}, column ${m[2]}` : ` at column ${m[2]}`) : '';
+  return new UserError(`${label(kind)} has a syntax error${where}: ${text}`, undefined, 'CODE_SYNTAX');
+}
+
+function mapRuntimeError(kind: Kind, err: unknown, timeoutMs: number, maxOutputBytes: number): UserError {
+  if (err instanceof UserError) return err;
+  if (err instanceof Error) {
+    const message = err.message ?? '';
+    if (message === 'Script execution timed out.') {
+      return new UserError(`${label(kind)} timed out after ${timeoutMs} ms`, undefined, 'CODE_TIMEOUT');
+    }
+    if (message.startsWith(NOT_JSON)) {
+      return new UserError(
+        `${label(kind)} returned a value that is not JSON-serialisable: ${message.slice(NOT_JSON.length)}`,
+        undefined,
+        'CODE_OUTPUT_NOT_JSON',
+      );
+    }
+    if (message.startsWith(TOO_LARGE)) {
+      return outputTooLarge(kind, Number(message.slice(TOO_LARGE.length)), maxOutputBytes);
+    }
+    if (err.name === 'SyntaxError' && /\[(code|expression)\.js:\d+:\d+\]$/.test(message)) return syntaxError(kind, err);
+    const line = kind === 'code' ? lineOf(err.stack) : undefined;
+    const name = err.name && err.name !== 'Error' ? `${err.name}: ` : '';
+    // isolated-vm rejects dynamic `import()` with a bare "Not supported".
+    const text = message === 'Not supported' ? 'import() is not supported: the code cannot load modules' : message;
+    return new UserError(`${label(kind)} failed: ${name}${text}${line ? ` (line ${line})` : ''}`, undefined, 'CODE_ERROR');
+  }
+  // A thrown primitive (`throw "nope"`, `throw null`).
+  let shown: string;
+  try {
+    shown = typeof err === 'string' ? err : JSON.stringify(err) ?? String(err);
+  } catch {
+    shown = String(err);
+  }
+  return new UserError(`${label(kind)} failed: ${shown}`, undefined, 'CODE_ERROR');
+}
+
+function lineOf(stack: string | undefined): number | undefined {
+  const m = /code\.js:(\d+):\d+/.exec(stack ?? '');
+  const n = m ? Number(m[1]) : NaN;
+  return Number.isFinite(n) && n > 0 ? n : undefined;
+}
