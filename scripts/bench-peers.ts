@@ -1,0 +1,185 @@
+/**
+ * `npm run bench:peers`: the same workloads against Node-RED, n8n and Gridflow (scaled: PostgreSQL +
+ * Redis + worker processes; embedded: one process, PGlite), each on 127.0.0.1 with equivalent
+ * flows, a fresh instance per workload. Prints one JSON line per system and workload on stdout,
+ * then the ratios; progress goes to stderr.
+ *
+ *   W1 sync webhook: POST {"n":21,"text":"hello"} → code → response with the code's JSON once the run
+ *      has finished. autocannon, 16 connections, 3 s warm-up, 10 s measured.
+ *   W3 async burst: 5,000 webhook calls answered at once, trigger → code → code; measured until the
+ *      system's own store shows every run finished.
+ *
+ * Options: --systems=node-red,n8n,gridflow-scaled,gridflow-embedded --workloads=W1,W3
+ *   --connections=16 --warmup=3 --duration=10 --w3-runs=5000 --w3-connections=16 --w3-timeout=600
+ *   --workers=2 --cache-dir=~/.cache/gridflow-peers --keep (keep the scratch folder with the logs)
+ *
+ * Peers are installed from the npm registry into the cache folder (outside the repository) on the
+ * first run; n8n's install compiles sqlite3 and takes several minutes.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { defaultCacheDir } from './bench-peers/install.js';
+import { W1_BODY, checkW1, round, runW1, runW3, type W1Result, type W3Result } from './bench-peers/load.js';
+import { nodeRedSystem } from './bench-peers/node-red.js';
+import { n8nSystem } from './bench-peers/n8n.js';
+import { gridflowSystem } from './bench-peers/gridflow.js';
+import { httpJson, installExitHooks, stopAll, waitFor } from './bench-peers/proc.js';
+import type { BenchContext, Round, System, Workload } from './bench-peers/system.js';
+
+const { values: args } = parseArgs({
+  options: {
+    systems: { type: 'string', default: 'node-red,n8n,gridflow-scaled,gridflow-embedded' },
+    workloads: { type: 'string', default: 'W1,W3' },
+    connections: { type: 'string', default: '16' },
+    warmup: { type: 'string', default: '3' },
+    duration: { type: 'string', default: '10' },
+    'w3-runs': { type: 'string', default: '5000' },
+    'w3-connections': { type: 'string', default: '16' },
+    'w3-timeout': { type: 'string', default: '600' },
+    workers: { type: 'string', default: '2' },
+    'cache-dir': { type: 'string', default: defaultCacheDir() },
+    keep: { type: 'boolean', default: false },
+  },
+});
+
+const int = (name: string, v: string | undefined, min: number, max: number) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be an integer in ${min}..${max}`);
+  return n;
+};
+const opts = {
+  connections: int('connections', args.connections, 1, 256),
+  warmupSec: int('warmup', args.warmup, 0, 60),
+  durationSec: int('duration', args.duration, 1, 120),
+  w3Runs: int('w3-runs', args['w3-runs'], 1, 100_000),
+  w3Connections: int('w3-connections', args['w3-connections'], 1, 256),
+  w3TimeoutSec: int('w3-timeout', args['w3-timeout'], 10, 1800),
+  workers: int('workers', args.workers, 1, 4),
+};
+
+const repoDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const workDir = mkdtempSync(path.join(os.tmpdir(), 'gridflow-bench-peers-'));
+const log = (m: string) => process.stderr.write(`[bench:peers ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
+const ctx: BenchContext = { workDir, cacheDir: path.resolve(args['cache-dir']!), repoDir, log };
+const emit = (o: object) => process.stdout.write(JSON.stringify(o) + '\n');
+
+const allSystems: Record<string, () => System> = {
+  'node-red': nodeRedSystem,
+  n8n: n8nSystem,
+  'gridflow-scaled': () => gridflowSystem({ mode: 'scaled', workers: opts.workers }),
+  'gridflow-embedded': () => gridflowSystem({ mode: 'embedded', workers: 0 }),
+};
+const systemNames = args.systems!.split(',').map((s) => s.trim()).filter(Boolean);
+for (const s of systemNames) if (!allSystems[s]) throw new Error(`unknown system ${s}; known: ${Object.keys(allSystems)}`);
+const workloads = args.workloads!.split(',').map((w) => w.trim().toUpperCase()) as Workload[];
+for (const w of workloads) if (w !== 'W1' && w !== 'W3') throw new Error(`unknown workload ${w}`);
+
+type Line = { system: string; version: string; workload: Workload } & (W1Result | W3Result);
+const results: Line[] = [];
+
+/** One webhook call through W3's grid, seen finished in the store: the W3 correctness check. */
+async function checkW3(r: Round) {
+  const before = await r.count!();
+  const res = await httpJson(r.url, { body: W1_BODY, timeoutMs: 15_000 });
+  if (res.status < 200 || res.status >= 300) throw new Error(`W3 check: HTTP ${res.status} ${res.text.slice(0, 300)}`);
+  await waitFor(
+    'W3 check run completed in the store',
+    async () => ((await r.count!()).completed > before.completed ? true : undefined),
+    { timeoutMs: 30_000 },
+  );
+}
+
+async function main() {
+  installExitHooks();
+  emit({
+    kind: 'env',
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: os.cpus().length,
+    cpu_model: os.cpus()[0]?.model,
+    mem_gb: round(os.totalmem() / 2 ** 30, 1),
+    loadavg: os.loadavg().map((x) => round(x)),
+    options: opts,
+  });
+  for (const name of systemNames) {
+    const sys = allSystems[name]!();
+    try {
+      log(`${name}: preparing`);
+      await sys.prepare(ctx);
+    } catch (e) {
+      emit({ kind: 'error', system: name, stage: 'prepare', error: String((e as Error).message ?? e).slice(0, 4000) });
+      continue;
+    }
+    for (const w of workloads) {
+      let r: Round | undefined;
+      try {
+        log(`${name} ${w}: starting a fresh instance`);
+        r = await sys.startRound(w, ctx);
+        const loadavg = os.loadavg().map((x) => round(x));
+        let res: W1Result | W3Result;
+        if (w === 'W1') {
+          await checkW1(r.url);
+          log(`${name} W1: correct; ${opts.warmupSec} s warm-up + ${opts.durationSec} s at ${opts.connections} connections`);
+          res = await runW1(r.url, opts);
+        } else {
+          await checkW3(r);
+          log(`${name} W3: correct; burst of ${opts.w3Runs} at ${opts.w3Connections} connections`);
+          res = await runW3(r.url, r.count!, {
+            runs: opts.w3Runs,
+            connections: opts.w3Connections,
+            completeTimeoutSec: opts.w3TimeoutSec,
+          });
+        }
+        const line = { system: name, version: sys.version, ...res, workload: w, store: w === 'W3' ? sys.store : undefined, loadavg_before: loadavg };
+        results.push(line);
+        emit({ kind: 'result', ...line });
+      } catch (e) {
+        emit({ kind: 'error', system: name, workload: w, error: String((e as Error).message ?? e).slice(0, 4000) });
+      } finally {
+        await r?.stop().catch(() => undefined);
+      }
+    }
+  }
+  emitRatios();
+}
+
+function emitRatios() {
+  const metric = (l: Line) => ('rps' in l ? l.rps : l.runs_per_s);
+  const by = (sys: string, w: Workload) => results.find((l) => l.system === sys && l.workload === w);
+  const ratios: Record<string, Record<string, number>> = {};
+  const targets: Record<string, boolean | null> = {};
+  for (const w of workloads) {
+    ratios[w] = {};
+    for (const g of ['gridflow-scaled', 'gridflow-embedded']) {
+      const gl = by(g, w);
+      for (const p of ['n8n', 'node-red']) {
+        const pl = by(p, w);
+        if (gl && pl && metric(pl) > 0) ratios[w]![`${g}/${p}`] = round(metric(gl) / metric(pl));
+      }
+      const vsN8n = ratios[w]![`${g}/n8n`];
+      if (w === 'W1') {
+        const vsRed = ratios[w]![`${g}/node-red`];
+        targets[`${g} W1 >= 5x n8n`] = vsN8n === undefined ? null : vsN8n >= 5;
+        targets[`${g} W1 >= 0.5x node-red`] = vsRed === undefined ? null : vsRed >= 0.5;
+        targets[`${g} W1 p99 < 50 ms`] = gl && 'p99_ms' in gl ? gl.p99_ms < 50 : null;
+      } else {
+        targets[`${g} W3 >= 5x n8n`] = vsN8n === undefined ? null : vsN8n >= 5;
+      }
+    }
+  }
+  emit({ kind: 'ratios', metric: { W1: 'requests/s', W3: 'runs/s end to end' }, ratios, targets });
+}
+
+main()
+  .catch((e) => {
+    emit({ kind: 'error', stage: 'main', error: String((e as Error).stack ?? e) });
+    process.exitCode = 1;
+  })
+  .finally(async () => {
+    await stopAll();
+    if (args.keep) log(`scratch folder kept: ${workDir}`);
+    else rmSync(workDir, { recursive: true, force: true });
+  });

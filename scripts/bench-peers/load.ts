@@ -1,0 +1,182 @@
+/**
+ * The two workloads, identical for every system. Only 127.0.0.1 is ever targeted; every loop is
+ * bounded in count and in time.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import autocannon from 'autocannon';
+import { HOST, httpJson, sleep } from './proc.js';
+
+export const W1_BODY = { n: 21, text: 'hello' } as const;
+export const W1_EXPECTED = { n2: 42, len: 5, upper: 'HELLO' } as const;
+
+export interface W1Options {
+  connections: number;
+  warmupSec: number;
+  durationSec: number;
+}
+
+export interface W1Result {
+  workload: 'W1';
+  rps: number;
+  p50_ms: number;
+  p99_ms: number;
+  mean_ms: number;
+  requests: number;
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  mismatches: number;
+  connections: number;
+  duration_s: number;
+}
+
+function assertLoopback(url: string) {
+  if (!url.startsWith(`http://${HOST}:`)) throw new Error(`refusing to load a non-loopback URL: ${url}`);
+}
+
+/** One request, the JSON compared, before anything is measured. */
+export async function checkW1(url: string): Promise<void> {
+  const res = await httpJson(url, { body: W1_BODY, timeoutMs: 15_000 });
+  if (res.status !== 200 || !isDeepStrictEqual(res.body, W1_EXPECTED)) {
+    throw new Error(
+      `W1 correctness check failed at ${url}: HTTP ${res.status} ${res.text.slice(0, 300)} ` +
+        `(expected ${JSON.stringify(W1_EXPECTED)})`,
+    );
+  }
+}
+
+type CannonResult = autocannon.Result & { mismatches?: number };
+
+function cannon(opts: autocannon.Options, hardLimitMs: number): Promise<CannonResult> {
+  return new Promise((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const inst = autocannon(opts, (err, result) => {
+      clearTimeout(timer);
+      if (err) reject(err);
+      else resolve(result as CannonResult);
+    });
+    // Belt and braces: autocannon stops on its own; this bounds it even if a system hangs.
+    timer = setTimeout(() => inst.stop(), hardLimitMs);
+  });
+}
+
+export async function runW1(url: string, o: W1Options): Promise<W1Result> {
+  assertLoopback(url);
+  const common: autocannon.Options = {
+    url,
+    method: 'POST',
+    connections: o.connections,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(W1_BODY),
+    timeout: 30,
+  };
+  await cannon({ ...common, duration: o.warmupSec }, (o.warmupSec + 60) * 1000);
+  const verifyBody = (body: string) => {
+    try {
+      return isDeepStrictEqual(JSON.parse(body), W1_EXPECTED);
+    } catch {
+      return false;
+    }
+  };
+  const r = await cannon(
+    { ...common, duration: o.durationSec, verifyBody } as autocannon.Options,
+    (o.durationSec + 60) * 1000,
+  );
+  return {
+    workload: 'W1',
+    rps: round(r.requests.total / r.duration),
+    p50_ms: r.latency.p50,
+    p99_ms: r.latency.p99,
+    mean_ms: round(r.latency.mean),
+    requests: r.requests.total,
+    errors: r.errors,
+    timeouts: r.timeouts,
+    non2xx: r.non2xx,
+    mismatches: r.mismatches ?? 0,
+    connections: o.connections,
+    duration_s: round(r.duration),
+  };
+}
+
+export interface W3Options {
+  runs: number;
+  connections: number;
+  /** Bound on waiting for the store to show every run completed. */
+  completeTimeoutSec: number;
+}
+
+export interface W3Result {
+  workload: 'W3';
+  runs: number;
+  accepted: number;
+  completed: number;
+  failed: number;
+  runs_per_s: number;
+  seconds: number;
+  accept_seconds: number;
+  accept_rps: number;
+  errors: number;
+  non2xx: number;
+  timed_out: boolean;
+}
+
+export interface StoreCount {
+  /** Runs finished successfully. */
+  completed: number;
+  /** Runs finished in error (counted as done for the end of the measurement, reported apart). */
+  failed: number;
+}
+
+/**
+ * Fires `runs` webhook calls (the system answers at once) with `connections` in flight, then
+ * polls the system's own store until `runs` more runs are finished than before the burst.
+ */
+export async function runW3(url: string, count: () => Promise<StoreCount>, o: W3Options): Promise<W3Result> {
+  assertLoopback(url);
+  const base = await count();
+  const t0 = performance.now();
+  const r = await cannon(
+    {
+      url,
+      method: 'POST',
+      connections: o.connections,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(W1_BODY),
+      amount: o.runs,
+      timeout: 30,
+    },
+    300_000,
+  );
+  const tAccepted = performance.now();
+  const accepted = r['2xx'];
+  const deadline = tAccepted + o.completeTimeoutSec * 1000;
+  let now = { completed: 0, failed: 0 };
+  let tDone = tAccepted;
+  for (;;) {
+    const c = await count();
+    now = { completed: c.completed - base.completed, failed: c.failed - base.failed };
+    tDone = performance.now();
+    if (now.completed + now.failed >= accepted || tDone > deadline) break;
+    await sleep(100);
+  }
+  const seconds = (tDone - t0) / 1000;
+  return {
+    workload: 'W3',
+    runs: o.runs,
+    accepted,
+    completed: now.completed,
+    failed: now.failed,
+    runs_per_s: round(now.completed / seconds),
+    seconds: round(seconds),
+    accept_seconds: round((tAccepted - t0) / 1000),
+    accept_rps: round(accepted / ((tAccepted - t0) / 1000)),
+    errors: r.errors,
+    non2xx: r.non2xx,
+    timed_out: now.completed + now.failed < accepted,
+  };
+}
+
+export function round(x: number, digits = 2): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}

@@ -1,0 +1,32 @@
+/** What the benchmark needs from each system under test. */
+import type { StoreCount } from './load.js';
+
+export type Workload = 'W1' | 'W3';
+
+export interface BenchContext {
+  /** Scratch folder for this benchmark run (user folders, data dirs, logs); removed at the end unless --keep. */
+  workDir: string;
+  cacheDir: string;
+  repoDir: string;
+  log(msg: string): void;
+}
+
+/** One started instance, fresh for one workload ("round"). */
+export interface Round {
+  /** POST target of the workload's webhook. */
+  url: string;
+  /** W3: finished runs in the system's own store. */
+  count?(): Promise<StoreCount>;
+  stop(): Promise<void>;
+}
+
+export interface System {
+  /** Stable name used in the JSON lines, e.g. `n8n`, `gridflow-scaled`. */
+  name: string;
+  version: string;
+  /** Where W3 counts completed runs. */
+  store: string;
+  /** Installs / prepares once per benchmark run. */
+  prepare(ctx: BenchContext): Promise<void>;
+  startRound(workload: Workload, ctx: BenchContext): Promise<Round>;
+}
