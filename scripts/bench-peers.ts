@@ -77,7 +77,7 @@ for (const s of systemNames) if (!allSystems[s]) throw new Error(`unknown system
 const workloads = args.workloads!.split(',').map((w) => w.trim().toUpperCase()) as Workload[];
 for (const w of workloads) if (w !== 'W1' && w !== 'W3') throw new Error(`unknown workload ${w}`);
 
-type Line = { system: string; version: string; workload: Workload } & (W1Result | W3Result);
+type Line = { system: string; version: string; store?: string; loadavg_before: number[] } & (W1Result | W3Result);
 const results: Line[] = [];
 
 /** One webhook call through W3's grid, seen finished in the store: the W3 correctness check. */
@@ -133,7 +133,7 @@ async function main() {
             completeTimeoutSec: opts.w3TimeoutSec,
           });
         }
-        const line = { system: name, version: sys.version, ...res, workload: w, store: w === 'W3' ? sys.store : undefined, loadavg_before: loadavg };
+        const line: Line = { system: name, version: sys.version, ...res, store: w === 'W3' ? sys.store : undefined, loadavg_before: loadavg };
         results.push(line);
         emit({ kind: 'result', ...line });
       } catch (e) {
