@@ -1,17 +1,21 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { UserError } from '@gridflow/runtime/errors';
+import { createSandbox } from '@gridflow/runtime/sandbox';
 import type { Json } from '@gridflow/runtime/node-type';
 import { createFakeContext } from '../testing/fake-context.js';
-import { fakeEvaluate, type EvaluateLog } from '../transform/fake-evaluate.js';
+import { runtimeEvaluate, type EvaluateLog } from '../transform/fake-evaluate.js';
 import { branchConfigSchema, branchNode, branchOutputs } from './definition.js';
 
-function ctxFor(rawConfig: unknown, input: Json, extra: { trigger?: Json; nodes?: Json } = {}, log?: EvaluateLog) {
+const sandbox = createSandbox({ poolSize: 1 });
+afterAll(() => sandbox.dispose());
+
+function ctxFor(rawConfig: unknown, input: Json, extra: { trigger?: Json; outputs?: Record<string, Json> } = {}, log?: EvaluateLog) {
   const config = branchConfigSchema.parse(rawConfig);
   return createFakeContext({
     config,
     input,
     trigger: extra.trigger ?? null,
-    evaluate: fakeEvaluate({ input, trigger: extra.trigger ?? null, nodes: extra.nodes ?? {} }, log),
+    evaluate: runtimeEvaluate({ input, trigger: extra.trigger ?? null, outputs: extra.outputs ?? {} }, sandbox, log),
   });
 }
 
@@ -106,12 +110,12 @@ describe('branch runner', () => {
     const log: EvaluateLog = { calls: [] };
     const config = {
       routes: [
-        { port: 'vip', conditions: [{ field: '{{ nodes.guard.score }}', operator: 'gt', value: '{{ trigger.threshold }}' }] },
+        { port: 'vip', conditions: [{ field: '{{ nodes.guard.output.score }}', operator: 'gt', value: '{{ trigger.threshold }}' }] },
       ],
     };
-    const ctx = ctxFor(config, { x: 1 }, { trigger: { threshold: 70 }, nodes: { guard: { score: 71 } } }, log);
+    const ctx = ctxFor(config, { x: 1 }, { trigger: { threshold: 70 }, outputs: { guard: { score: 71 } } }, log);
     expect(await branchNode.run(ctx)).toMatchObject({ ports: ['vip'] });
-    expect(log.calls.map((c) => c.expression)).toEqual(['{{ nodes.guard.score }}', '{{ trigger.threshold }}']);
+    expect(log.calls.map((c) => c.expression)).toEqual(['{{ nodes.guard.output.score }}', '{{ trigger.threshold }}']);
   });
 
   it('reads plain input paths without the sandbox', async () => {
@@ -136,7 +140,7 @@ describe('branch runner', () => {
     const err = await branchNode.run(ctxFor(config, {})).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UserError);
     expect((err as UserError).field).toBe('config.routes[0].expression');
-    expect((err as UserError).message).toMatch(/Branch route "bad": the expression failed/);
+    expect((err as UserError).message).toMatch(/^Branch route "bad": expression \{\{ input\.missing\.deeper > 1 \}\} failed: .*'deeper'/);
   });
 
   it('reports an invalid regular expression as a UserError on the condition value', async () => {

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { defineNodeType, output, type Json, type NodeContext, type PortDefinition } from '@gridflow/runtime/node-type';
-import { CancelledError, NonRetriableError, RetryAfterError, StepTimeoutError, UserError } from '@gridflow/runtime/errors';
+import { UserError } from '@gridflow/runtime/errors';
 import { combine, compare, InvalidPatternError, OPERATORS, UNARY_OPERATORS, type Operator } from './conditions.js';
 import { isTemplate, resolveReference } from '../transform/reference.js';
 
@@ -103,14 +103,13 @@ export function branchOutputs(config: Partial<BranchConfig> | undefined): PortDe
   return ports;
 }
 
-function isTypedError(err: unknown): boolean {
-  return (
-    err instanceof UserError ||
-    err instanceof NonRetriableError ||
-    err instanceof RetryAfterError ||
-    err instanceof CancelledError ||
-    err instanceof StepTimeoutError
-  );
+/**
+ * An expression failure (a UserError from the runtime) is the user's to fix: restate it with the route
+ * and field. Errors that tell the runtime what to do (retry, cancel) and infrastructure errors pass through.
+ */
+function explain(err: unknown, where: string, field: string): unknown {
+  if (err instanceof UserError) return new UserError(`Branch ${where}: ${err.message}`, field, err.code);
+  return err;
 }
 
 function truthy(v: unknown): boolean {
@@ -124,11 +123,7 @@ async function evaluateCondition(ctx: NodeContext<BranchConfig>, c: Condition, f
     left = await resolveReference(c.field, ctx);
     if (typeof right === 'string' && isTemplate(right)) right = await ctx.evaluate(right);
   } catch (err) {
-    if (isTypedError(err)) throw err;
-    throw new UserError(
-      `Branch route "${routeName}": could not evaluate "${c.field}": ${(err as Error).message ?? String(err)}`,
-      `config.${fieldPath}`,
-    );
+    throw explain(err, `route "${routeName}", condition on "${c.field}"`, `config.${fieldPath}`);
   }
   try {
     return compare(left, c.operator as Operator, right, { caseSensitive: c.caseSensitive });
@@ -146,11 +141,7 @@ async function routeMatches(ctx: NodeContext<BranchConfig>, route: BranchConfig[
     try {
       return truthy(await ctx.evaluate(route.expression as string));
     } catch (err) {
-      if (isTypedError(err)) throw err;
-      throw new UserError(
-        `Branch route "${name}": the expression failed: ${(err as Error).message ?? String(err)}`,
-        `config.routes[${i}].expression`,
-      );
+      throw explain(err, `route "${name}"`, `config.routes[${i}].expression`);
     }
   }
   const results: boolean[] = [];

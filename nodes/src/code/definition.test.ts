@@ -3,14 +3,14 @@ import { createSandbox } from '@gridflow/runtime/sandbox';
 import { UserError } from '@gridflow/runtime/errors';
 import type { Json } from '@gridflow/runtime/node-type';
 import { createFakeContext } from '../testing/fake-context.js';
-import { fakeEvaluate } from '../transform/fake-evaluate.js';
+import { runtimeEvaluate } from '../transform/fake-evaluate.js';
 import { codeConfigSchema, codeNode, DEFAULT_CODE } from './definition.js';
 
 // The real isolated-vm sandbox of the runtime (needs --no-node-snapshot: see vitest.config.ts).
 const sandbox = createSandbox({ poolSize: 1 });
 afterAll(() => sandbox.dispose());
 
-function ctxFor(rawConfig: unknown, data: { input?: Json; trigger?: Json; item?: { value: Json; index: number }; nodes?: Json } = {}) {
+function ctxFor(rawConfig: unknown, data: { input?: Json; trigger?: Json; item?: { value: Json; index: number }; outputs?: Record<string, Json> } = {}) {
   return createFakeContext({
     config: codeConfigSchema.parse(rawConfig),
     input: data.input ?? null,
@@ -18,7 +18,7 @@ function ctxFor(rawConfig: unknown, data: { input?: Json; trigger?: Json; item?:
     ...(data.item ? { item: data.item } : {}),
     node: { name: 'Shape post' },
     sandbox,
-    evaluate: fakeEvaluate({ nodes: data.nodes ?? {} }),
+    evaluate: runtimeEvaluate({ outputs: data.outputs ?? {} }, sandbox),
   });
 }
 
@@ -43,9 +43,9 @@ describe('code runner (isolated-vm)', () => {
     const code = `
       const words = input.text.split(' ').length;
       await Promise.resolve();
-      return { words, source: trigger.source, item, itemIndex, score: nodes.guard.score };`;
+      return { words, source: trigger.source, item, itemIndex, score: nodes.guard.output.score };`;
     const result = await codeNode.run(
-      ctxFor({ code }, { input: { text: 'one two three' }, trigger: { source: 'rss' }, item: { value: 'x', index: 2 }, nodes: { guard: { score: 91 } } }),
+      ctxFor({ code }, { input: { text: 'one two three' }, trigger: { source: 'rss' }, item: { value: 'x', index: 2 }, outputs: { guard: { score: 91 } } }),
     );
     expect(result).toEqual({ kind: 'output', output: { words: 3, source: 'rss', item: 'x', itemIndex: 2, score: 91 } });
   });

@@ -11,7 +11,7 @@ export const CODE_MAX_TIMEOUT_MS = 10_000;
 export const CODE_MAX_MEMORY_MB = 128;
 
 export const DEFAULT_CODE = `// Variables: input (this node's input), trigger (the run's trigger payload),
-// item / itemIndex (inside a for-each), nodes (outputs of earlier nodes by name).
+// item / itemIndex (inside a for-each), nodes (earlier nodes: nodes['Generate post'].output).
 // Return any JSON value; it becomes this node's output.
 return { ...input };`;
 
