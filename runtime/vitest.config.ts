@@ -2,10 +2,10 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    // isolated-vm 5 on Node 20 needs --no-node-snapshot; it only works in child processes (forks).
     pool: 'forks',
     execArgv: ['--no-node-snapshot'],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    include: ['src/**/*.test.ts', 'bench/**/*.test.ts'],
   },
 });
