@@ -1,0 +1,97 @@
+/**
+ * Opening the database: PostgreSQL through one `pg` Pool (shared by Prisma's adapter and the plain
+ * SQL client), or embedded PGlite (with pgvector) in a data directory, migrated at open.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { vector } from '@electric-sql/pglite-pgvector';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { Prisma, PrismaClient } from '@prisma/client';
+import pg from 'pg';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { getConfig } from './config.js';
+import { applyMigrations } from './migrate.js';
+import type { SqlClient } from './sql.js';
+import { createPgSqlClient } from './sql-pg.js';
+import { createPgliteSqlClient } from './sql-pglite.js';
+
+export interface Database {
+  kind: 'postgres' | 'pglite';
+  /** Prisma for CRUD and the API. */
+  prisma: PrismaClient;
+  /** Plain SQL over the same connection(s), for the hot path. */
+  sql: SqlClient;
+  /** Disconnects Prisma and closes the pool / PGlite instance. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  /** PostgreSQL URL. Default: config DATABASE_URL, unless `dataDir` is given. */
+  databaseUrl?: string;
+  /** PGlite data directory (`memory://` for in-memory). Default: `<GRIDFLOW_DATA_DIR>/pglite`. */
+  dataDir?: string;
+  /** PostgreSQL pool size. Default: config GRIDFLOW_DB_POOL_SIZE (20). */
+  poolSize?: number;
+  /** Apply pending migrations at open. Default: true for PGlite, false for PostgreSQL (`npm run db:migrate`). */
+  migrate?: boolean;
+}
+
+/** Opens PostgreSQL when a URL is given or configured, else embedded PGlite. */
+export async function openDatabase(opts: OpenDatabaseOptions = {}): Promise<Database> {
+  if (opts.databaseUrl) return openPostgres(opts.databaseUrl, opts);
+  if (opts.dataDir) return openPglite(opts.dataDir, opts);
+  const config = getConfig();
+  if (config.databaseUrl) return openPostgres(config.databaseUrl, opts);
+  return openPglite(join(config.dataDir, 'pglite'), opts);
+}
+
+async function openPostgres(databaseUrl: string, opts: OpenDatabaseOptions): Promise<Database> {
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: opts.poolSize ?? (opts.databaseUrl ? 20 : getConfig().dbPoolSize),
+  });
+  // An idle client's error (e.g. the server restarted) must not crash the process.
+  pool.on('error', () => {});
+  const sql = createPgSqlClient(pool);
+  if (opts.migrate) await applyMigrations(sql);
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  let closed: Promise<void> | undefined;
+  return {
+    kind: 'postgres',
+    prisma,
+    sql,
+    close: () =>
+      (closed ??= (async () => {
+        await prisma.$disconnect();
+        await pool.end();
+      })()),
+  };
+}
+
+async function openPglite(dataDir: string, opts: OpenDatabaseOptions): Promise<Database> {
+  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
+  const db = await PGlite.create(dataDir, { extensions: { vector } });
+  const sql = createPgliteSqlClient(db);
+  try {
+    if (opts.migrate ?? true) await applyMigrations(sql);
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  // pglite-prisma-adapter 0.6.1 is typed against driver-adapter-utils 6.10; the 6.19 client drives
+  // it fine (models, relations, transactions, $queryRaw are covered by tests), only the types differ.
+  const adapter = new PrismaPGlite(db) as unknown as NonNullable<Prisma.PrismaClientOptions['adapter']>;
+  const prisma = new PrismaClient({ adapter });
+  let closed: Promise<void> | undefined;
+  return {
+    kind: 'pglite',
+    prisma,
+    sql,
+    close: () =>
+      (closed ??= (async () => {
+        await prisma.$disconnect();
+        await db.close();
+      })()),
+  };
+}

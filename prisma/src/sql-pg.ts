@@ -1,0 +1,59 @@
+/** SqlClient over a `pg` Pool (PostgreSQL). */
+import pg from 'pg';
+import type { SqlClient, SqlExecutor, SqlResult } from './sql.js';
+
+const INT8_OID = 20;
+
+/** int8 as PGlite returns it: a number when safe, else a bigint (pg's default is a string). */
+function parseInt8(value: string): number | bigint {
+  const n = BigInt(value);
+  return n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
+}
+
+// Per-query type parsers, so the process-wide pg.types (also used by Prisma's adapter) stay untouched.
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === INT8_OID && format !== 'binary') return parseInt8;
+    return pg.types.getTypeParser(oid, format as 'text');
+  },
+};
+
+type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
+
+function executor(q: Queryable): SqlExecutor {
+  return {
+    async query<T>(text: string, params?: unknown[]): Promise<SqlResult<T>> {
+      const res = await q.query({ text, values: params, types } as pg.QueryConfig);
+      return { rows: res.rows as T[], rowCount: res.rowCount ?? 0 };
+    },
+    async exec(script: string): Promise<void> {
+      await q.query(script); // no parameters: simple query protocol, several statements allowed
+    },
+  };
+}
+
+export function createPgSqlClient(pool: pg.Pool): SqlClient {
+  const base = executor(pool);
+  return {
+    ...base,
+    async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+      const client = await pool.connect();
+      let broken = false;
+      try {
+        await client.query('BEGIN');
+        const result = await fn(executor(client));
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        try {
+          await client.query('ROLLBACK');
+        } catch {
+          broken = true; // connection is unusable: destroy it instead of returning it to the pool
+        }
+        throw err;
+      } finally {
+        client.release(broken);
+      }
+    },
+  };
+}

@@ -1,0 +1,112 @@
+/**
+ * Test helper: a fresh, migrated database per test file.
+ *
+ * PostgreSQL: a new database `gridflow_test_<random>` on 127.0.0.1:5432 (user postgres, trust
+ * auth), dropped again by `close()`. For speed it is cloned (CREATE DATABASE … TEMPLATE) from a
+ * template database that is migrated once per migration set (`gridflow_tpl_<hash>`), so each test
+ * database costs one file copy instead of replaying the migrations.
+ * PGlite: an in-memory instance with the migrations applied.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { openDatabase, type Database } from './database.js';
+import { applyMigrations, listMigrations } from './migrate.js';
+import { createPgSqlClient } from './sql-pg.js';
+
+const PG_HOST = '127.0.0.1';
+const PG_PORT = 5432;
+const PG_USER = 'postgres';
+
+export function testDatabaseUrl(database: string): string {
+  return `postgresql://${PG_USER}@${PG_HOST}:${PG_PORT}/${database}`;
+}
+
+async function withAdmin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ host: PG_HOST, port: PG_PORT, user: PG_USER, database: 'postgres' });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Name of the template for the current migrations (changes whenever a migration changes). */
+function templateName(): string {
+  const h = createHash('sha256');
+  for (const m of listMigrations()) h.update(m.name).update(m.checksum);
+  return `gridflow_tpl_${h.digest('hex').slice(0, 16)}`;
+}
+
+let templateReady: Promise<string> | undefined;
+
+/** Creates and migrates the template database once; safe across concurrent processes. */
+function ensureTemplate(): Promise<string> {
+  templateReady ??= (async () => {
+    const name = templateName();
+    const exists = await withAdmin(async (c) => {
+      const r = await c.query(`SELECT datistemplate FROM pg_database WHERE datname = $1`, [name]);
+      return r.rows[0]?.datistemplate === true;
+    });
+    if (exists) return name;
+    // Build under a private name, then rename + mark as template: other processes only ever see
+    // a complete template. Losing the race to another process is fine (its template is identical).
+    const building = `${name}_b${randomBytes(4).toString('hex')}`;
+    await withAdmin((c) => c.query(`CREATE DATABASE "${building}"`));
+    const pool = new pg.Pool({ host: PG_HOST, port: PG_PORT, user: PG_USER, database: building, max: 1 });
+    try {
+      await applyMigrations(createPgSqlClient(pool));
+    } finally {
+      await pool.end();
+    }
+    await withAdmin(async (c) => {
+      try {
+        await c.query(`ALTER DATABASE "${building}" RENAME TO "${name}"`);
+        await c.query(`ALTER DATABASE "${name}" WITH IS_TEMPLATE true`);
+      } catch (err) {
+        if ((err as { code?: string }).code !== '42P04') throw err; // duplicate_database: someone else won
+        await c.query(`DROP DATABASE IF EXISTS "${building}"`);
+      }
+    });
+    return name;
+  })().catch((err) => {
+    templateReady = undefined;
+    throw err;
+  });
+  return templateReady;
+}
+
+/**
+ * A fresh migrated database. `close()` disconnects and (PostgreSQL) drops it.
+ * PostgreSQL must be running on 127.0.0.1:5432 with trust auth for user postgres
+ * (`bash scripts/prepare-machine.sh` sets that up).
+ */
+export async function createTestDatabase(kind: 'postgres' | 'pglite' = 'postgres'): Promise<Database> {
+  if (kind === 'pglite') return openDatabase({ dataDir: 'memory://', migrate: true });
+
+  const template = await ensureTemplate();
+  const name = `gridflow_test_${randomBytes(6).toString('hex')}`;
+  await withAdmin(async (c) => {
+    // CREATE DATABASE fails if another session is connected to the template at that moment
+    // (only the brief window while a new template is being checked); retry a few times.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await c.query(`CREATE DATABASE "${name}" TEMPLATE "${template}"`);
+        return;
+      } catch (err) {
+        if ((err as { code?: string }).code !== '55006' || attempt >= 20) throw err;
+        await new Promise((r) => setTimeout(r, 50 + Math.random() * 100));
+      }
+    }
+  });
+  const db = await openDatabase({ databaseUrl: testDatabaseUrl(name), poolSize: 5 });
+  let dropped: Promise<void> | undefined;
+  return {
+    ...db,
+    close: () =>
+      (dropped ??= (async () => {
+        await db.close();
+        await withAdmin((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+      })()),
+  };
+}
