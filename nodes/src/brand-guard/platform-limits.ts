@@ -28,7 +28,7 @@ export const PLATFORM_RULES: Record<ContentPlatform, PlatformRules> = {
 
 export const URL_PATTERN = /\bhttps?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)\]]/gi;
 export const HASHTAG_PATTERN = /(^|[^\p{L}\p{N}_&])#([\p{L}\p{N}_]+)/gu;
-export const MENTION_PATTERN = /(^|[^\p{L}\p{N}_.@])@([A-Za-z0-9_.]{1,30})/g;
+export const MENTION_PATTERN = /(^|[^\p{L}\p{N}_.@])@([A-Za-z0-9_.]{1,30})/gu;
 
 /** Length in code points (what LinkedIn, Facebook and Instagram count). */
 export function codePointLength(text: string): number {
