@@ -66,6 +66,12 @@ export const httpConfigSchema = z.object({
 
 export type HttpConfig = z.infer<typeof httpConfigSchema>;
 
+function asText(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (v === null || v === undefined) return '';
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
+
 /** Base64 of the UTF-8 bytes (browser-safe, unlike Buffer). */
 function base64Utf8(text: string): string {
   let binary = '';
@@ -130,10 +136,10 @@ function requestBody(config: HttpConfig, headers: Record<string, string>): strin
     }
     case 'text':
       if (!hasHeader(headers, 'content-type')) headers['content-type'] = body.contentType;
-      return body.text;
+      return asText(body.text);
     case 'form': {
       const params = new URLSearchParams();
-      body.fields.forEach((f: KeyValue) => params.append(f.key, f.value));
+      body.fields.forEach((f: KeyValue) => params.append(f.key, asText(f.value)));
       if (!hasHeader(headers, 'content-type')) headers['content-type'] = 'application/x-www-form-urlencoded';
       return params.toString();
     }
@@ -179,10 +185,12 @@ export const httpNode = defineNodeType({
     const headers: Record<string, string> = {};
     let body: string | undefined;
     try {
-      url = buildUrl(config.url, config.query);
+      // A whole-value `{{ }}` may have resolved to a number or boolean: headers and query are text.
+      url = buildUrl(String(config.url), config.query.map((q) => ({ key: q.key, value: asText(q.value) })));
       config.headers.forEach((h, i) => {
-        checkHeader(h.key, h.value, `config.headers[${i}]`);
-        headers[h.key] = h.value;
+        const value = asText(h.value);
+        checkHeader(h.key, value, `config.headers[${i}]`);
+        headers[h.key] = value;
       });
       Object.assign(headers, authHeaders(ctx));
       body = requestBody(config, headers);
