@@ -7,11 +7,11 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { Prisma, PrismaClient } from '@prisma/client';
+import { PrismaClient } from '@prisma/client';
 import pg from 'pg';
-import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { getConfig } from './config.js';
 import { applyMigrations } from './migrate.js';
+import { createPgliteAdapter } from './pglite-adapter.js';
 import type { SqlClient } from './sql.js';
 import { createPgSqlClient } from './sql-pg.js';
 import { createPgliteSqlClient } from './sql-pglite.js';
@@ -79,10 +79,7 @@ async function openPglite(dataDir: string, opts: OpenDatabaseOptions): Promise<D
     await db.close();
     throw err;
   }
-  // pglite-prisma-adapter 0.6.1 is typed against driver-adapter-utils 6.10; the 6.19 client drives
-  // it fine (models, relations, transactions, $queryRaw are covered by tests), only the types differ.
-  const adapter = new PrismaPGlite(db) as unknown as NonNullable<Prisma.PrismaClientOptions['adapter']>;
-  const prisma = new PrismaClient({ adapter });
+  const prisma = new PrismaClient({ adapter: createPgliteAdapter(db) });
   let closed: Promise<void> | undefined;
   return {
     kind: 'pglite',
