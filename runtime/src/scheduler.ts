@@ -1,0 +1,179 @@
+/**
+ * Fires due schedules (the `schedules` table) by calling `startRun`.
+ *
+ * Claiming: one short transaction selects due rows with `FOR UPDATE SKIP LOCKED`, advances their
+ * `next_run_at` to the next cron time and stamps `last_run_at`, then commits; only then is
+ * `startRun` called for the claimed rows. Several server processes can run the scheduler against
+ * the same PostgreSQL: a due row is claimed by exactly one of them, so a schedule never fires twice
+ * for one due time. No lock is held while `startRun` runs (which also keeps single-connection
+ * PGlite from deadlocking). Trade-off: a process that dies between the commit and `startRun` loses
+ * that one firing (at-most-once), which is cron's usual semantics; `startRun` is retried a few
+ * times for transient errors.
+ *
+ * Missed times (the server was down) fire once, then the schedule continues from now: no catch-up
+ * storm. Active rows with `next_run_at` NULL (new schedules) get their first time computed.
+ */
+import type { SqlClient, SqlExecutor } from '@gridflow/db';
+import { nextRunAt, validateCron } from './cron.js';
+import type { NodeLogger } from './node-type.js';
+
+export interface DueSchedule {
+  id: string;
+  workspaceId: string;
+  gridId: string;
+  nodeId: string;
+  cron: string;
+  timezone: string;
+  /** The due time being fired (the row's `next_run_at` before it was advanced). */
+  scheduledAt: Date;
+  /** The time the row now waits for (null: never again). */
+  nextRunAt: Date | null;
+}
+
+export interface SchedulerOptions {
+  db: { sql: SqlClient };
+  /** Polling period. Default 1000 ms. */
+  intervalMs?: number;
+  /** Starts the grid's run; may return the execution id (stored as `last_execution_id`). */
+  startRun: (schedule: DueSchedule) => Promise<void | { executionId?: string | null }>;
+  /** Rows claimed per transaction. Default 20. */
+  batchSize?: number;
+  /** Attempts of `startRun` for one firing (transient errors). Default 3. */
+  startAttempts?: number;
+  log?: NodeLogger;
+  /** Clock (tests). */
+  now?: () => Date;
+}
+
+export interface Scheduler {
+  /** Stops polling and waits for the tick in progress. */
+  stop(): Promise<void>;
+  /** Runs one polling pass now; resolves with the number of schedules fired. */
+  tick(): Promise<number>;
+}
+
+interface Row {
+  id: string;
+  workspace_id: string;
+  grid_id: string;
+  node_id: string;
+  cron: string;
+  timezone: string;
+  next_run_at: Date | string | null;
+}
+
+const noopLog: NodeLogger = { debug() {}, info() {}, warn() {}, error() {} };
+
+export function startScheduler(opts: SchedulerOptions): Scheduler {
+  const intervalMs = opts.intervalMs ?? 1000;
+  const batchSize = opts.batchSize ?? 20;
+  const attempts = Math.max(1, opts.startAttempts ?? 3);
+  const log = opts.log ?? noopLog;
+  const now = opts.now ?? (() => new Date());
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<number> | undefined;
+
+  async function claim(tx: SqlExecutor): Promise<{ due: DueSchedule[]; claimed: number }> {
+    const at = now();
+    const { rows } = await tx.query<Row>(
+      `SELECT id, workspace_id, grid_id, node_id, cron, timezone, next_run_at
+         FROM schedules
+        WHERE is_active AND (next_run_at IS NULL OR next_run_at <= $1)
+        ORDER BY next_run_at NULLS FIRST
+        LIMIT $2
+        FOR UPDATE SKIP LOCKED`,
+      [at, batchSize],
+    );
+    const due: DueSchedule[] = [];
+    for (const r of rows) {
+      const valid = validateCron(r.cron, r.timezone);
+      if (!valid.ok) {
+        await tx.query(`UPDATE schedules SET is_active = false, next_run_at = NULL, updated_at = $2 WHERE id = $1`, [r.id, at]);
+        log.error('schedule deactivated: invalid cron', { scheduleId: r.id, gridId: r.grid_id, reason: valid.reason });
+        continue;
+      }
+      const scheduledAt = r.next_run_at === null ? null : new Date(r.next_run_at);
+      const base = scheduledAt && scheduledAt.getTime() > at.getTime() ? scheduledAt : at;
+      const next = nextRunAt(r.cron, r.timezone, base);
+      if (scheduledAt === null) {
+        // A new schedule: only compute its first time.
+        await tx.query(`UPDATE schedules SET next_run_at = $2, updated_at = $3 WHERE id = $1`, [r.id, next, at]);
+        continue;
+      }
+      await tx.query(`UPDATE schedules SET next_run_at = $2, last_run_at = $3, updated_at = $3 WHERE id = $1`, [r.id, next, at]);
+      due.push({
+        id: r.id,
+        workspaceId: r.workspace_id,
+        gridId: r.grid_id,
+        nodeId: r.node_id,
+        cron: r.cron,
+        timezone: r.timezone,
+        scheduledAt,
+        nextRunAt: next,
+      });
+    }
+    return { due, claimed: rows.length };
+  }
+
+  async function fire(s: DueSchedule): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const res = await opts.startRun(s);
+        const executionId = res && typeof res === 'object' ? res.executionId : undefined;
+        if (executionId) {
+          await opts.db.sql.query(`UPDATE schedules SET last_execution_id = $2 WHERE id = $1`, [s.id, executionId]);
+        }
+        log.info('schedule fired', { scheduleId: s.id, gridId: s.gridId, scheduledAt: s.scheduledAt.toISOString(), executionId });
+        return;
+      } catch (err) {
+        if (attempt >= attempts || stopped) {
+          log.error('schedule could not start its run', { scheduleId: s.id, gridId: s.gridId, err });
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+      }
+    }
+  }
+
+  async function tick(): Promise<number> {
+    let fired = 0;
+    for (;;) {
+      const { due, claimed } = await opts.db.sql.transaction(claim);
+      await Promise.all(due.map(fire));
+      fired += due.length;
+      if (claimed < batchSize || stopped) return fired;
+    }
+  }
+
+  function runTick(): Promise<number> {
+    running ??= tick()
+      .catch((err) => {
+        log.error('scheduler tick failed', { err });
+        return 0;
+      })
+      .finally(() => {
+        running = undefined;
+      });
+    return running;
+  }
+
+  function loop(): void {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      void runTick().finally(loop);
+    }, intervalMs);
+    timer.unref?.();
+  }
+
+  void runTick().finally(loop);
+
+  return {
+    tick: runTick,
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await running;
+    },
+  };
+}
