@@ -23,7 +23,7 @@ export class ConfigError extends Error {
     /** What is wrong with it, for a person. */
     readonly problem: string,
   ) {
-    super(`Invalid configuration: ${variable} ${problem}`);
+    super(`Invalid configuration: ${variable}: ${problem}`);
   }
 }
 

@@ -28,7 +28,8 @@ export function keyFingerprint(key: Buffer): string {
 export function decodeKey(text: string): Buffer {
   const t = text.trim();
   let key: Buffer;
-  if (/^[0-9a-fA-F]{64}$/.test(t)) key = Buffer.from(t, 'hex');
+  // All-hex text of even length is hex (a 32-byte key in base64 is 44 characters ending in "=").
+  if (/^(?:[0-9a-fA-F]{2})+$/.test(t)) key = Buffer.from(t, 'hex');
   else if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(t)) key = Buffer.from(t.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
   else throw new Error('is neither hex nor base64');
   if (key.length !== 32) {
