@@ -80,7 +80,7 @@ interface Registered {
 export class Api {
   readonly routes: Registered[] = [];
   constructor(
-    private readonly router: Router,
+    readonly router: Router,
     private readonly authenticate: Authenticator,
   ) {}
 

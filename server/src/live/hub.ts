@@ -1,0 +1,163 @@
+/**
+ * Live stream over socket.io, on the API's port. Clients authenticate with the session cookie or
+ * an API key (`auth: { token }` or an Authorization header), then subscribe to executions and
+ * grids. Every server process relays the events its engine receives (the runtime fans them out
+ * through Redis in scaled mode) to its own sockets, so no socket.io adapter is needed.
+ *
+ * Reconnect without gaps: `subscribe` reads the run's current state (execution + steps + its
+ * event seq S) while buffering live events for that socket, replies with the snapshot, then
+ * flushes the buffered events with seq > S and joins the live room; anything with seq <= S is
+ * already in the snapshot.
+ */
+import type { Server as HttpServer } from 'node:http';
+import { Server, type Socket } from 'socket.io';
+import type { Request } from 'express';
+import type { RuntimeEvent } from '@gridflow/runtime';
+import type { Db } from '../db.js';
+import type { Caller, Authenticator } from '../http/route.js';
+import { parseCookie } from '../auth/authenticate.js';
+import { SESSION_COOKIE } from '../auth/tokens.js';
+import type { Logger } from 'pino';
+
+export interface ExecutionSnapshot {
+  execution: {
+    id: string;
+    gridId: string;
+    status: string;
+    eventSeq: number;
+    startedAt: Date | null;
+    finishedAt: Date | null;
+    error: unknown;
+  };
+  steps: Array<{ nodeId: string; itemIndex: number | null; status: string; attempt: number; startedAt: Date | null; finishedAt: Date | null; error: unknown; ports: string[] }>;
+  /** Events with seq <= this are reflected in the snapshot. */
+  seq: number;
+}
+
+type Ack = (response: unknown) => void;
+
+interface SocketState {
+  caller: Caller;
+  /** Executions being synced: live events are held here until the snapshot is sent. */
+  syncing: Map<string, RuntimeEvent[]>;
+}
+
+export interface LiveHub {
+  io: Server;
+  relay(event: RuntimeEvent): void;
+  toUser(userId: string, event: string, payload: unknown): void;
+  close(): Promise<void>;
+}
+
+export function createLiveHub(opts: { httpServer: HttpServer; db: Db; authenticate: Authenticator; corsOrigins: string[]; log: Logger }): LiveHub {
+  const { db, log } = opts;
+  const io = new Server(opts.httpServer, {
+    serveClient: false,
+    ...(opts.corsOrigins.length ? { cors: { origin: opts.corsOrigins, credentials: true } } : {}),
+  });
+  const states = new Map<string, SocketState>();
+
+  io.use((socket, next) => {
+    const h = socket.handshake;
+    const token = typeof h.auth?.token === 'string' ? h.auth.token : undefined;
+    const wsId = typeof h.auth?.workspaceId === 'string' ? h.auth.workspaceId : h.headers['x-workspace-id'];
+    const headers: Record<string, unknown> = {
+      authorization: token ? `Bearer ${token}` : h.headers.authorization,
+      ...(wsId ? { 'x-workspace-id': wsId } : {}),
+    };
+    const fakeReq = { headers, cookies: { [SESSION_COOKIE]: parseCookie(h.headers.cookie, SESSION_COOKIE) } } as unknown as Request;
+    opts
+      .authenticate(fakeReq)
+      .then((caller) => {
+        if (!caller) return next(new Error('unauthenticated'));
+        states.set(socket.id, { caller, syncing: new Map() });
+        void socket.join(`user:${caller.user.id}`);
+        next();
+      })
+      .catch(() => next(new Error('unauthenticated')));
+  });
+
+  async function snapshot(workspaceId: string, executionId: string): Promise<ExecutionSnapshot | null> {
+    const ex = await db.prisma.execution.findFirst({
+      where: { id: executionId, workspaceId },
+      select: { id: true, gridId: true, status: true, eventSeq: true, startedAt: true, finishedAt: true, error: true },
+    });
+    if (!ex) return null;
+    const steps = await db.prisma.executionStep.findMany({
+      where: { executionId, workspaceId },
+      orderBy: [{ createdAt: 'asc' }, { itemIndex: 'asc' }],
+      select: { nodeId: true, itemIndex: true, status: true, attempt: true, startedAt: true, finishedAt: true, error: true, ports: true },
+    });
+    return {
+      execution: ex,
+      steps: steps.map((s) => ({ ...s, itemIndex: s.itemIndex < 0 ? null : s.itemIndex })),
+      seq: ex.eventSeq,
+    };
+  }
+
+  async function gridVisible(workspaceId: string, gridId: string): Promise<boolean> {
+    return (await db.prisma.grid.count({ where: { id: gridId, workspaceId } })) > 0;
+  }
+
+  io.on('connection', (socket: Socket) => {
+    const state = states.get(socket.id);
+    if (!state) return socket.disconnect(true);
+    const workspaceId = state.caller.workspaceId;
+
+    socket.on('subscribe', async (msg: unknown, ack?: Ack) => {
+      const reply = typeof ack === 'function' ? ack : () => undefined;
+      const m = (msg ?? {}) as { executionId?: unknown; gridId?: unknown; lastSeq?: unknown };
+      try {
+        if (!workspaceId) return reply({ ok: false, error: 'no workspace selected' });
+        if (typeof m.gridId === 'string') {
+          if (!(await gridVisible(workspaceId, m.gridId))) return reply({ ok: false, error: 'grid not found' });
+          await socket.join(`grid:${m.gridId}`);
+          return reply({ ok: true });
+        }
+        if (typeof m.executionId !== 'string') return reply({ ok: false, error: 'executionId or gridId is required' });
+        const id = m.executionId;
+        state.syncing.set(id, []);
+        const snap = await snapshot(workspaceId, id);
+        const buffered = state.syncing.get(id) ?? [];
+        state.syncing.delete(id);
+        if (!snap) return reply({ ok: false, error: 'execution not found' });
+        // Synchronously from here: reply, flush, join — no event can slip in between.
+        reply({ ok: true, snapshot: snap });
+        for (const e of buffered) if (e.seq > snap.seq) socket.emit('event', e);
+        void socket.join(`execution:${id}`);
+      } catch (err) {
+        log.warn({ err }, 'live subscribe failed');
+        reply({ ok: false, error: 'subscribe failed' });
+      }
+    });
+
+    socket.on('unsubscribe', async (msg: unknown, ack?: Ack) => {
+      const m = (msg ?? {}) as { executionId?: unknown; gridId?: unknown };
+      if (typeof m.executionId === 'string') await socket.leave(`execution:${m.executionId}`);
+      if (typeof m.gridId === 'string') await socket.leave(`grid:${m.gridId}`);
+      if (typeof ack === 'function') ack({ ok: true });
+    });
+
+    socket.on('disconnect', () => states.delete(socket.id));
+  });
+
+  return {
+    io,
+    relay(event) {
+      for (const st of states.values()) {
+        if (st.caller.workspaceId !== event.workspaceId) continue;
+        st.syncing.get(event.executionId)?.push(event);
+      }
+      io.local.to(`execution:${event.executionId}`).emit('event', event);
+      // Grid rooms get run-level events and step status (for the editor's canvas).
+      io.local.to(`grid:${event.gridId}`).emit('grid-event', event);
+    },
+    toUser(userId, event, payload) {
+      io.local.to(`user:${userId}`).emit(event, payload);
+    },
+    async close() {
+      io.local.disconnectSockets(true);
+      await new Promise<void>((resolve) => io.close(() => resolve()));
+    },
+  };
+}

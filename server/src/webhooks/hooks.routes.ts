@@ -1,0 +1,198 @@
+/**
+ * Webhooks in: `POST /hooks/<workspace slug>/<path>` (also under `/api/hooks/`) starts the grid's
+ * published version. The hot path is lean: cached trigger lookup, plain SQL for receipts, no
+ * Prisma, no audit row and no log line per call.
+ *
+ * Order of checks: rate limit per trigger → 404 unknown/unpublished → method → 415 content type →
+ * 413 size → signature (when the trigger is signed: HMAC-SHA256 over "<timestamp>.<raw body>",
+ * 5-minute tolerance, replayed signature refused) → 400 bad JSON → idempotency receipt → start.
+ */
+import express, { type Request, type Response, type Router } from 'express';
+import { rateLimit } from 'express-rate-limit';
+import type { Json } from '@gridflow/runtime';
+import type { ServerContext } from '../context.js';
+import { ApiError, errorBody, errorHandler } from '../http/errors.js';
+import { ReplayGuard, SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from './signature.js';
+import type { CachedTrigger } from './trigger-cache.js';
+
+/** Headers passed to the run as `trigger.headers` (never credentials). */
+const DROP_HEADERS = new Set(['authorization', 'cookie', 'x-gridflow-signature', 'proxy-authorization']);
+
+function pickHeaders(req: Request): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) {
+    if (DROP_HEADERS.has(k) || v === undefined) continue;
+    out[k] = Array.isArray(v) ? v.join(', ') : v;
+  }
+  return out;
+}
+
+function valueAtPath(obj: unknown, path: string): unknown {
+  let cur = obj;
+  for (const seg of path.split('.')) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[seg];
+  }
+  return cur;
+}
+
+const isJson = (ct: string | undefined) => !!ct && /^application\/([a-z0-9.+-]*\+)?json\b/i.test(ct);
+
+export function createHookRouter(ctx: ServerContext): Router {
+  const router = express.Router();
+  const replay = new ReplayGuard();
+  const lastReceivedWritten = new Map<string, number>();
+
+  const send = (res: Response, status: number, body: unknown) => {
+    ctx.metrics.webhookRequests.inc({ status: String(status) });
+    res.status(status).json(body);
+  };
+  const fail = (res: Response, err: ApiError) => send(res, err.status, errorBody(err));
+
+  const limiter = rateLimit({
+    windowMs: ctx.opts.hookRateLimit.windowMs,
+    limit: ctx.opts.hookRateLimit.max,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    keyGenerator: (req) => `${req.params.ws}/${req.params.path}`,
+    handler: (_req, res) => fail(res, new ApiError(429, 'RATE_LIMITED', 'Too many calls to this webhook; slow down')),
+  });
+
+  const raw = express.raw({ type: () => true, limit: ctx.opts.hookBodyLimit });
+
+  const handle = async (req: Request, res: Response) => {
+    const path = `${req.params.ws}/${req.params.path}`;
+    let trigger: CachedTrigger | null;
+    try {
+      trigger = await ctx.triggers.get(path);
+    } catch (err) {
+      ctx.log.error({ err }, 'webhook trigger lookup failed');
+      return fail(res, new ApiError(503, 'UNAVAILABLE', 'Try again later'));
+    }
+    if (!trigger) return fail(res, new ApiError(404, 'NOT_FOUND', 'No published grid listens on this webhook path'));
+    if (req.method !== trigger.config.method) {
+      res.setHeader('Allow', trigger.config.method);
+      return fail(res, new ApiError(405 as number, 'BAD_REQUEST', `This webhook accepts ${trigger.config.method}`));
+    }
+    const rawBody: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    if (rawBody.length > 0 && !isJson(req.headers['content-type'])) {
+      return fail(res, new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send JSON: Content-Type: application/json'));
+    }
+    if (trigger.config.auth === 'hmac') {
+      if (!trigger.secret) return fail(res, new ApiError(401, 'INVALID_SIGNATURE', 'This webhook has no secret yet; rotate one'));
+      const check = verifySignature(trigger.secret, rawBody, header(req, SIGNATURE_HEADER), header(req, TIMESTAMP_HEADER));
+      if (!check.ok) {
+        const why = {
+          missing: `Missing ${SIGNATURE_HEADER} / ${TIMESTAMP_HEADER} headers`,
+          malformed: `Malformed signature headers: ${SIGNATURE_HEADER}: sha256=<hex>, ${TIMESTAMP_HEADER}: <unix seconds>`,
+          stale: 'Timestamp outside the 5-minute tolerance',
+          mismatch: 'Signature does not match',
+        }[check.reason];
+        return fail(res, new ApiError(401, 'INVALID_SIGNATURE', why, [{ path: `header.${check.reason === 'stale' ? TIMESTAMP_HEADER : SIGNATURE_HEADER}`, message: check.reason }]));
+      }
+      if (!replay.check(`${trigger.triggerId}:${check.signature}`)) {
+        return fail(res, new ApiError(401, 'INVALID_SIGNATURE', 'This signature was already used (replay)', [{ path: `header.${SIGNATURE_HEADER}`, message: 'replayed' }]));
+      }
+    }
+    let body: Json = {};
+    if (rawBody.length) {
+      try {
+        body = JSON.parse(rawBody.toString('utf8')) as Json;
+      } catch {
+        return fail(res, new ApiError(400, 'BAD_REQUEST', 'Request body is not valid JSON', [{ path: 'body', message: 'invalid JSON' }]));
+      }
+    }
+    const headerKey = header(req, 'idempotency-key');
+    let idemKey: string | undefined = headerKey;
+    if (!idemKey && trigger.config.idempotencyField) {
+      const v = valueAtPath(body, trigger.config.idempotencyField);
+      if (typeof v === 'string' || typeof v === 'number') idemKey = String(v);
+    }
+    if (idemKey !== undefined && (idemKey.length === 0 || idemKey.length > 255)) {
+      return fail(res, new ApiError(400, 'VALIDATION_FAILED', 'Idempotency-Key must be 1-255 characters', [{ path: 'header.idempotency-key', message: '1-255 characters' }]));
+    }
+
+    const engine = ctx.engine;
+    if (!engine) return fail(res, new ApiError(503, 'UNAVAILABLE', 'The run engine is not available'));
+
+    let receiptId: string | null = null;
+    if (idemKey !== undefined) {
+      const ins = await ctx.db.sql.query<{ id: string }>(
+        `INSERT INTO webhook_receipts (id, workspace_id, trigger_id, idempotency_key, status)
+         VALUES (gen_random_uuid()::text, $1, $2, $3, 'accepted')
+         ON CONFLICT (trigger_id, idempotency_key) DO NOTHING RETURNING id`,
+        [trigger.workspaceId, trigger.triggerId, idemKey],
+      );
+      if (!ins.rows[0]) {
+        const first = await firstExecution(ctx, trigger.triggerId, idemKey);
+        return send(res, 200, { executionId: first, duplicate: true });
+      }
+      receiptId = ins.rows[0].id;
+    }
+
+    let executionId: string;
+    try {
+      ({ executionId } = await engine.startRun({
+        workspaceId: trigger.workspaceId,
+        gridId: trigger.gridId,
+        gridVersionId: trigger.gridVersionId,
+        document: trigger.document,
+        triggerType: 'webhook',
+        triggerData: { body, query: req.query as Json, headers: pickHeaders(req), method: req.method, receivedAt: new Date().toISOString() },
+      }));
+    } catch (err) {
+      if (receiptId) await ctx.db.sql.query(`DELETE FROM webhook_receipts WHERE id = $1`, [receiptId]).catch(() => undefined);
+      throw err;
+    }
+    if (receiptId) await ctx.db.sql.query(`UPDATE webhook_receipts SET execution_id = $2 WHERE id = $1`, [receiptId, executionId]);
+    touchLastReceived(trigger.triggerId);
+
+    if (trigger.config.responseMode !== 'onComplete') return send(res, 202, { executionId });
+    const summary = await engine.waitForCompletion(executionId, trigger.config.responseTimeoutMs);
+    if (!summary) {
+      return fail(res, new ApiError(504, 'GATEWAY_TIMEOUT', `The run did not finish within ${trigger.config.responseTimeoutMs} ms; it goes on`, [], { executionId }));
+    }
+    if (summary.status !== 'completed') {
+      return fail(
+        res,
+        new ApiError(500 as number, 'INTERNAL', `The run ${summary.status}${summary.error ? `: ${summary.error.message}` : ''}`, [], { code: 'RUN_FAILED', executionId, status: summary.status }),
+      );
+    }
+    const nodeId = trigger.config.responseNodeId;
+    const out = nodeId ? summary.outputs[nodeId] : undefined;
+    res.setHeader('X-Gridflow-Execution-Id', executionId);
+    return send(res, 200, out === undefined ? null : out);
+  };
+
+  function touchLastReceived(triggerId: string) {
+    const now = Date.now();
+    if (now - (lastReceivedWritten.get(triggerId) ?? 0) < 10_000) return;
+    lastReceivedWritten.set(triggerId, now);
+    void ctx.db.sql.query(`UPDATE webhook_triggers SET last_received_at = now() WHERE id = $1`, [triggerId]).catch(() => undefined);
+  }
+
+  router.all('/:ws/:path', limiter, raw, (req, res, next) => {
+    handle(req, res).catch(next);
+  });
+  router.use(errorHandler(ctx.log));
+  return router;
+}
+
+function header(req: Request, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** The run id of the first delivery with this key (waits briefly when that delivery is still starting its run). */
+async function firstExecution(ctx: ServerContext, triggerId: string, key: string): Promise<string | null> {
+  for (let i = 0; i < 50; i++) {
+    const r = await ctx.db.sql.query<{ execution_id: string | null }>(
+      `SELECT execution_id FROM webhook_receipts WHERE trigger_id = $1 AND idempotency_key = $2`,
+      [triggerId, key],
+    );
+    const id = r.rows[0]?.execution_id;
+    if (id || !r.rows[0]) return id ?? null;
+    await new Promise((res) => setTimeout(res, 20));
+  }
+  return null;
+}
