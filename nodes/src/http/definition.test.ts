@@ -102,7 +102,7 @@ describe('http runner', () => {
     expect(req.headers['content-type']).toBe('application/json');
     expect(req.body).toEqual({ text: 'Weekly digest', score: 91 });
     expect(result.kind).toBe('output');
-    const out = (result as { output: { status: number; headers: Record<string, string>; body: unknown } }).output;
+    const out = (result as unknown as { output: { status: number; headers: Record<string, string>; body: unknown } }).output;
     expect(out.status).toBe(200);
     expect(out.headers['content-type']).toBe('application/json');
     expect(out.body).toMatchObject({ ok: true, echo: { path: '/hooks/chat' } });
