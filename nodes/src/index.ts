@@ -23,3 +23,5 @@ export { delayNode, type DelayConfig } from './delay/definition.js';
 export { transformNode, type TransformConfig } from './transform/definition.js';
 export { forEachNode, type ForEachConfig } from './for-each/definition.js';
 export { generateNode } from './generate/definition.js';
+export { brandGuardNode } from './brand-guard/definition.js';
+export { approvalNode } from './approval/definition.js';

@@ -4,7 +4,9 @@
  * node types as JSON from `GET /api/node-types` (see `./schema.ts`).
  */
 import { createRegistry, type AnyNodeType } from '@gridflow/runtime/node-type';
+import { approvalNode } from './approval/definition.js';
 import { branchNode } from './branch/definition.js';
+import { brandGuardNode } from './brand-guard/definition.js';
 import { codeNode } from './code/definition.js';
 import { delayNode } from './delay/definition.js';
 import { forEachNode } from './for-each/definition.js';
@@ -16,6 +18,8 @@ import { triggerNode } from './trigger/definition.js';
 export const nodeTypes: AnyNodeType[] = [
   triggerNode,
   generateNode,
+  brandGuardNode,
+  approvalNode,
   branchNode,
   delayNode,
   codeNode,
