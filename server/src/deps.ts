@@ -11,21 +11,10 @@ export interface Crypto {
   decrypt(ciphertext: string, context?: string): string;
 }
 
-export interface Embedder {
-  embed(text: string): Promise<{ vector: number[]; embedder: string; dimension: number }>;
-}
+export type Embedder = import('@gridflow/nodes/embedding/index').Embedder;
 
-export interface ApprovalDecisionInput {
-  workspaceId: string;
-  approvalId: string;
-  userId: string;
-  decision: 'approve' | 'reject';
-  comment?: string | null;
-}
-
-export type ApprovalDecisionResult =
-  | { status: 'recorded' }
-  | { status: 'final'; final: { decision: 'approve' | 'reject'; executionId: string | null; nodeId: string | null; itemIndex: number | null; approverId?: string; comment?: string | null } };
+export type ApprovalDecisionInput = import('@gridflow/nodes/approval/decision').ApplyDecisionInput;
+export type ApprovalDecisionResult = import('@gridflow/nodes/approval/decision').ApplyDecisionResult;
 
 /** A template as @gridflow/templates ships it. */
 export interface TemplateDefinition {

@@ -2,7 +2,8 @@
  * The runtime's `eventSink`: called inside the step-completion transaction with the step's domain
  * events (ctx.emit) and run completion events. Inserts one EventDelivery per matching active
  * subscription (durable with the step: a rolled-back step delivers nothing, a committed one is
- * delivered by the delivery worker), and in-app notifications for approval requests.
+ * delivered by the delivery worker). In-app notifications of approvals are written by the
+ * approval node itself.
  */
 import type { SqlExecutor } from '@gridflow/db';
 
@@ -66,39 +67,7 @@ export function createEventSink(opts: { maxAttempts?: number } = {}) {
          ON CONFLICT (subscription_id, idempotency_key) DO NOTHING`,
         [e.workspaceId, e.type, JSON.stringify(payload), id, maxAttempts],
       );
-      if (e.type === 'approval.requested') await notifyApprovers(tx, e);
     }
   };
 }
 
-const ROLE_AT_LEAST: Record<string, string[]> = {
-  approver: ['approver', 'editor', 'admin', 'owner'],
-  editor: ['editor', 'admin', 'owner'],
-  admin: ['admin', 'owner'],
-  owner: ['owner'],
-  viewer: ['viewer', 'approver', 'editor', 'admin', 'owner'],
-};
-
-async function notifyApprovers(tx: SqlExecutor, e: SinkEvent): Promise<void> {
-  const d = e.data ?? {};
-  const userIds = Array.isArray(d.approverUserIds) ? d.approverUserIds.filter((x): x is string => typeof x === 'string') : [];
-  const roles = ROLE_AT_LEAST[typeof d.approverRole === 'string' ? d.approverRole : 'approver'] ?? ROLE_AT_LEAST.approver!;
-  const title = typeof d.title === 'string' && d.title ? `Approval requested: ${d.title}` : 'Approval requested';
-  const data = JSON.stringify({ approvalId: d.approvalId ?? null, executionId: e.executionId, nodeId: e.nodeId ?? null, itemIndex: e.itemIndex ?? null });
-  const link = typeof d.approvalId === 'string' ? `/approvals/${d.approvalId}` : null;
-  if (userIds.length) {
-    await tx.query(
-      `INSERT INTO notifications (id, workspace_id, user_id, type, title, link, data)
-       SELECT gen_random_uuid()::text, m.workspace_id, m.user_id, 'approval.requested', $2, $3, $4::jsonb
-         FROM memberships m WHERE m.workspace_id = $1 AND m.user_id = ANY($5::text[])`,
-      [e.workspaceId, title, link, data, userIds],
-    );
-  } else {
-    await tx.query(
-      `INSERT INTO notifications (id, workspace_id, user_id, type, title, link, data)
-       SELECT gen_random_uuid()::text, m.workspace_id, m.user_id, 'approval.requested', $2, $3, $4::jsonb
-         FROM memberships m WHERE m.workspace_id = $1 AND m.role::text = ANY($5::text[])`,
-      [e.workspaceId, title, link, data, roles],
-    );
-  }
-}

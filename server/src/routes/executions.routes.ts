@@ -5,8 +5,10 @@ import { z } from 'zod';
 import type { Json } from '@gridflow/runtime';
 import type { ServerContext } from '../context.js';
 import { requireEngine } from '../context.js';
-import { ApiError, conflict, forbidden, notFound } from '../http/errors.js';
-import { hasRole, type Api, type Role } from '../http/route.js';
+import { ApiError, conflict, notFound } from '../http/errors.js';
+import type { Api, Role } from '../http/route.js';
+import { applyApprovalDecision as nodesApplyDecision, ApprovalError } from '@gridflow/nodes/approval/definition';
+import { isEligible, parsePolicy, parseSteps } from '@gridflow/nodes/approval/decision';
 import { audit } from '../audit.js';
 import { parseDocument, problemDetails, validate } from '../grids/publish.js';
 import { gridIdParam, loadGrid } from './grids.routes.js';
@@ -52,20 +54,12 @@ const execSelect = {
   finishedAt: true,
 } as const;
 
-export interface ApprovalStepRule {
-  name?: string;
-  approverRole?: string;
-  approverUserIds?: string[];
-  required?: number;
-}
-
-/** Whether `userId` with `role` may decide the approval's current step. */
-export function mayDecide(steps: unknown, currentStep: number, userId: string, role: Role): boolean {
-  const rule = (Array.isArray(steps) ? (steps[currentStep] as ApprovalStepRule | undefined) : undefined) ?? {};
-  if (rule.approverUserIds?.length) return rule.approverUserIds.includes(userId);
-  const min = (rule.approverRole as Role | undefined) ?? 'approver';
-  // The approver role may decide; editors and above may too unless the step names people.
-  return role === min || hasRole(role, min === 'approver' ? 'approver' : min);
+/** Whether `userId` with `role` may vote on the approval's current step (the approval node's rule). */
+export function mayDecide(a: { steps: unknown; currentStep: number; escalationPolicy: unknown; requestedById: string | null }, userId: string, role: Role): boolean {
+  const step = parseSteps(a.steps)[a.currentStep];
+  if (!step) return false;
+  const policy = parsePolicy(a.escalationPolicy);
+  return isEligible(step, policy, userId, role) && (policy.allowSelfApproval || a.requestedById !== userId);
 }
 
 export function registerExecutionRoutes(api: Api, ctx: ServerContext) {
@@ -286,9 +280,9 @@ export function registerExecutionRoutes(api: Api, ctx: ServerContext) {
         include: { actions: { orderBy: { createdAt: 'asc' } } },
       });
       const items = rows
-        .filter((a) => query.mine === 'false' || query.status !== 'pending' || mayDecide(a.steps, a.currentStep, caller.user.id, caller.role))
+        .filter((a) => query.mine === 'false' || query.status !== 'pending' || mayDecide(a, caller.user.id, caller.role))
         .slice(0, query.limit)
-        .map((a) => ({ ...a, itemIndex: a.itemIndex < 0 ? null : a.itemIndex, canDecide: a.status === 'pending' && mayDecide(a.steps, a.currentStep, caller.user.id, caller.role) }));
+        .map((a) => ({ ...a, itemIndex: a.itemIndex < 0 ? null : a.itemIndex, canDecide: a.status === 'pending' && mayDecide(a, caller.user.id, caller.role) }));
       return { items };
     },
   });
@@ -305,25 +299,27 @@ export function registerExecutionRoutes(api: Api, ctx: ServerContext) {
     handler: async ({ caller, params, body, req, ip }) => {
       const a = await prisma.approvalRequest.findFirst({ where: { id: params.id, workspaceId: caller.workspaceId } });
       if (!a) throw notFound('approval');
-      if (a.status !== 'pending') throw conflict(`This approval is already ${a.status}`);
-      if (!mayDecide(a.steps, a.currentStep, caller.user.id, caller.role)) throw forbidden('You are not an approver of this step');
-      if (!ctx.deps.applyApprovalDecision) throw new ApiError(503, 'UNAVAILABLE', 'Approvals are not available in this process');
-      const result = await ctx.deps.applyApprovalDecision(prisma, {
-        workspaceId: caller.workspaceId,
-        approvalId: a.id,
-        userId: caller.user.id,
-        decision: body.decision,
-        comment: body.comment ?? null,
-      });
+      const apply = ctx.deps.applyApprovalDecision ?? nodesApplyDecision;
+      let result;
+      try {
+        result = await apply(prisma, {
+          workspaceId: caller.workspaceId,
+          approvalId: a.id,
+          userId: caller.user.id,
+          decision: body.decision === 'approve' ? 'approved' : 'rejected',
+          comment: body.comment ?? null,
+          publicUrl: ctx.opts.publicUrl,
+        });
+      } catch (err) {
+        if (err instanceof ApprovalError) throw new ApiError(err.httpStatus, err.httpStatus === 404 ? 'NOT_FOUND' : err.httpStatus === 403 ? 'FORBIDDEN' : 'CONFLICT', err.message);
+        throw err;
+      }
       let resumed: string | null = null;
       if (result.status === 'final') {
         const f = result.final;
-        const executionId = f.executionId ?? a.executionId;
-        const nodeId = f.nodeId ?? a.nodeId;
-        if (executionId && nodeId) {
+        if (f.executionId && f.nodeId) {
           const engine = requireEngine(ctx);
-          const itemIndex = f.itemIndex ?? (a.itemIndex < 0 ? null : a.itemIndex);
-          resumed = await engine.resume(executionId, nodeId, { decision: f.decision, approverId: caller.user.id, comment: body.comment ?? null }, itemIndex);
+          resumed = await engine.resume(f.executionId, f.nodeId, { decision: f.decision, approverId: f.approverId, comment: f.comment }, f.itemIndex === null || f.itemIndex < 0 ? null : f.itemIndex);
         }
       }
       await audit(prisma, { caller, req, ip }, caller.workspaceId, {
