@@ -101,6 +101,11 @@ interface Slot {
   bootstrap: ivm.Script | null;
   scripts: Map<string, ivm.Script>;
   busy: boolean;
+  /**
+   * A fresh, never-used Context prepared in the background after the previous call, so the next
+   * call does not pay for context creation. Used at most once, like any other fresh context.
+   */
+  spare: { ready: boolean; context: Promise<ivm.Context> } | null;
   callsSinceCheck: number;
   /** Set when the isolate is being disposed by us (timeout) or died (catastrophic error). */
   dead: boolean;
@@ -132,7 +137,7 @@ export function createSandbox(opts: SandboxOptions = {}): SandboxInstance {
   }
 
   function newSlot(): Slot {
-    return { isolate: null, bootstrap: null, scripts: new Map(), busy: false, callsSinceCheck: 0, dead: false };
+    return { isolate: null, bootstrap: null, scripts: new Map(), busy: false, spare: null, callsSinceCheck: 0, dead: false };
   }
 
   function ensureIsolate(slot: Slot, memoryMb: number): ivm.Isolate {
@@ -156,6 +161,7 @@ export function createSandbox(opts: SandboxOptions = {}): SandboxInstance {
     const iso = slot.isolate;
     slot.isolate = null;
     slot.bootstrap = null;
+    slot.spare = null; // released with its isolate
     slot.scripts.clear();
     slot.callsSinceCheck = 0;
     if (iso) {
@@ -172,7 +178,9 @@ export function createSandbox(opts: SandboxOptions = {}): SandboxInstance {
 
   async function acquire(pool: Pool): Promise<Slot> {
     if (disposed) throw new Error('sandbox disposed');
-    const free = pool.slots.find((s) => !s.busy);
+    // Prefer an idle slot whose spare context is ready (sequential calls then alternate between
+    // isolates while the other one prepares its next context on its own thread).
+    const free = pool.slots.find((s) => !s.busy && s.spare?.ready) ?? pool.slots.find((s) => !s.busy);
     if (free) {
       free.busy = true;
       return free;
@@ -241,7 +249,7 @@ export function createSandbox(opts: SandboxOptions = {}): SandboxInstance {
     try {
       const isolate = ensureIsolate(slot, memoryMb);
       const script = getScript(slot, isolate, kind, source);
-      const context = isolate.createContextSync();
+      const context = await takeContext(slot, isolate);
       let timer: NodeJS.Timeout | undefined;
       let timedOut = false;
       try {
@@ -284,8 +292,37 @@ export function createSandbox(opts: SandboxOptions = {}): SandboxInstance {
       }
     } finally {
       if (slot.isolate) maybeRecycle(slot, memoryMb);
+      prepareSpare(slot);
       release(pool, slot);
     }
+  }
+
+  async function takeContext(slot: Slot, isolate: ivm.Isolate): Promise<ivm.Context> {
+    const spare = slot.spare;
+    slot.spare = null;
+    if (spare) {
+      try {
+        return await spare.context;
+      } catch {
+        // fall through to a new one
+      }
+    }
+    return isolate.createContextSync();
+  }
+
+  function prepareSpare(slot: Slot): void {
+    const isolate = slot.isolate;
+    if (disposed || !isolate || isolate.isDisposed || slot.dead || slot.spare) return;
+    const spare = { ready: false, context: isolate.createContext() };
+    spare.context.then(
+      () => {
+        spare.ready = true;
+      },
+      () => {
+        if (slot.spare === spare) slot.spare = null;
+      },
+    );
+    slot.spare = spare;
   }
 
   return {
