@@ -1,35 +1,25 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NonRetriableError, RetryAfterError, UserError } from '@gridflow/runtime/errors';
 import type { HttpClient, HttpRequestOptions, Json } from '@gridflow/runtime/node-type';
+import { createHttpClient } from '@gridflow/runtime/http-client';
 import { createFakeContext } from '../testing/fake-context.js';
 import { listen, readRequest, sendJson, type Listening, type RecordedRequest } from '../testing/http-util.js';
 import { httpConfigSchema, httpNode } from './definition.js';
 
 /**
- * A plain fetch-based client with the HttpClient contract, pointed at a local server. It records
- * the options the node passed, so tests can check the node never asks for private-network access.
+ * The runtime's real SSRF-protected client. The local test server is on loopback, so the operator
+ * setting `allowPrivateNetwork` is on for this client; the wrapper records the options the node
+ * passed, so tests can check the node never asks for private-network access itself.
  */
-function testClient(seen: HttpRequestOptions[]): HttpClient {
+function testClient(seen: HttpRequestOptions[], base: HttpClient = operatorClient): HttpClient {
   return {
-    async request(url, options = {}) {
+    request(url, options = {}) {
       seen.push(options);
-      const res = await fetch(url, {
-        method: options.method ?? 'GET',
-        ...(options.headers ? { headers: options.headers } : {}),
-        ...(options.body !== undefined ? { body: options.body } : {}),
-        signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
-      });
-      const text = await res.text();
-      let json: unknown;
-      try {
-        json = text ? JSON.parse(text) : undefined;
-      } catch {
-        json = undefined;
-      }
-      return { status: res.status, headers: Object.fromEntries(res.headers), text, json, url: res.url };
+      return base.request(url, options);
     },
   };
 }
+const operatorClient = createHttpClient({ allowPrivateNetwork: true });
 
 let server: Listening;
 const requests: RecordedRequest[] = [];
@@ -55,14 +45,14 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-function ctxFor(rawConfig: Record<string, unknown>, opts: { attempt?: number } = {}) {
+function ctxFor(rawConfig: Record<string, unknown>, opts: { attempt?: number; client?: HttpClient } = {}) {
   const seen: HttpRequestOptions[] = [];
   const ctx = createFakeContext({
     config: httpConfigSchema.parse(rawConfig),
     input: null as Json,
     node: { name: 'Notify chat' },
     step: { attempt: opts.attempt ?? 1 },
-    http: testClient(seen),
+    http: testClient(seen, opts.client),
   });
   return { ctx, seen };
 }
@@ -193,6 +183,17 @@ describe('http runner', () => {
       const err = await httpNode.run(ctxFor(config).ctx).catch((e) => e);
       expect(err, JSON.stringify(config)).toBeInstanceOf(UserError);
       expect((err as UserError).field).toBe(field);
+    }
+  });
+
+  it('with the default runtime client, private and loopback addresses are refused (no SSRF through the node)', async () => {
+    const strict = createHttpClient();
+    for (const url of [`${server.url}/internal`, 'http://169.254.169.254/latest/meta-data/', 'http://10.0.0.1/admin']) {
+      const before = requests.length;
+      const err = await httpNode.run(ctxFor({ url }, { client: strict }).ctx).catch((e) => e);
+      expect(err, url).toBeInstanceOf(Error);
+      expect(err, url).not.toBeInstanceOf(RetryAfterError);
+      expect(requests.length).toBe(before);
     }
   });
 

@@ -1,9 +1,12 @@
 /**
- * Schedule helpers of the trigger node: cron validation (5 fields, minute resolution, with a
- * timezone) and the next run times inside an optional start/end window. Pure and browser-safe
- * (cron-parser + Intl), so the editor can show "next runs" while the user types.
+ * Schedule helpers of the trigger node, on the runtime's cron module (`@gridflow/runtime/cron`:
+ * 5 fields or a macro, IANA time zone, DST rules): validation for the config schema and the next run
+ * times inside an optional start/end window. Browser-safe (cron-parser + Intl), so the editor can
+ * show "next runs" while the user types.
  */
-import { CronExpressionParser } from 'cron-parser';
+import { isValidTimezone, nextRuns, validateCron } from '@gridflow/runtime/cron';
+
+export { isValidTimezone };
 
 export interface CronCheck {
   ok: boolean;
@@ -11,44 +14,10 @@ export interface CronCheck {
   reason?: string;
 }
 
-export function isValidTimezone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const MACROS = new Set(['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@hourly', '@weekdays', '@weekends']);
-
 /** Validates a 5-field cron expression (minute hour day-of-month month day-of-week) or a macro such as @daily. */
 export function checkCron(expression: string, timezone = 'UTC'): CronCheck {
-  const expr = expression.trim();
-  if (expr === '') return { ok: false, reason: 'the cron expression is empty' };
-  if (!isValidTimezone(timezone)) return { ok: false, reason: `"${timezone}" is not a known time zone (use an IANA name such as Europe/Paris)` };
-  if (expr.startsWith('@')) {
-    if (!MACROS.has(expr.toLowerCase())) {
-      return { ok: false, reason: `"${expr}" is not supported; use ${[...MACROS].join(', ')} or five fields` };
-    }
-  } else {
-    const fields = expr.split(/\s+/);
-    if (fields.length !== 5) {
-      return {
-        ok: false,
-        reason: `expected 5 fields (minute hour day-of-month month day-of-week), got ${fields.length}${
-          fields.length === 6 ? ': schedules with seconds are not supported' : ''
-        }`,
-      };
-    }
-  }
-  try {
-    const it = CronExpressionParser.parse(expr, { tz: timezone, currentDate: new Date() });
-    it.next();
-    return { ok: true };
-  } catch (err) {
-    return { ok: false, reason: `"${expr}" is not a valid cron expression: ${(err as Error).message}` };
-  }
+  const v = validateCron(expression, timezone);
+  return v.ok ? { ok: true } : { ok: false, reason: v.reason };
 }
 
 export interface ScheduleWindow {
@@ -64,19 +33,9 @@ export interface ScheduleWindow {
 export function nextScheduledRuns(schedule: ScheduleWindow, from: Date, count: number): Date[] {
   const start = schedule.startAt ? new Date(schedule.startAt) : undefined;
   const end = schedule.endAt ? new Date(schedule.endAt) : undefined;
-  // Start searching just before the window opens, so a run exactly at startAt is included.
+  if (end && end.getTime() <= from.getTime()) return [];
+  // Search from just before the window opens, so a run exactly at startAt is included.
   const after = start && start.getTime() > from.getTime() ? new Date(start.getTime() - 1) : from;
-  const it = CronExpressionParser.parse(schedule.cron.trim(), {
-    tz: schedule.timezone,
-    currentDate: after,
-    ...(end ? { endDate: end } : {}),
-  });
-  const out: Date[] = [];
-  while (out.length < count) {
-    if (!it.hasNext()) break;
-    const next = it.next().toDate();
-    if (end && next.getTime() > end.getTime()) break;
-    out.push(next);
-  }
-  return out;
+  const runs = nextRuns(schedule.cron, schedule.timezone, after, count);
+  return end ? runs.filter((d) => d.getTime() <= end.getTime()) : runs;
 }
