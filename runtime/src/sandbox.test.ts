@@ -293,3 +293,17 @@ describe('sandbox: escapes and resource attacks', () => {
     await stillServes();
   });
 });
+
+describe('sandbox: lifecycle', () => {
+  it('dispose() fails running and queued calls with a plain error, and later calls too', async () => {
+    const sb = createSandbox({ poolSize: 1 });
+    await sb.runCode('return 1', {});
+    const running = sb.runCode('for(;;){}', {}, { timeoutMs: 5000 }).catch((e: Error) => e);
+    const queued = sb.runCode('return 2', {}).catch((e: Error) => e);
+    await new Promise((r) => setTimeout(r, 50));
+    sb.dispose();
+    expect(await running).toMatchObject({ message: 'sandbox disposed' });
+    expect(await queued).toMatchObject({ message: 'sandbox disposed' });
+    await expect(sb.runCode('return 3', {})).rejects.toThrow('sandbox disposed');
+  });
+});

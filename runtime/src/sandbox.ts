@@ -114,7 +114,7 @@ interface Slot {
 interface Pool {
   memoryMb: number;
   slots: Slot[];
-  waiters: Array<(slot: Slot) => void>;
+  waiters: Array<{ resolve: (slot: Slot) => void; reject: (err: Error) => void }>;
 }
 
 export function createSandbox(opts: SandboxOptions = {}): SandboxInstance {
@@ -191,12 +191,12 @@ export function createSandbox(opts: SandboxOptions = {}): SandboxInstance {
       pool.slots.push(slot);
       return slot;
     }
-    return new Promise<Slot>((resolve) => pool.waiters.push(resolve));
+    return new Promise<Slot>((resolve, reject) => pool.waiters.push({ resolve, reject }));
   }
 
   function release(pool: Pool, slot: Slot): void {
     const next = pool.waiters.shift();
-    if (next && !disposed) next(slot);
+    if (next && !disposed) next.resolve(slot);
     else slot.busy = false;
   }
 
@@ -275,6 +275,7 @@ export function createSandbox(opts: SandboxOptions = {}): SandboxInstance {
           disposeIsolate(slot);
           throw err;
         }
+        if (disposed) throw new Error('sandbox disposed');
         if (isolate.isDisposed || slot.dead) {
           disposeIsolate(slot);
           throw new UserError(`${label(kind)} exceeded the memory limit of ${memoryMb} MB`, undefined, 'CODE_MEMORY');
@@ -333,6 +334,7 @@ export function createSandbox(opts: SandboxOptions = {}): SandboxInstance {
       disposed = true;
       for (const pool of pools.values()) {
         for (const slot of pool.slots) disposeIsolate(slot);
+        for (const w of pool.waiters) w.reject(new Error('sandbox disposed'));
         pool.slots = [];
         pool.waiters = [];
       }
