@@ -228,7 +228,8 @@ export async function startFakePlatform(options: FakePlatformOptions = {}): Prom
           sendJson(res, 422, { status: 422, code: 'UNPROCESSABLE_ENTITY', message: `Field Value validation failed in REQUEST_BODY: ${problems.join(', ')}`, errorDetails: { inputErrors: problems.map((p) => ({ input: { inputPath: { fieldPath: p } }, code: 'FIELD_VALUE_INVALID' })) } });
           return;
         }
-        const text = body['commentary'] as string;
+        // Commentary is "little text": rendered without escapes and with hashtag templates as #tags.
+        const text = (body['commentary'] as string).replace(/\{hashtag\|\\#\|([^}]+)\}/g, '#$1').replace(/\\([\\|{}@[\]()<>#*_~])/g, '$1');
         if (platformLength('linkedin', text) > PLATFORM_RULES.linkedin.maxChars) {
           sendJson(res, 422, { status: 422, code: 'UNPROCESSABLE_ENTITY', message: `/commentary length ${platformLength('linkedin', text)} exceeds the maximum allowed 3000` });
           return;

@@ -9,14 +9,22 @@ export interface TestHttpClient extends HttpClient {
   calls: Array<{ url: string; options: HttpRequestOptions }>;
 }
 
-export function createTestHttpClient(): TestHttpClient {
+export interface TestHttpClientOptions {
+  /**
+   * Let loopback calls through without `allowPrivateNetwork` (for user-given URLs such as webhook
+   * targets that tests point at a local server); the flag each call asked for is still recorded.
+   */
+  permitLoopback?: boolean;
+}
+
+export function createTestHttpClient(opts: TestHttpClientOptions = {}): TestHttpClient {
   const calls: TestHttpClient['calls'] = [];
   return {
     calls,
     async request(url, options = {}): Promise<HttpResponse> {
       calls.push({ url, options });
       const host = new URL(url).hostname;
-      if ((host === '127.0.0.1' || host === 'localhost') && !options.allowPrivateNetwork) {
+      if ((host === '127.0.0.1' || host === 'localhost') && !options.allowPrivateNetwork && !opts.permitLoopback) {
         throw new Error(`test http client: ${url} is a loopback address and allowPrivateNetwork was not set`);
       }
       const res = await fetch(url, {

@@ -1,0 +1,50 @@
+/** X API v2: `POST /2/tweets` (text; 280 weighted characters), metrics from `GET /2/tweets/:id`, OAuth 2.0 refresh at `/2/oauth2/token`. */
+import type { Json } from '@gridflow/runtime';
+import { form, json, num, send } from './http.js';
+import { PlatformError, type Connector } from './types.js';
+
+export const xConnector: Connector = {
+  platform: 'x',
+  defaultBaseUrl: 'https://api.x.com',
+  async publish(ctx, account, req) {
+    // Media needs the v2 media upload flow first; links are part of the text on X.
+    const text = req.link && !req.text.includes(req.link) ? `${req.text} ${req.link}` : req.text;
+    const body = { text };
+    const j = json(body);
+    const res = await send(ctx, 'X', '/2/tweets', { method: 'POST', headers: { authorization: `Bearer ${account.accessToken}`, ...j.headers }, body: j.body });
+    const id = (res.json as { data?: { id?: string } } | undefined)?.data?.id;
+    if (!id) throw new PlatformError('X: the response had no tweet id', 'server_error', res.status);
+    const handle = typeof account.metadata['username'] === 'string' ? account.metadata['username'] : 'i/web';
+    return { postId: id, url: handle === 'i/web' ? `https://x.com/i/web/status/${id}` : `https://x.com/${handle}/status/${id}`, httpStatus: res.status, sent: body };
+  },
+  async fetchMetrics(ctx, account, postId) {
+    const res = await send(ctx, 'X', `/2/tweets/${encodeURIComponent(postId)}?tweet.fields=public_metrics,non_public_metrics`, {
+      headers: { authorization: `Bearer ${account.accessToken}` },
+    });
+    const body = res.json as { data?: { public_metrics?: Record<string, number>; non_public_metrics?: Record<string, number> }; errors?: Array<{ detail?: string }> };
+    if (!body?.data) throw new PlatformError(`X: ${body?.errors?.[0]?.detail ?? `tweet ${postId} not found`}`, 'not_found', res.status);
+    const p = body.data.public_metrics ?? {};
+    const np = body.data.non_public_metrics ?? {};
+    return {
+      impressions: num(np['impression_count'] ?? p['impression_count']),
+      reach: 0, // X reports no reach
+      likes: num(p['like_count']),
+      comments: num(p['reply_count']),
+      shares: num(p['retweet_count']) + num(p['quote_count']),
+      saves: num(p['bookmark_count']),
+      clicks: num(np['url_link_clicks']),
+      raw: res.json as Json,
+    };
+  },
+  async refreshToken(ctx, account, refreshToken) {
+    const f = form({
+      grant_type: 'refresh_token',
+      refresh_token: refreshToken,
+      client_id: typeof account.metadata['clientId'] === 'string' ? account.metadata['clientId'] : undefined,
+    });
+    const res = await send(ctx, 'X token refresh', '/2/oauth2/token', { method: 'POST', headers: f.headers, body: f.body });
+    const j = res.json as { access_token?: string; refresh_token?: string; expires_in?: number };
+    if (!j?.access_token) throw new PlatformError('X token refresh: no access_token in the response', 'auth_expired', res.status);
+    return { accessToken: j.access_token, ...(j.refresh_token ? { refreshToken: j.refresh_token } : {}), ...(j.expires_in ? { expiresAt: new Date(Date.now() + j.expires_in * 1000) } : {}) };
+  },
+};
