@@ -281,6 +281,46 @@ describe('sandbox: escapes and resource attacks', () => {
     await stillServes();
   });
 
+  it('Error.prepareStackTrace and caller tricks only see isolate frames', async () => {
+    const out = (await sandbox.runCode(
+      `Error.prepareStackTrace = (e, frames) => frames.map((f) => { const t = f.getThis(); return t ? typeof t.process : null; });
+       const st = new Error('x').stack;
+       function f() { return f.caller; }
+       const c = f();
+       const callerProcess = c ? await c.constructor('return typeof process')() : 'none';
+       return { st, callerProcess };`,
+      {},
+    )) as { st: unknown[]; callerProcess: string };
+    expect(out.st.every((t) => t === null || t === 'undefined')).toBe(true);
+    expect(['undefined', 'none']).toContain(out.callerProcess);
+    await stillServes();
+  });
+
+  it('a getter that never ends during serialisation times out', async () => {
+    const err = await failure(sandbox.runCode('return { get x() { for(;;){} } }', {}, { timeoutMs: 300 }));
+    expect(err.code).toBe('CODE_TIMEOUT');
+    const err2 = await failure(sandbox.runCode('return { toJSON() { throw new Error("no") } }', {}));
+    expect(err2.code).toBe('CODE_OUTPUT_NOT_JSON');
+    await stillServes();
+  });
+
+  it('stops a WebAssembly infinite loop', async () => {
+    const bytes = [0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 3, 2, 1, 0, 7, 5, 1, 1, 102, 0, 0, 10, 9, 1, 7, 0, 3, 64, 12, 0, 11, 11];
+    const err = await failure(
+      sandbox.runCode(`const m = new WebAssembly.Module(new Uint8Array(${JSON.stringify(bytes)}));\nnew WebAssembly.Instance(m).exports.f();`, {}, { timeoutMs: 300 }),
+    );
+    expect(err.code).toBe('CODE_TIMEOUT');
+    await stillServes();
+  });
+
+  it('contains ArrayBuffer and string allocation bombs', async () => {
+    const err = await failure(sandbox.runCode('const bufs = []; for (;;) bufs.push(new ArrayBuffer(8 * 1024 * 1024));', {}, { timeoutMs: 5000 }));
+    expect(['CODE_MEMORY', 'CODE_ERROR']).toContain(err.code);
+    const err2 = await failure(sandbox.runCode('return "x".repeat(2 ** 29).length', {}, { timeoutMs: 5000 }));
+    expect(['CODE_MEMORY', 'CODE_ERROR']).toContain(err2.code);
+    await stillServes();
+  });
+
   it('keeps serving after many attacks in a row', async () => {
     const attacks = [
       'for(;;){}',
