@@ -8,7 +8,6 @@ import { PrismaPg } from '@prisma/adapter-pg';
 // schema.prisma's url = env("DATABASE_URL") must resolve, or every CLI command (generate too)
 // falls back to downloading the native query engine and fails offline. The CLI's real connection
 // is the adapter below.
-// eslint-disable-next-line no-restricted-properties -- the CLI runs outside the app's config module
 process.env.DATABASE_URL ??= 'postgresql://postgres@127.0.0.1:5432/gridflow_dev';
 // Discrete fields, not connectionString: the adapter's shadow database (migrate dev, migrate diff
 // --from-migrations) overrides `database`, which pg ignores when a connectionString is given.

@@ -13,15 +13,15 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const ORDER = ['prisma', 'runtime', 'nodes', 'templates', 'server', 'editor', 'e2e'];
-// eslint-disable-next-line no-restricted-properties -- a dev script, not the app (no @gridflow/db here)
 const SUITE_TIMEOUT_MS = Number(process.env.GRIDFLOW_TEST_SUITE_TIMEOUT_MS ?? 15 * 60_000);
 
 const rootPkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const declared = rootPkg.workspaces ?? [];
 const selected = process.argv.slice(2).map((a) => a.replace(/\/+$/, ''));
-const folders = [...ORDER.filter((w) => declared.includes(w)), ...declared.filter((w) => !ORDER.includes(w))].filter(
-  (w) => selected.length === 0 || selected.includes(w),
-);
+const folders = [
+  ...ORDER.filter((w) => declared.includes(w)),
+  ...declared.filter((w) => !ORDER.includes(w)),
+].filter((w) => selected.length === 0 || selected.includes(w));
 
 const vitestBin = join(root, 'node_modules', 'vitest', 'vitest.mjs');
 const playwrightBin = join(root, 'node_modules', '@playwright', 'test', 'cli.js');
@@ -32,7 +32,9 @@ function runStreaming(cmd, args, opts) {
   return new Promise((resolvePromise) => {
     const child = spawn(cmd, args, { stdio: 'inherit', ...opts });
     const timer = setTimeout(() => {
-      console.error(`\n[test-all] ${opts.label}: no result after ${SUITE_TIMEOUT_MS / 1000} s, stopping it`);
+      console.error(
+        `\n[test-all] ${opts.label}: no result after ${SUITE_TIMEOUT_MS / 1000} s, stopping it`,
+      );
       child.kill('SIGTERM');
       setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
     }, SUITE_TIMEOUT_MS);
@@ -70,26 +72,43 @@ async function runVitest(folder) {
   const out = join(reportDir, `${folder}.json`);
   const code = await runStreaming(
     process.execPath,
-    [vitestBin, 'run', '--passWithNoTests', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`],
+    [
+      vitestBin,
+      'run',
+      '--passWithNoTests',
+      '--reporter=default',
+      '--reporter=json',
+      `--outputFile.json=${out}`,
+    ],
     { cwd, label: folder, env: process.env },
   );
   const report = readJson(out);
   if (!report) return { passed: 0, failed: 1, note: `crashed (exit ${code}) without a report` };
   const counts = vitestCounts(report);
-  if (code !== 0 && counts.failed === 0) return { ...counts, failed: 1, note: `exited ${code} after its tests` };
+  if (code !== 0 && counts.failed === 0)
+    return { ...counts, failed: 1, note: `exited ${code} after its tests` };
   return counts;
 }
 
 async function runPlaywright(folder) {
   const cwd = join(root, folder);
   const out = join(reportDir, `${folder}-playwright.json`);
-  const code = await runStreaming(process.execPath, [playwrightBin, 'test', '--reporter=list,json'], {
-    cwd,
-    label: folder,
-    env: { ...process.env, PLAYWRIGHT_JSON_OUTPUT_NAME: out, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1' },
-  });
+  const code = await runStreaming(
+    process.execPath,
+    [playwrightBin, 'test', '--reporter=list,json'],
+    {
+      cwd,
+      label: folder,
+      env: {
+        ...process.env,
+        PLAYWRIGHT_JSON_OUTPUT_NAME: out,
+        PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1',
+      },
+    },
+  );
   const report = readJson(out);
-  if (!report?.stats) return { passed: 0, failed: 1, note: `crashed (exit ${code}) without a report` };
+  if (!report?.stats)
+    return { passed: 0, failed: 1, note: `crashed (exit ${code}) without a report` };
   const s = report.stats;
   const passed = (s.expected ?? 0) + (s.flaky ?? 0);
   let failed = s.unexpected ?? 0;
@@ -99,11 +118,18 @@ async function runPlaywright(folder) {
 }
 
 function hasPlaywrightConfig(folder) {
-  return ['playwright.config.ts', 'playwright.config.mjs', 'playwright.config.js'].some((f) => existsSync(join(root, folder, f)));
+  return ['playwright.config.ts', 'playwright.config.mjs', 'playwright.config.js'].some((f) =>
+    existsSync(join(root, folder, f)),
+  );
 }
 function hasVitest(folder) {
   const dir = join(root, folder);
-  if (['vitest.config.ts', 'vitest.config.mjs', 'vitest.config.js'].some((f) => existsSync(join(dir, f)))) return true;
+  if (
+    ['vitest.config.ts', 'vitest.config.mjs', 'vitest.config.js'].some((f) =>
+      existsSync(join(dir, f)),
+    )
+  )
+    return true;
   const pkg = readJson(join(dir, 'package.json'));
   return /\bvitest\b/.test(pkg?.scripts?.test ?? '');
 }

@@ -23,8 +23,16 @@ const schema = i > 0 ? resolve(process.argv[i + 1]) : join(pkgDir, 'schema.prism
 
 const sql = execFileSync(
   process.execPath,
-  [prismaCli, 'migrate', 'diff', '--from-migrations', join(pkgDir, 'migrations'),
-    '--to-schema-datamodel', schema, '--script'],
+  [
+    prismaCli,
+    'migrate',
+    'diff',
+    '--from-migrations',
+    join(pkgDir, 'migrations'),
+    '--to-schema-datamodel',
+    schema,
+    '--script',
+  ],
   { cwd: pkgDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
 );
 const left = sql

@@ -66,7 +66,13 @@ describe('loadConfig', () => {
       logLevel: 'debug',
       publicUrl: 'https://flows.example.com',
     });
-    expect(loadConfig({ GRIDFLOW_DATA_DIR: dataDir, GRIDFLOW_ENCRYPTION_KEY: key, DATABASE_URL: 'postgres://h/db' }).mode).toBe('embedded');
+    expect(
+      loadConfig({
+        GRIDFLOW_DATA_DIR: dataDir,
+        GRIDFLOW_ENCRYPTION_KEY: key,
+        DATABASE_URL: 'postgres://h/db',
+      }).mode,
+    ).toBe('embedded');
   });
 
   it.each([
@@ -80,7 +86,11 @@ describe('loadConfig', () => {
     [{ GRIDFLOW_WORKERS: '0' }, 'GRIDFLOW_WORKERS', /between 1 and 256/],
     [{ GRIDFLOW_SESSION_SECRET: 'short' }, 'GRIDFLOW_SESSION_SECRET', /at least 32/],
     [{ GRIDFLOW_PLATFORM_LINKEDIN_URL: 'ftp://x' }, 'GRIDFLOW_PLATFORM_LINKEDIN_URL', /http/],
-    [{ GRIDFLOW_ENCRYPTION_KEY: 'c2hvcnQ=' }, 'GRIDFLOW_ENCRYPTION_KEY', /5 bytes; AES-256 needs 32 bytes/],
+    [
+      { GRIDFLOW_ENCRYPTION_KEY: 'c2hvcnQ=' },
+      'GRIDFLOW_ENCRYPTION_KEY',
+      /5 bytes; AES-256 needs 32 bytes/,
+    ],
   ])('names the variable and the problem: %o', (env, variable, problem) => {
     const err = configError(env as Record<string, string>);
     expect(err.variable).toBe(variable);

@@ -66,13 +66,16 @@ const url = (protocols: string[], example: string) =>
     emptyToUndefined,
     z
       .string()
-      .refine((s) => {
-        try {
-          return protocols.includes(new URL(s).protocol);
-        } catch {
-          return false;
-        }
-      }, `must be a ${protocols.map((p) => p.replace(':', '://')).join(' or ')} URL, e.g. ${example}`)
+      .refine(
+        (s) => {
+          try {
+            return protocols.includes(new URL(s).protocol);
+          } catch {
+            return false;
+          }
+        },
+        `must be a ${protocols.map((p) => p.replace(':', '://')).join(' or ')} URL, e.g. ${example}`,
+      )
       .optional(),
   );
 
@@ -94,7 +97,10 @@ const bool = (def: boolean) =>
     z
       .string()
       .transform((s) => s.trim().toLowerCase())
-      .refine((s) => ['1', 'true', 'yes', 'on', '0', 'false', 'no', 'off'].includes(s), 'must be true or false (or 1/0, yes/no, on/off)')
+      .refine(
+        (s) => ['1', 'true', 'yes', 'on', '0', 'false', 'no', 'off'].includes(s),
+        'must be true or false (or 1/0, yes/no, on/off)',
+      )
       .transform((s) => ['1', 'true', 'yes', 'on'].includes(s))
       .optional()
       .transform((b) => b ?? def),
@@ -106,7 +112,13 @@ const envSchema = z.object({
   DATABASE_URL: url(['postgres:', 'postgresql:'], 'postgresql://user:pass@127.0.0.1:5432/gridflow'),
   REDIS_URL: url(['redis:', 'rediss:'], 'redis://127.0.0.1:6379'),
   PORT: int(0, 65535, 3000),
-  HOST: z.preprocess(emptyToUndefined, z.string().optional().transform((h) => h ?? '127.0.0.1')),
+  HOST: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .optional()
+      .transform((h) => h ?? '127.0.0.1'),
+  ),
   GRIDFLOW_DATA_DIR: optString,
   GRIDFLOW_DB_POOL_SIZE: int(1, 500, 20),
   GRIDFLOW_ENCRYPTION_KEY: optString,

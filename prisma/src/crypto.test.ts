@@ -54,7 +54,9 @@ describe('createCipher', () => {
 
   it('detects a changed key id and malformed values', () => {
     const value = cipher.encrypt('v');
-    expect(() => cipher.decrypt(value.replace(/^gf1\.[^.]+\./, 'gf1.other.'))).toThrow(/not in GRIDFLOW_ENCRYPTION_KEY/);
+    expect(() => cipher.decrypt(value.replace(/^gf1\.[^.]+\./, 'gf1.other.'))).toThrow(
+      /not in GRIDFLOW_ENCRYPTION_KEY/,
+    );
     expect(() => cipher.decrypt('plain text')).toThrow(DecryptionError);
     expect(() => cipher.decrypt(value.split('.').slice(0, 4).join('.'))).toThrow(DecryptionError);
     const parts = value.split('.');
@@ -100,7 +102,9 @@ describe('parseKeyring', () => {
   });
 
   it('rejects wrong lengths, bad ids and duplicates with a clear message', () => {
-    expect(() => parseKeyring(randomBytes(16).toString('hex'))).toThrow(/16 bytes; AES-256 needs 32 bytes/);
+    expect(() => parseKeyring(randomBytes(16).toString('hex'))).toThrow(
+      /16 bytes; AES-256 needs 32 bytes/,
+    );
     expect(() => parseKeyring('not a key!')).toThrow(/neither hex nor base64/);
     expect(() => parseKeyring(`bad.id:${b64(keyA)}`)).toThrow(/key id "bad.id"/);
     expect(() => parseKeyring(`a:${b64(keyA)},a:${b64(keyB)}`)).toThrow(/appears twice/);

@@ -42,26 +42,42 @@ export function createCipher(keyring: Keyring | string): Cipher {
       c.setAAD(aad(kid, context));
       const ct = Buffer.concat([c.update(plaintext, 'utf8'), c.final()]);
       const tag = c.getAuthTag();
-      return [VERSION, kid, iv.toString('base64url'), tag.toString('base64url'), ct.toString('base64url')].join('.');
+      return [
+        VERSION,
+        kid,
+        iv.toString('base64url'),
+        tag.toString('base64url'),
+        ct.toString('base64url'),
+      ].join('.');
     },
     decrypt(ciphertext, context) {
       const parts = ciphertext.split('.');
       if (parts.length !== 5 || parts[0] !== VERSION) {
-        throw new DecryptionError('not a Gridflow encrypted value (expected gf1.<kid>.<iv>.<tag>.<ciphertext>)');
+        throw new DecryptionError(
+          'not a Gridflow encrypted value (expected gf1.<kid>.<iv>.<tag>.<ciphertext>)',
+        );
       }
       const [, kid, ivText, tagText, ctText] = parts as [string, string, string, string, string];
       const key = ring.keys.get(kid);
-      if (!key) throw new DecryptionError(`encrypted with key "${kid}", which is not in GRIDFLOW_ENCRYPTION_KEY`);
+      if (!key)
+        throw new DecryptionError(
+          `encrypted with key "${kid}", which is not in GRIDFLOW_ENCRYPTION_KEY`,
+        );
       const iv = Buffer.from(ivText, 'base64url');
       const tag = Buffer.from(tagText, 'base64url');
-      if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES) throw new DecryptionError('malformed encrypted value');
+      if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES)
+        throw new DecryptionError('malformed encrypted value');
       try {
         const d = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
         d.setAAD(aad(kid, context));
         d.setAuthTag(tag);
-        return Buffer.concat([d.update(Buffer.from(ctText, 'base64url')), d.final()]).toString('utf8');
+        return Buffer.concat([d.update(Buffer.from(ctText, 'base64url')), d.final()]).toString(
+          'utf8',
+        );
       } catch {
-        throw new DecryptionError('encrypted value failed authentication (altered, wrong key or wrong context)');
+        throw new DecryptionError(
+          'encrypted value failed authentication (altered, wrong key or wrong context)',
+        );
       }
     },
     needsRotation(ciphertext) {

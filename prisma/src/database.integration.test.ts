@@ -15,21 +15,37 @@ describe.each(['postgres', 'pglite'] as const)('%s database', (kind) => {
   });
 
   it('has every migration recorded in _prisma_migrations with Prisma checksums', async () => {
-    const { rows } = await db.sql.query<{ migration_name: string; checksum: string; applied_steps_count: number }>(
+    const { rows } = await db.sql.query<{
+      migration_name: string;
+      checksum: string;
+      applied_steps_count: number;
+    }>(
       'SELECT migration_name, checksum, applied_steps_count FROM _prisma_migrations ORDER BY migration_name',
     );
     expect(rows).toEqual(
-      listMigrations().map((m) => ({ migration_name: m.name, checksum: m.checksum, applied_steps_count: 1 })),
+      listMigrations().map((m) => ({
+        migration_name: m.name,
+        checksum: m.checksum,
+        applied_steps_count: 1,
+      })),
     );
     expect(db.kind).toBe(kind);
   });
 
   it('creates and reads models with relations through Prisma', async () => {
     const ws = await db.prisma.workspace.create({ data: { name: 'Acme', slug: `acme-${kind}` } });
-    const user = await db.prisma.user.create({ data: { email: `ann-${kind}@example.com`, name: 'Ann' } });
-    await db.prisma.membership.create({ data: { workspaceId: ws.id, userId: user.id, role: 'approver' } });
+    const user = await db.prisma.user.create({
+      data: { email: `ann-${kind}@example.com`, name: 'Ann' },
+    });
+    await db.prisma.membership.create({
+      data: { workspaceId: ws.id, userId: user.id, role: 'approver' },
+    });
     const grid = await db.prisma.grid.create({
-      data: { workspaceId: ws.id, name: 'Weekly post', document: { schemaVersion: 1, nodes: [], edges: [] } },
+      data: {
+        workspaceId: ws.id,
+        name: 'Weekly post',
+        document: { schemaVersion: 1, nodes: [], edges: [] },
+      },
     });
     const found = await db.prisma.workspace.findUniqueOrThrow({
       where: { id: ws.id },
@@ -43,11 +59,15 @@ describe.each(['postgres', 'pglite'] as const)('%s database', (kind) => {
 
     // Unique constraints from the seeds hold.
     await expect(
-      db.prisma.membership.create({ data: { workspaceId: ws.id, userId: user.id, role: 'viewer' } }),
+      db.prisma.membership.create({
+        data: { workspaceId: ws.id, userId: user.id, role: 'viewer' },
+      }),
     ).rejects.toMatchObject({ code: 'P2002' });
     // Foreign keys too (P2003), on both databases.
     await expect(
-      db.prisma.membership.create({ data: { workspaceId: ws.id, userId: crypto.randomUUID(), role: 'viewer' } }),
+      db.prisma.membership.create({
+        data: { workspaceId: ws.id, userId: crypto.randomUUID(), role: 'viewer' },
+      }),
     ).rejects.toMatchObject({ code: 'P2003' });
 
     // An interactive Prisma transaction that throws leaves nothing behind.
@@ -110,7 +130,9 @@ describe.each(['postgres', 'pglite'] as const)('%s database', (kind) => {
 
   it('commits sql.transaction and rolls it back on throw', async () => {
     const ws = await db.prisma.workspace.create({ data: { name: 'Tx', slug: `tx-${kind}` } });
-    const grid = await db.prisma.grid.create({ data: { workspaceId: ws.id, name: 'g', document: {} } });
+    const grid = await db.prisma.grid.create({
+      data: { workspaceId: ws.id, name: 'g', document: {} },
+    });
     const execId = crypto.randomUUID();
     await db.sql.transaction(async (tx) => {
       await tx.query(
@@ -146,24 +168,38 @@ describe.each(['postgres', 'pglite'] as const)('%s database', (kind) => {
     ).rejects.toThrow(/unique|duplicate/i);
 
     const steps = await db.prisma.executionStep.findMany({ where: { executionId: execId } });
-    expect(steps.map((s) => [s.nodeId, s.itemIndex, s.status, s.ports])).toEqual([['n1', -1, 'pending', ['out']]]);
+    expect(steps.map((s) => [s.nodeId, s.itemIndex, s.status, s.ports])).toEqual([
+      ['n1', -1, 'pending', ['out']],
+    ]);
     const exec = await db.prisma.execution.findUniqueOrThrow({ where: { id: execId } });
     expect(exec.triggerData).toEqual({ topic: 'x' });
     expect(exec.status).toBe('pending');
 
     // rowCount: rows affected by DML.
-    const upd = await db.sql.query(`UPDATE execution_steps SET status = 'running' WHERE execution_id = $1 AND status = 'pending'`, [execId]);
+    const upd = await db.sql.query(
+      `UPDATE execution_steps SET status = 'running' WHERE execution_id = $1 AND status = 'pending'`,
+      [execId],
+    );
     expect(upd.rowCount).toBe(1);
   });
 
   it('stores Decimal, BigInt autoincrement and enum columns', async () => {
     const ws = await db.prisma.workspace.create({ data: { name: 'Misc', slug: `misc-${kind}` } });
     const usage = await db.prisma.apiUsage.create({
-      data: { workspaceId: ws.id, provider: 'openai', totalTokens: 120, costUsd: new Prisma.Decimal('0.001234') },
+      data: {
+        workspaceId: ws.id,
+        provider: 'openai',
+        totalTokens: 120,
+        costUsd: new Prisma.Decimal('0.001234'),
+      },
     });
     expect(usage.costUsd.toString()).toBe('0.001234');
-    const a = await db.prisma.outboxJob.create({ data: { jobId: `j1-${kind}`, queue: 'steps', payload: { a: 1 } } });
-    const b = await db.prisma.outboxJob.create({ data: { jobId: `j2-${kind}`, queue: 'steps', payload: { a: 2 } } });
+    const a = await db.prisma.outboxJob.create({
+      data: { jobId: `j1-${kind}`, queue: 'steps', payload: { a: 1 } },
+    });
+    const b = await db.prisma.outboxJob.create({
+      data: { jobId: `j2-${kind}`, queue: 'steps', payload: { a: 2 } },
+    });
     expect(typeof a.id).toBe('bigint');
     expect(b.id > a.id).toBe(true);
   });

@@ -32,7 +32,10 @@ describe('migrations drift check', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gridflow-drift-'));
     try {
       const schema = readFileSync(join(pkgDir, 'schema.prisma'), 'utf8');
-      const changed = schema.replace(/(model Workspace \{\n)/, '$1  driftProbe String? @map("drift_probe")\n');
+      const changed = schema.replace(
+        /(model Workspace \{\n)/,
+        '$1  driftProbe String? @map("drift_probe")\n',
+      );
       expect(changed).not.toBe(schema);
       const file = join(dir, 'schema.prisma');
       writeFileSync(file, changed);

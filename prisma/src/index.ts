@@ -8,6 +8,14 @@ export { openDatabase, type Database, type OpenDatabaseOptions } from './databas
 export { applyMigrations, listMigrations, MIGRATIONS_DIR, type MigrationFile } from './migrate.js';
 export { createTestDatabase, testDatabaseUrl } from './testing.js';
 export type { SqlClient, SqlExecutor, SqlResult } from './sql.js';
-export { getConfig, loadConfig, resetConfigForTests, ConfigError, REPO_ROOT, type Config, type LogLevel } from './config.js';
+export {
+  getConfig,
+  loadConfig,
+  resetConfigForTests,
+  ConfigError,
+  REPO_ROOT,
+  type Config,
+  type LogLevel,
+} from './config.js';
 export { encrypt, decrypt, createCipher, DecryptionError, type Cipher } from './crypto.js';
 export { parseKeyring, type Keyring, type KeyringEntry } from './keyring.js';

@@ -30,17 +30,23 @@ export function decodeKey(text: string): Buffer {
   let key: Buffer;
   // All-hex text of even length is hex (a 32-byte key in base64 is 44 characters ending in "=").
   if (/^(?:[0-9a-fA-F]{2})+$/.test(t)) key = Buffer.from(t, 'hex');
-  else if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(t)) key = Buffer.from(t.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+  else if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(t))
+    key = Buffer.from(t.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
   else throw new Error('is neither hex nor base64');
   if (key.length !== 32) {
-    throw new Error(`decodes to ${key.length} bytes; AES-256 needs 32 bytes (64 hex or 44 base64 characters)`);
+    throw new Error(
+      `decodes to ${key.length} bytes; AES-256 needs 32 bytes (64 hex or 44 base64 characters)`,
+    );
   }
   return key;
 }
 
 /** Parses `key`, `kid:key` or a comma-separated list of those. */
 export function parseKeyring(text: string): Keyring {
-  const parts = text.split(',').map((p) => p.trim()).filter(Boolean);
+  const parts = text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
   if (parts.length === 0) throw new Error('is empty');
   const entries: KeyringEntry[] = parts.map((part, i) => {
     const label = parts.length > 1 ? `key ${i + 1}` : 'the key';

@@ -43,7 +43,11 @@ export function listMigrations(dir: string = MIGRATIONS_DIR): MigrationFile[] {
     .sort()
     .map((name) => {
       const buf = readFileSync(join(dir, name, 'migration.sql'));
-      return { name, sql: buf.toString('utf8'), checksum: createHash('sha256').update(buf).digest('hex') };
+      return {
+        name,
+        sql: buf.toString('utf8'),
+        checksum: createHash('sha256').update(buf).digest('hex'),
+      };
     });
 }
 
@@ -57,7 +61,10 @@ async function runScript(tx: SqlExecutor, script: string): Promise<void> {
  * advisory lock (transaction-scoped, so it is safe over a connection pool and between processes).
  * Returns the names applied by this call. Throws on a migration Prisma recorded as failed.
  */
-export async function applyMigrations(sql: SqlClient, opts: { dir?: string } = {}): Promise<string[]> {
+export async function applyMigrations(
+  sql: SqlClient,
+  opts: { dir?: string } = {},
+): Promise<string[]> {
   const migrations = listMigrations(opts.dir);
   const applied: string[] = [];
   for (const m of migrations) {

@@ -20,7 +20,12 @@ const prismaCli = createRequire(join(pkgDir, 'package.json')).resolve('prisma/bu
 const created: string[] = [];
 async function emptyPostgresDatabase(): Promise<string> {
   const name = `gridflow_test_${Math.random().toString(16).slice(2, 14)}`;
-  const c = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' });
+  const c = new pg.Client({
+    host: '127.0.0.1',
+    port: 5432,
+    user: 'postgres',
+    database: 'postgres',
+  });
   await c.connect();
   await c.query(`CREATE DATABASE "${name}"`);
   await c.end();
@@ -28,7 +33,12 @@ async function emptyPostgresDatabase(): Promise<string> {
   return name;
 }
 afterAll(async () => {
-  const c = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' });
+  const c = new pg.Client({
+    host: '127.0.0.1',
+    port: 5432,
+    user: 'postgres',
+    database: 'postgres',
+  });
   await c.connect();
   for (const name of created) await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
   await c.end();
@@ -42,7 +52,9 @@ describe('applyMigrations on PostgreSQL', () => {
       const t = performance.now();
       const applied = await applyMigrations(createPgSqlClient(pool));
       const ms = performance.now() - t;
-      console.log(`applyMigrations on PostgreSQL (${applied.length} migration(s)): ${ms.toFixed(0)} ms`);
+      console.log(
+        `applyMigrations on PostgreSQL (${applied.length} migration(s)): ${ms.toFixed(0)} ms`,
+      );
       expect(applied).toEqual(listMigrations().map((m) => m.name));
     } finally {
       await pool.end();
@@ -56,10 +68,16 @@ describe('applyMigrations on PostgreSQL', () => {
 
   it('applies each migration once when several processes migrate at the same time', async () => {
     const name = await emptyPostgresDatabase();
-    const pools = [1, 2, 3].map(() => new pg.Pool({ connectionString: testDatabaseUrl(name), max: 2 }));
+    const pools = [1, 2, 3].map(
+      () => new pg.Pool({ connectionString: testDatabaseUrl(name), max: 2 }),
+    );
     try {
       const results = await Promise.all(pools.map((p) => applyMigrations(createPgSqlClient(p))));
-      expect(results.flat().sort()).toEqual(listMigrations().map((m) => m.name).sort());
+      expect(results.flat().sort()).toEqual(
+        listMigrations()
+          .map((m) => m.name)
+          .sort(),
+      );
       const { rows } = await pools[0]!.query('SELECT count(*)::int AS n FROM _prisma_migrations');
       expect(rows[0].n).toBe(listMigrations().length);
     } finally {
@@ -75,7 +93,10 @@ describe('applyMigrations on PostgreSQL', () => {
       mkdirSync(join(dir, '001_ok'));
       writeFileSync(join(dir, '001_ok', 'migration.sql'), 'CREATE TABLE a (id int);');
       mkdirSync(join(dir, '002_bad'));
-      writeFileSync(join(dir, '002_bad', 'migration.sql'), 'CREATE TABLE b (id int);\nSELECT no_such_function();');
+      writeFileSync(
+        join(dir, '002_bad', 'migration.sql'),
+        'CREATE TABLE b (id int);\nSELECT no_such_function();',
+      );
       const pool = new pg.Pool({ connectionString: testDatabaseUrl(name), max: 2 });
       try {
         const sql = createPgSqlClient(pool);
@@ -106,11 +127,17 @@ describe('embedded PGlite in a data directory', () => {
       t = performance.now();
       const second = await openDatabase({ dataDir: dir });
       const openExisting = performance.now() - t;
-      console.log(`PGlite open: new dir ${openNew.toFixed(0)} ms, existing dir ${openExisting.toFixed(0)} ms`);
+      console.log(
+        `PGlite open: new dir ${openNew.toFixed(0)} ms, existing dir ${openExisting.toFixed(0)} ms`,
+      );
       try {
         expect(second.kind).toBe('pglite');
-        expect((await second.prisma.workspace.findUniqueOrThrow({ where: { slug: 'kept' } })).name).toBe('Kept');
-        const { rows } = await second.sql.query<{ n: number }>('SELECT count(*) AS n FROM _prisma_migrations');
+        expect(
+          (await second.prisma.workspace.findUniqueOrThrow({ where: { slug: 'kept' } })).name,
+        ).toBe('Kept');
+        const { rows } = await second.sql.query<{ n: number }>(
+          'SELECT count(*) AS n FROM _prisma_migrations',
+        );
         expect(rows[0]!.n).toBe(listMigrations().length);
         expect(await applyMigrations(second.sql)).toEqual([]);
       } finally {

@@ -21,7 +21,8 @@ interface PgErrorCause {
   column?: string;
 }
 
-const keyFields = (detail: string | undefined) => detail?.match(/Key \(([^)]+)\)/)?.[1]?.split(', ');
+const keyFields = (detail: string | undefined) =>
+  detail?.match(/Key \(([^)]+)\)/)?.[1]?.split(', ');
 
 /** Same mapping as @prisma/adapter-pg 6.19's mapDriverError, for the codes a query can raise. */
 function mapCause(c: PgErrorCause): Record<string, unknown> | undefined {
@@ -33,14 +34,26 @@ function mapCause(c: PgErrorCause): Record<string, unknown> | undefined {
       return { ...base, kind: 'ValueOutOfRange', cause: c.message };
     case '23505': {
       const fields = keyFields(c.detail);
-      return { ...base, kind: 'UniqueConstraintViolation', constraint: fields ? { fields } : undefined };
+      return {
+        ...base,
+        kind: 'UniqueConstraintViolation',
+        constraint: fields ? { fields } : undefined,
+      };
     }
     case '23502': {
       const fields = keyFields(c.detail);
-      return { ...base, kind: 'NullConstraintViolation', constraint: fields ? { fields } : undefined };
+      return {
+        ...base,
+        kind: 'NullConstraintViolation',
+        constraint: fields ? { fields } : undefined,
+      };
     }
     case '23503':
-      return { ...base, kind: 'ForeignKeyConstraintViolation', constraint: c.column ? { fields: [c.column] } : undefined };
+      return {
+        ...base,
+        kind: 'ForeignKeyConstraintViolation',
+        constraint: c.column ? { fields: [c.column] } : undefined,
+      };
     case '40001':
       return { ...base, kind: 'TransactionWriteConflict' };
     case '42P01':

@@ -7,7 +7,9 @@ const INT8_OID = 20;
 /** int8 as PGlite returns it: a number when safe, else a bigint (pg's default is a string). */
 function parseInt8(value: string): number | bigint {
   const n = BigInt(value);
-  return n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
+  return n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER)
+    ? Number(n)
+    : n;
 }
 
 // Per-query type parsers, so the process-wide pg.types (also used by Prisma's adapter) stay untouched.

@@ -2,7 +2,9 @@
 import type { PGlite, Transaction } from '@electric-sql/pglite';
 import type { SqlClient, SqlExecutor, SqlResult } from './sql.js';
 
-function executor(q: Pick<PGlite, 'query' | 'exec'> | Pick<Transaction, 'query' | 'exec'>): SqlExecutor {
+function executor(
+  q: Pick<PGlite, 'query' | 'exec'> | Pick<Transaction, 'query' | 'exec'>,
+): SqlExecutor {
   return {
     async query<T>(text: string, params?: unknown[]): Promise<SqlResult<T>> {
       const res = await q.query<T>(text, params);

@@ -22,7 +22,12 @@ export function testDatabaseUrl(database: string): string {
 }
 
 async function withAdmin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ host: PG_HOST, port: PG_PORT, user: PG_USER, database: 'postgres' });
+  const client = new pg.Client({
+    host: PG_HOST,
+    port: PG_PORT,
+    user: PG_USER,
+    database: 'postgres',
+  });
   await client.connect();
   try {
     return await fn(client);
@@ -53,7 +58,13 @@ function ensureTemplate(): Promise<string> {
     // a complete template. Losing the race to another process is fine (its template is identical).
     const building = `${name}_b${randomBytes(4).toString('hex')}`;
     await withAdmin((c) => c.query(`CREATE DATABASE "${building}"`));
-    const pool = new pg.Pool({ host: PG_HOST, port: PG_PORT, user: PG_USER, database: building, max: 1 });
+    const pool = new pg.Pool({
+      host: PG_HOST,
+      port: PG_PORT,
+      user: PG_USER,
+      database: building,
+      max: 1,
+    });
     try {
       await applyMigrations(createPgSqlClient(pool));
     } finally {
@@ -81,7 +92,9 @@ function ensureTemplate(): Promise<string> {
  * PostgreSQL must be running on 127.0.0.1:5432 with trust auth for user postgres
  * (`bash scripts/prepare-machine.sh` sets that up).
  */
-export async function createTestDatabase(kind: 'postgres' | 'pglite' = 'postgres'): Promise<Database> {
+export async function createTestDatabase(
+  kind: 'postgres' | 'pglite' = 'postgres',
+): Promise<Database> {
   if (kind === 'pglite') return openDatabase({ dataDir: 'memory://', migrate: true });
 
   const template = await ensureTemplate();
