@@ -1,0 +1,67 @@
+/**
+ * Canvas bench page (bench.html): renders the real canvas node component with a generated
+ * 1,000-node / 1,200-edge grid and reports timings on `window.__bench`. Node types are a small
+ * fixed catalogue so the page runs without a server.
+ */
+import { StrictMode, useEffect, useMemo } from 'react';
+import { createRoot } from 'react-dom/client';
+import { Background, MiniMap, ReactFlow, ReactFlowProvider, useNodesState } from '@xyflow/react';
+import '@xyflow/react/dist/style.css';
+import './styles.css';
+import { NodeTypesProvider } from './session.js';
+import { nodeTypes } from './canvas/grid-node.js';
+import { OverlayContext, OverlayStore } from './canvas/overlay-store.js';
+import { toFlow, type FlowEdge, type FlowNode } from './canvas/mapping.js';
+import { benchGrid, BENCH_NODE_TYPES } from './bench-grid.js';
+
+declare global {
+  interface Window {
+    __bench?: { start: number; firstRender?: number; nodes: number; edges: number };
+  }
+}
+
+const params = new URLSearchParams(location.search);
+const N = Number(params.get('nodes') ?? 1000);
+const E = Number(params.get('edges') ?? 1200);
+const start = performance.now();
+window.__bench = { start, nodes: N, edges: E };
+
+function Bench() {
+  const flow = useMemo(() => toFlow(benchGrid(N, E)), []);
+  const [nodes, , onNodesChange] = useNodesState<FlowNode>(flow.nodes);
+  const edges: FlowEdge[] = flow.edges;
+  const store = useMemo(() => new OverlayStore(), []);
+  useEffect(() => {
+    // first frame after mount with nodes measured
+    let raf = 0;
+    const check = () => {
+      const rendered = document.querySelectorAll('.react-flow__node').length;
+      if (rendered > 0 && document.querySelector('.react-flow__node[style*="visibility: visible"], .react-flow__node:not([style*="hidden"])')) {
+        window.__bench!.firstRender = performance.now() - start;
+        document.body.dataset.ready = '1';
+        return;
+      }
+      raf = requestAnimationFrame(check);
+    };
+    raf = requestAnimationFrame(check);
+    return () => cancelAnimationFrame(raf);
+  }, []);
+  return (
+    <OverlayContext.Provider value={store}>
+      <ReactFlow nodes={nodes} edges={edges} nodeTypes={nodeTypes} onNodesChange={onNodesChange} onlyRenderVisibleElements fitView minZoom={0.02} proOptions={{ hideAttribution: true }}>
+        <Background gap={20} />
+        <MiniMap />
+      </ReactFlow>
+    </OverlayContext.Provider>
+  );
+}
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <NodeTypesProvider initial={BENCH_NODE_TYPES}>
+      <ReactFlowProvider>
+        <Bench />
+      </ReactFlowProvider>
+    </NodeTypesProvider>
+  </StrictMode>,
+);

@@ -1,0 +1,111 @@
+/**
+ * The canvas node: icon, name, a one-line config summary, labelled ports, a status badge and
+ * validation problems. Memoized; overlays come from the OverlayStore by id (see overlay-store.ts).
+ */
+import { memo } from 'react';
+import { Handle, Position, type NodeProps } from '@xyflow/react';
+import { useNodeTypes } from '../session.js';
+import { configSummary, type FlowNode } from './mapping.js';
+import { useNodeOverlay } from './overlay-store.js';
+import { ERROR_PORT } from '../lib/graph-rules.js';
+
+const STATUS_LABEL: Record<string, string> = {
+  pending: 'Pending',
+  running: 'Running',
+  waiting: 'Waiting',
+  completed: 'Done',
+  failed: 'Failed',
+  skipped: 'Skipped',
+};
+
+function GridNodeView({ id, data, selected }: NodeProps<FlowNode>) {
+  const { byType } = useNodeTypes();
+  const t = byType.get(data.type);
+  const overlay = useNodeOverlay(id);
+  const inputs = t ? t.inputs : [{ name: 'in', label: 'in' }];
+  const outputs = t ? t.outputs : [{ name: 'out', label: 'out' }];
+  const hasError = t ? !t.isTrigger : true;
+  const rows = Math.max(inputs.length, outputs.length + (hasError ? 1 : 0), 1);
+  const summary = configSummary(data.config);
+  const cls = [
+    'gnode',
+    selected ? 'is-selected' : '',
+    data.disabled ? 'is-disabled' : '',
+    overlay.status ? `st-${overlay.status}` : '',
+    overlay.diff ? `diff-${overlay.diff}` : '',
+    overlay.problems?.length ? 'has-problems' : '',
+    !t ? 'is-unknown' : '',
+  ].join(' ');
+  return (
+    <div
+      className={cls}
+      data-testid="grid-node"
+      data-node-id={id}
+      data-node-type={data.type}
+      data-node-name={data.name}
+      data-status={overlay.status ?? ''}
+      data-diff={overlay.diff ?? ''}
+      aria-label={`${t?.label ?? data.type} node ${data.name}${overlay.status ? `, ${overlay.status}` : ''}`}
+      style={{ minHeight: 52 + rows * 20 }}
+    >
+      <div className="gnode-head">
+        <span className="gnode-icon" aria-hidden>
+          {t?.icon ?? '?'}
+        </span>
+        <div className="gnode-title">
+          <div className="gnode-name" data-testid="node-name">
+            {data.name}
+          </div>
+          <div className="gnode-type">{t?.label ?? `Unknown type "${data.type}"`}</div>
+        </div>
+        {overlay.status && (
+          <span className={`badge badge-${overlay.status}`} data-testid="node-status" data-status={overlay.status} title={STATUS_LABEL[overlay.status]}>
+            {overlay.status === 'running' ? <span className="spinner small" aria-hidden /> : null}
+            {STATUS_LABEL[overlay.status] ?? overlay.status}
+            {overlay.attempt && overlay.attempt > 1 ? ` ×${overlay.attempt}` : ''}
+          </span>
+        )}
+        {overlay.diff && overlay.diff !== 'unchanged' && (
+          <span className={`badge diffbadge-${overlay.diff}`} data-testid="node-diff">
+            {overlay.diff}
+          </span>
+        )}
+      </div>
+      {summary && (
+        <div className="gnode-summary" title={summary} data-testid="node-summary">
+          {summary}
+        </div>
+      )}
+      {overlay.problems && overlay.problems.length > 0 && (
+        <ul className="gnode-problems" data-testid="node-problems" role="alert">
+          {overlay.problems.slice(0, 3).map((p, i) => (
+            <li key={i}>{p}</li>
+          ))}
+        </ul>
+      )}
+      {inputs.map((p, i) => (
+        <div key={`in-${p.name}`} className="port port-in" style={{ top: 44 + i * 20 }}>
+          <Handle type="target" position={Position.Left} id={p.name} data-testid={`port-in-${p.name}`} aria-label={`Input ${p.label}`} />
+          {inputs.length > 1 || p.name !== 'in' ? <span className="port-label">{p.label}</span> : null}
+        </div>
+      ))}
+      {outputs.map((p, i) => (
+        <div key={`out-${p.name}`} className="port port-out" style={{ top: 44 + i * 20 }}>
+          {outputs.length > 1 || p.name !== 'out' ? <span className="port-label">{p.label}</span> : null}
+          <Handle type="source" position={Position.Right} id={p.name} data-testid={`port-out-${p.name}`} aria-label={`Output ${p.label}`} />
+        </div>
+      ))}
+      {hasError && (
+        <div className="port port-out port-error" style={{ top: 44 + outputs.length * 20 }}>
+          <span className="port-label">on error</span>
+          <Handle type="source" position={Position.Right} id={ERROR_PORT} data-testid={`port-out-${ERROR_PORT}`} aria-label="Output on error" />
+        </div>
+      )}
+    </div>
+  );
+}
+
+export const GridNodeComponent = memo(GridNodeView);
+
+/** Defined once at module level: React Flow must not see a new object on each render. */
+export const nodeTypes = { grid: GridNodeComponent };
