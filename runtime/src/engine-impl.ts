@@ -1,0 +1,1201 @@
+/**
+ * The durable engine: runs grids step by step on a queue, with PostgreSQL (or PGlite) as the
+ * truth. One step = one queue job with a deterministic id. A worker claims the step with one SQL
+ * statement, runs the node, then in ONE transaction stores the result, applies the planner's next
+ * plan (new steps + outbox rows for their jobs) and updates the execution. A relay moves outbox
+ * rows to the queue right after commit; a sweeper repairs what a crash left behind (pending steps
+ * without a job, running steps whose worker died, outbox leftovers, run deadlines, due timers).
+ */
+import { randomUUID } from 'node:crypto';
+import type { Database, SqlExecutor } from '@gridflow/db';
+import { gridDocumentSchema, retryPolicySchema, type GridDocument, type GridNode, type RetryPolicy } from './document.js';
+import {
+  CancelledError,
+  classifyError,
+  isRetryable,
+  StepTimeoutError,
+  UserError,
+  type StepErrorInfo,
+} from './errors.js';
+import type {
+  Engine,
+  ExecutionStatus,
+  ExecutionSummary,
+  RunEvent,
+  RuntimeEvent,
+  StartRunInput,
+  StepEvent,
+  StepStatus,
+} from './engine.js';
+import type {
+  DomainEvent,
+  Embedding,
+  HttpClient,
+  Json,
+  NodeContext,
+  NodeEnvironment,
+  NodeLogger,
+  NodeRegistry,
+  NodeResult,
+  Sandbox,
+  WaitRequest,
+} from './node-type.js';
+import {
+  compileGrid,
+  initialPlan,
+  NO_ITEM,
+  planNext,
+  stepKey,
+  type CompiledGrid,
+  type Plan,
+  type StepState,
+} from './planner.js';
+import { migrateDocument, type ValidationRegistry } from './validate.js';
+import { buildNodesScope, evaluateTemplateOrExpression, resolveConfig, type ExpressionScope } from './expressions.js';
+import { createMemoryBus, createMemoryQueue, type Bus, type JobData, type JobQueue, type QueuedJob } from './queue.js';
+import { createBullQueue, createRedisBus } from './queue-bullmq.js';
+import { loadRunSteps, stepId, stepJobId, writePlan, type NewStepRow, type OutboxRow } from './step-sql.js';
+import { loadExecutionSummary, pruneExecutions } from './execution-state.js';
+
+export interface EngineServices {
+  sandbox: Sandbox;
+  /** An HTTP client bound to the step's abort signal. */
+  http: (signal: AbortSignal) => HttpClient;
+  embed(text: string): Promise<Embedding>;
+  encrypt(plaintext: string): string;
+  decrypt(ciphertext: string): string;
+  env: NodeEnvironment;
+}
+
+/** A domain or run event handed to the server inside the step's transaction (outbound webhooks). */
+export interface SinkEvent {
+  type: string;
+  workspaceId: string;
+  executionId: string;
+  nodeId?: string;
+  data: Json;
+}
+
+export type EventSink = (tx: SqlExecutor, events: SinkEvent[]) => Promise<void>;
+
+export interface EngineLogger {
+  debug(msg: string, data?: Record<string, unknown>): void;
+  info(msg: string, data?: Record<string, unknown>): void;
+  warn(msg: string, data?: Record<string, unknown>): void;
+  error(msg: string, data?: Record<string, unknown>): void;
+}
+
+export interface EngineOptions {
+  db: Database;
+  registry: NodeRegistry;
+  /** Set: BullMQ queue + Redis pub/sub (scaled). Unset: in-process queue and emitter (embedded). */
+  redisUrl?: string;
+  /** Queue and channel prefix; unique per deployment (and per test). Default `gridflow`. */
+  queuePrefix?: string;
+  /** In-process step concurrency; 0 = this process runs no steps (e.g. an API-only server). */
+  workers: number;
+  services: EngineServices;
+  eventSink?: EventSink;
+  logger?: EngineLogger;
+  /** A running step's lease; renewed while it runs; expired = its worker died and the step is re-run. Default 30 s. */
+  leaseMs?: number;
+  /** Sweeper period. Default 5 s. */
+  sweepIntervalMs?: number;
+  /** A pending step untouched this long gets its job re-added (deduplicated by job id). Default 30 s. */
+  staleMs?: number;
+  /** Prune step data of runs finished longer ago than this. Default 30 days. */
+  retentionDays?: number;
+  /** Period of the retention job. Default 1 h. */
+  retentionIntervalMs?: number;
+  /** BullMQ lock duration / stalled check (re-delivery of a killed worker's job). Default 30 s each. */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+}
+
+export interface EngineInternals extends Engine {
+  readonly queue: JobQueue;
+  /** Runs the sweeper once (tests). */
+  sweep(): Promise<void>;
+  /** The number of steps running in this process. */
+  runningSteps(): number;
+}
+
+const silentLogger: EngineLogger = { debug() {}, info() {}, warn() {}, error() {} };
+const OPEN_RUN = ['pending', 'running', 'waiting'];
+const PREVIEW_BYTES = 2048;
+
+interface ClaimRow {
+  id: string;
+  execution_id: string;
+  node_id: string;
+  item_index: number;
+  input: Json | null;
+  attempt: number;
+  started_at: Date;
+  workspace_id: string;
+  grid_id: string;
+  grid_version_id: string | null;
+  trigger_type: string;
+  trigger_data: Json;
+  run_started_at: Date | null;
+  deadline_at: Date | null;
+  event_seq: number;
+  prev_status: string;
+  resume_payload: Json | null;
+  resumed: boolean;
+}
+
+type Outcome =
+  | { kind: 'completed'; output: Json; ports: string[] | null }
+  | { kind: 'failed'; error: StepErrorInfo; retryDelayMs?: number }
+  | { kind: 'wait'; wait: WaitRequest; hadResume: boolean };
+
+interface CachedRun {
+  seq: number;
+  steps: Map<string, StepState>;
+}
+
+export function createEngine(options: EngineOptions): EngineInternals {
+  const { db, registry, services } = options;
+  const sql = db.sql;
+  const log = options.logger ?? silentLogger;
+  const prefix = options.queuePrefix ?? 'gridflow';
+  const leaseMs = options.leaseMs ?? 30_000;
+  const sweepIntervalMs = options.sweepIntervalMs ?? 5_000;
+  const staleMs = options.staleMs ?? 30_000;
+  const scaled = !!options.redisUrl;
+  const queue: JobQueue = scaled
+    ? createBullQueue({
+        redisUrl: options.redisUrl!,
+        prefix,
+        ...(options.lockDurationMs ? { lockDurationMs: options.lockDurationMs } : {}),
+        ...(options.stalledIntervalMs ? { stalledIntervalMs: options.stalledIntervalMs } : {}),
+      })
+    : createMemoryQueue();
+  const bus: Bus = scaled ? createRedisBus(options.redisUrl!, prefix) : createMemoryBus();
+
+  const listeners = new Set<(e: RuntimeEvent) => void>();
+  /** executionId → abort controllers of its steps running in this process. */
+  const running = new Map<string, Set<AbortController>>();
+  const runningSteps = new Map<string, { executionId: string }>();
+  const grids = new Map<string, CompiledGrid>();
+  const runCache = new Map<string, CachedRun>();
+  const timers: NodeJS.Timeout[] = [];
+  let started = false;
+  let stopping = false;
+  const unsubs: Array<() => void> = [];
+
+  // ------------------------------------------------------------------ caches
+
+  function cacheGrid(key: string, g: CompiledGrid) {
+    if (grids.size >= 500) grids.delete(grids.keys().next().value!);
+    grids.set(key, g);
+  }
+
+  function compile(doc: unknown): CompiledGrid {
+    const parsed = gridDocumentSchema.parse(doc);
+    const migrated = migrateDocument(parsed, registry as unknown as ValidationRegistry).document;
+    return compileGrid(migrated, registry);
+  }
+
+  async function gridFor(executionId: string, gridVersionId: string | null, q: SqlExecutor = sql): Promise<CompiledGrid> {
+    const key = gridVersionId ? `v:${gridVersionId}` : `e:${executionId}`;
+    const hit = grids.get(key);
+    if (hit) return hit;
+    const res = gridVersionId
+      ? await q.query<{ document: unknown }>(`SELECT document FROM grid_versions WHERE id = $1`, [gridVersionId])
+      : await q.query<{ document: unknown }>(`SELECT document FROM executions WHERE id = $1`, [executionId]);
+    if (!res.rows[0]) throw new Error(`grid document of execution ${executionId} not found`);
+    const g = compile(res.rows[0].document);
+    cacheGrid(key, g);
+    return g;
+  }
+
+  function cacheRun(executionId: string, seq: number, steps: Map<string, StepState>) {
+    runCache.delete(executionId);
+    if (runCache.size >= 2000) runCache.delete(runCache.keys().next().value!);
+    runCache.set(executionId, { seq, steps });
+  }
+
+  // ------------------------------------------------------------------ events
+
+  function deliver(events: RuntimeEvent[]) {
+    for (const e of events) for (const l of listeners) {
+      try {
+        l(e);
+      } catch (err) {
+        log.warn('event listener failed', { err: String(err) });
+      }
+    }
+  }
+
+  function publish(events: RuntimeEvent[]) {
+    if (!events.length) return;
+    // Scaled: every process (this one included) receives them through Redis, once.
+    if (scaled) bus.publish('events', events);
+    else deliver(events);
+  }
+
+  function preview(output: Json | undefined): Json | undefined {
+    if (output === undefined) return undefined;
+    const s = JSON.stringify(output) ?? 'null';
+    if (s.length <= PREVIEW_BYTES) return output;
+    return { truncated: true, preview: s.slice(0, PREVIEW_BYTES) };
+  }
+
+  interface RunInfo {
+    id: string;
+    workspace_id: string;
+    grid_id: string;
+  }
+
+  function stepEvent(
+    run: RunInfo,
+    seq: number,
+    nodeId: string,
+    itemIndex: number,
+    status: StepStatus,
+    extra: Partial<StepEvent> = {},
+  ): StepEvent {
+    const now = new Date().toISOString();
+    return {
+      type: 'step',
+      seq,
+      executionId: run.id,
+      gridId: run.grid_id,
+      workspaceId: run.workspace_id,
+      nodeId,
+      itemIndex: itemIndex === NO_ITEM ? null : itemIndex,
+      status,
+      attempt: 1,
+      startedAt: status === 'running' ? now : null,
+      finishedAt: status === 'completed' || status === 'failed' || status === 'skipped' ? now : null,
+      ...extra,
+    };
+  }
+
+  function runEvent(run: RunInfo, seq: number, status: ExecutionStatus, startedAt: Date | null, error?: StepErrorInfo): RunEvent {
+    const final = status === 'completed' || status === 'failed' || status === 'cancelled';
+    return {
+      type: 'run',
+      seq,
+      executionId: run.id,
+      gridId: run.grid_id,
+      workspaceId: run.workspace_id,
+      status,
+      startedAt: startedAt ? startedAt.toISOString() : null,
+      finishedAt: final ? new Date().toISOString() : null,
+      ...(error ? { error } : {}),
+    };
+  }
+
+  // ------------------------------------------------------------------ relay
+
+  const toDelete: string[] = [];
+  let deleting: Promise<void> | null = null;
+
+  function flushDeletes(): Promise<void> {
+    if (deleting) return deleting;
+    deleting = (async () => {
+      while (toDelete.length) {
+        const ids = toDelete.splice(0, 1000);
+        try {
+          await sql.query(`DELETE FROM outbox_jobs WHERE job_id = ANY($1::text[])`, [ids]);
+        } catch (err) {
+          log.warn('outbox cleanup failed (the poller retries)', { err: String(err) });
+        }
+      }
+    })().finally(() => {
+      deleting = null;
+    });
+    return deleting;
+  }
+
+  /** Fast path after commit: push the jobs, then drop their outbox rows (the poller covers a crash in between). */
+  async function relay(rows: OutboxRow[]) {
+    if (!rows.length) return;
+    try {
+      await queue.add(rows.map((r) => ({ jobId: r.jobId, data: r.data, ...(r.delayMs ? { delayMs: r.delayMs } : {}) })));
+      for (const r of rows) toDelete.push(r.jobId);
+      void flushDeletes();
+    } catch (err) {
+      log.warn('relay to queue failed; the outbox poller will retry', { err: String(err) });
+    }
+  }
+
+  // ------------------------------------------------------------------ plans → rows
+
+  interface Applied {
+    rows: NewStepRow[];
+    outbox: OutboxRow[];
+    failedSteps: Array<{ id: string; error: StepErrorInfo }>;
+    events: RuntimeEvent[];
+    seq: number;
+    addTotal: number;
+    addCompleted: number;
+    addFailed: number;
+    loopResults: Array<{ id: string; results: Json[] }>;
+  }
+
+  function applyPlanRows(run: RunInfo, seq: number, plan: Plan, steps: Map<string, StepState>, dropReady: boolean): Applied {
+    const a: Applied = { rows: [], outbox: [], failedSteps: [], events: [], seq, addTotal: 0, addCompleted: 0, addFailed: 0, loopResults: [] };
+    if (!dropReady) {
+      for (const r of plan.ready) {
+        const id = stepId(run.id, r.nodeId, r.itemIndex);
+        a.rows.push({ id, nodeId: r.nodeId, itemIndex: r.itemIndex, status: 'pending', attempt: 1, input: r.input, output: null, finished: false });
+        a.outbox.push({ jobId: stepJobId(id, 1), data: { k: 'step', e: run.id, s: id, a: 1 } });
+        steps.set(stepKey(r.nodeId, r.itemIndex), { status: 'pending', input: r.input });
+        a.events.push(stepEvent(run, ++a.seq, r.nodeId, r.itemIndex, 'pending'));
+      }
+    }
+    for (const s of plan.skipped) {
+      a.rows.push({ id: stepId(run.id, s.nodeId, s.itemIndex), nodeId: s.nodeId, itemIndex: s.itemIndex, status: 'skipped', attempt: 0, input: null, output: null, finished: true });
+      steps.set(stepKey(s.nodeId, s.itemIndex), { status: 'skipped' });
+      a.events.push(stepEvent(run, ++a.seq, s.nodeId, s.itemIndex, 'skipped'));
+    }
+    for (const p of plan.passedThrough) {
+      a.rows.push({ id: stepId(run.id, p.nodeId, p.itemIndex), nodeId: p.nodeId, itemIndex: p.itemIndex, status: 'completed', attempt: 0, input: p.input, output: p.output, finished: true });
+      steps.set(stepKey(p.nodeId, p.itemIndex), { status: 'completed', input: p.input, output: p.output, ports: null });
+      a.addCompleted++;
+      a.events.push(stepEvent(run, ++a.seq, p.nodeId, p.itemIndex, 'completed', { outputPreview: preview(p.output) as Json }));
+    }
+    for (const f of plan.failedLoops) {
+      a.failedSteps.push({ id: stepId(run.id, f.nodeId, f.itemIndex), error: f.error });
+      const k = stepKey(f.nodeId, f.itemIndex);
+      steps.set(k, { ...steps.get(k)!, status: 'failed', error: f.error });
+      a.addFailed++;
+      a.events.push(stepEvent(run, ++a.seq, f.nodeId, f.itemIndex, 'failed', { error: f.error }));
+    }
+    for (const l of plan.finishedLoops) a.loopResults.push({ id: stepId(run.id, l.nodeId, l.itemIndex), results: l.results });
+    a.addTotal = a.rows.length;
+    return a;
+  }
+
+  // ------------------------------------------------------------------ starting runs
+
+  async function startRun(input: StartRunInput): Promise<{ executionId: string }> {
+    const executionId = randomUUID();
+    const grid = compile(input.document);
+    const key = input.gridVersionId ? `v:${input.gridVersionId}` : `e:${executionId}`;
+    if (!grids.has(key)) cacheGrid(key, grid);
+    const settings = grid.document.settings;
+    const run: RunInfo = { id: executionId, workspace_id: input.workspaceId, grid_id: input.gridId };
+    const startedAt = new Date();
+    let applied!: Applied;
+    let steps!: Map<string, StepState>;
+    let finished: Plan['finished'] = null;
+    await sql.transaction(async (tx) => {
+      await tx.query(
+        `INSERT INTO executions (id, workspace_id, grid_id, grid_version_id, document, trigger_type, trigger_data, status,
+           started_by_id, retry_of_id, event_seq, started_at, deadline_at)
+         VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7::jsonb, 'running', $8, $9, 1, $10, $10::timestamptz + make_interval(secs => $11::bigint / 1000.0))`,
+        [
+          executionId,
+          input.workspaceId,
+          input.gridId,
+          input.gridVersionId,
+          input.gridVersionId ? null : JSON.stringify(grid.document),
+          input.triggerType,
+          JSON.stringify(input.triggerData ?? null),
+          input.startedById ?? null,
+          input.retryOf ?? null,
+          startedAt,
+          settings.timeoutMs,
+        ],
+      );
+      let plan: Plan;
+      if (input.retryOf) {
+        // Retry from the failed step: completed steps of the old run are copied, the rest is planned again.
+        await tx.query(
+          `INSERT INTO execution_steps (id, execution_id, workspace_id, node_id, item_index, attempt, status, input, output, ports, started_at, finished_at)
+           SELECT $1 || '.' || node_id || '.' || item_index, $1, workspace_id, node_id, item_index, attempt, status, input, output, ports, started_at, finished_at
+           FROM execution_steps WHERE execution_id = $2 AND workspace_id = $3 AND status = 'completed'`,
+          [executionId, input.retryOf, input.workspaceId],
+        );
+        steps = await loadRunSteps(tx, executionId);
+        plan =
+          grid.triggerId && steps.has(stepKey(grid.triggerId, NO_ITEM))
+            ? planNext(grid, { steps, errorHandling: settings.errorHandling })
+            : initialPlan(grid, input.triggerData, settings.errorHandling);
+      } else {
+        steps = new Map();
+        plan = initialPlan(grid, input.triggerData, settings.errorHandling);
+      }
+      finished = plan.finished;
+      applied = applyPlanRows(run, 1, plan, steps, false);
+      const status = finished ? finished.status : 'running';
+      if (finished) applied.events.push(runEvent(run, ++applied.seq, finished.status, startedAt, finished.error));
+      await writePlan(tx, {
+        executionId,
+        workspaceId: input.workspaceId,
+        steps: applied.rows,
+        outbox: applied.outbox,
+        failedSteps: applied.failedSteps,
+        execution: {
+          seq: applied.seq,
+          status,
+          finished: !!finished,
+          ...(finished?.error ? { error: finished.error } : {}),
+          addTotal: applied.addTotal + (input.retryOf ? countCopied(steps) : 0),
+          addCompleted: applied.addCompleted + (input.retryOf ? countCopied(steps) : 0),
+          addFailed: applied.addFailed,
+        },
+      });
+      if (finished && options.eventSink) {
+        await options.eventSink(tx, [
+          { type: `execution.${finished.status}`, workspaceId: input.workspaceId, executionId, data: { status: finished.status, error: (finished.error ?? null) as Json } },
+        ]);
+      }
+    });
+    cacheRun(executionId, applied.seq, steps);
+    publish([runEvent(run, 1, 'running', startedAt), ...applied.events]);
+    await relay(applied.outbox);
+    return { executionId };
+  }
+
+  function countCopied(steps: Map<string, StepState>): number {
+    let n = 0;
+    for (const s of steps.values()) if (s.status === 'completed') n++;
+    return n;
+  }
+
+  // ------------------------------------------------------------------ running a step
+
+  async function handleJob(data: JobData): Promise<void> {
+    if (data.k === 'timer') {
+      await resume(data.e, data.n, { reason: 'timer' }, data.i);
+      return;
+    }
+    const claim = await sql.query<ClaimRow>(
+      `WITH s AS (
+         UPDATE execution_steps SET status = 'running', started_at = now(), updated_at = now(),
+           available_at = now() + make_interval(secs => $3::int / 1000.0)
+         WHERE id = $1 AND status = 'pending' AND attempt = $2
+           AND EXISTS (SELECT 1 FROM executions x WHERE x.id = execution_steps.execution_id AND x.status IN ('pending', 'running', 'waiting'))
+         RETURNING id, execution_id, node_id, item_index, input, attempt, started_at),
+       prev AS (SELECT status FROM executions WHERE id = (SELECT execution_id FROM s)),
+       e AS (
+         UPDATE executions SET event_seq = event_seq + 1, status = 'running'
+         WHERE id = (SELECT execution_id FROM s)
+         RETURNING workspace_id, grid_id, grid_version_id, trigger_type, trigger_data, started_at AS run_started_at, deadline_at, event_seq)
+       SELECT s.*, e.*, (SELECT status FROM prev) AS prev_status, w.resume_payload, (w.id IS NOT NULL) AS resumed
+       FROM s CROSS JOIN e
+       LEFT JOIN waitpoints w ON w.execution_id = s.execution_id AND w.node_id = s.node_id AND w.item_index = s.item_index AND w.status = 'resumed'`,
+      [data.s, data.a, leaseMs],
+    );
+    const row = claim.rows[0];
+    if (!row) return; // already taken, finished, cancelled, or a stale duplicate: nothing to do
+    const run: RunInfo = { id: row.execution_id, workspace_id: row.workspace_id, grid_id: row.grid_id };
+    const cached = runCache.get(row.execution_id);
+    if (cached && cached.seq === row.event_seq - 1) {
+      cached.seq = row.event_seq;
+      const k = stepKey(row.node_id, row.item_index);
+      const prev = cached.steps.get(k);
+      cached.steps.set(k, { ...(prev ?? { input: row.input }), status: 'running' });
+    } else runCache.delete(row.execution_id);
+    const events: RuntimeEvent[] = [];
+    if (row.prev_status !== 'running') events.push(runEvent(run, row.event_seq, 'running', row.run_started_at));
+    events.push(
+      stepEvent(run, row.event_seq, row.node_id, row.item_index, 'running', {
+        attempt: row.attempt,
+        startedAt: row.started_at.toISOString(),
+      }),
+    );
+    publish(events);
+
+    const ctrl = new AbortController();
+    let set = running.get(row.execution_id);
+    if (!set) running.set(row.execution_id, (set = new Set()));
+    set.add(ctrl);
+    runningSteps.set(row.id, { executionId: row.execution_id });
+    const domainEvents: DomainEvent[] = [];
+    let outcome: Outcome;
+    let grid: CompiledGrid | undefined;
+    try {
+      grid = await gridFor(row.execution_id, row.grid_version_id);
+      outcome = await executeStep(row, grid, ctrl, domainEvents);
+    } catch (err) {
+      outcome = { kind: 'failed', error: classifyError(err) };
+    } finally {
+      set.delete(ctrl);
+      if (!set.size) running.delete(row.execution_id);
+      runningSteps.delete(row.id);
+    }
+    await complete(row, run, grid, outcome, domainEvents);
+  }
+
+  function retryPolicy(node: GridNode, grid: CompiledGrid): RetryPolicy {
+    const own = node.config.retry;
+    if (own && typeof own === 'object') {
+      const r = retryPolicySchema.partial().safeParse(own);
+      if (r.success) return { ...grid.document.settings.retry, ...stripUndefined(r.data) };
+    }
+    return grid.document.settings.retry;
+  }
+
+  async function buildScope(row: ClaimRow, grid: CompiledGrid, item: { value: Json; index: number } | undefined): Promise<ExpressionScope> {
+    let outputs: Array<{ node_id: string; item_index: number; output: Json }>;
+    const cached = runCache.get(row.execution_id);
+    if (cached && cached.seq === row.event_seq) {
+      outputs = [];
+      for (const [k, s] of cached.steps) {
+        if (s.status !== 'completed') continue;
+        const at = k.lastIndexOf('#');
+        const idx = Number(k.slice(at + 1));
+        if (idx === NO_ITEM || idx === row.item_index) outputs.push({ node_id: k.slice(0, at), item_index: idx, output: s.output ?? null });
+      }
+    } else {
+      const res = await sql.query<{ node_id: string; item_index: number; output: Json }>(
+        `SELECT node_id, item_index, output FROM execution_steps
+         WHERE execution_id = $1 AND status = 'completed' AND item_index IN (-1, $2)`,
+        [row.execution_id, row.item_index],
+      );
+      outputs = res.rows;
+    }
+    // A body node's own item wins over the loop-level step of the same node.
+    outputs.sort((a, b) => a.item_index - b.item_index);
+    const byNode = new Map<string, Json>();
+    for (const o of outputs) byNode.set(o.node_id, o.output ?? null);
+    const nodes = buildNodesScope(
+      [...byNode].map(([id, output]) => ({ id, name: grid.nodes.get(id)?.name ?? id, output })),
+    );
+    return {
+      trigger: row.trigger_data ?? null,
+      nodes,
+      ...(item ? { item: item.value, itemIndex: item.index } : {}),
+      run: { id: row.execution_id, gridId: row.grid_id, startedAt: (row.run_started_at ?? new Date()).toISOString() },
+      input: row.input ?? null,
+    };
+  }
+
+  async function executeStep(row: ClaimRow, grid: CompiledGrid, ctrl: AbortController, emitted: DomainEvent[]): Promise<Outcome> {
+    const node = grid.nodes.get(row.node_id);
+    if (!node) return { kind: 'failed', error: { message: `node "${row.node_id}" is not in this grid version`, code: 'UNKNOWN_NODE', kind: 'fatal' } };
+    const type = registry.get(node.type);
+    if (!type) {
+      return { kind: 'failed', error: classifyError(new UserError(`Node "${node.name}": node type "${node.type}" is not installed on this server.`, undefined, 'UNKNOWN_NODE_TYPE')) };
+    }
+    const settings = grid.document.settings;
+    let item: { value: Json; index: number } | undefined;
+    if (row.item_index !== NO_ITEM) {
+      const fe = grid.bodyOf.get(node.id);
+      const feStep = fe ? await sql.query<{ output: Json }>(`SELECT output FROM execution_steps WHERE id = $1`, [stepId(row.execution_id, fe, NO_ITEM)]) : null;
+      const items = (feStep?.rows[0]?.output as { items?: Json[] } | null)?.items;
+      item = { value: (items?.[row.item_index] ?? null) as Json, index: row.item_index };
+    }
+    let scope: ExpressionScope | undefined;
+    const getScope = async () => (scope ??= await buildScope(row, grid, item));
+
+    const nodeTimeout = typeof node.config.timeoutMs === 'number' && node.config.timeoutMs > 0 ? node.config.timeoutMs : settings.nodeTimeoutMs;
+    const untilDeadline = row.deadline_at ? row.deadline_at.getTime() - Date.now() : Infinity;
+    const timeoutMs = Math.max(1, Math.min(nodeTimeout, untilDeadline));
+    const runTimedOut = untilDeadline <= nodeTimeout;
+
+    let config: Record<string, unknown> = node.config;
+    if (hasTemplates(node.config)) {
+      config = await resolveConfig(node.config, await getScope(), {
+        sandbox: services.sandbox,
+        ...(type.rawFields ? { rawFields: type.rawFields } : {}),
+        nodeName: node.name,
+        nodeId: node.id,
+      });
+    }
+    const parsed = type.configSchema.safeParse(config);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      const path = issue.path.map(String).join('.');
+      return {
+        kind: 'failed',
+        error: classifyError(new UserError(`Node "${node.name}": setting "${path || '(all)'}" is invalid: ${issue.message}`, `config.${path}`, 'BAD_CONFIG')),
+      };
+    }
+    const sid = row.id;
+    const nodeLog: NodeLogger = {
+      debug: (m, d) => log.debug(m, { ...d, executionId: row.execution_id, nodeId: node.id }),
+      info: (m, d) => log.info(m, { ...d, executionId: row.execution_id, nodeId: node.id }),
+      warn: (m, d) => log.warn(m, { ...d, executionId: row.execution_id, nodeId: node.id }),
+      error: (m, d) => log.error(m, { ...d, executionId: row.execution_id, nodeId: node.id }),
+    };
+    const ctx: NodeContext<unknown> = {
+      config: parsed.data,
+      input: row.input ?? null,
+      trigger: row.trigger_data ?? null,
+      node: { id: node.id, name: node.name, type: node.type },
+      execution: { id: row.execution_id, gridId: row.grid_id, workspaceId: row.workspace_id, mode: row.trigger_type === 'test' ? 'test' : 'production' },
+      step: { id: sid, attempt: row.attempt, itemIndex: row.item_index === NO_ITEM ? null : row.item_index, idempotencyKey: `gf-${sid}` },
+      ...(item ? { item } : {}),
+      ...(row.resumed ? { resume: row.resume_payload ?? null } : {}),
+      signal: ctrl.signal,
+      log: nodeLog,
+      http: services.http(ctrl.signal),
+      sandbox: services.sandbox,
+      db: db.prisma,
+      decrypt: services.decrypt,
+      encrypt: services.encrypt,
+      embed: services.embed,
+      env: services.env,
+      emit: (e) => {
+        emitted.push(e);
+      },
+      wait: (request) => ({ kind: 'wait', wait: request }),
+      evaluate: async (expression, extra) => evaluateTemplateOrExpression(expression, await getScope(), services.sandbox, extra),
+    };
+
+    let timer: NodeJS.Timeout | undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      const onAbort = () => reject(ctrl.signal.reason);
+      if (ctrl.signal.aborted) onAbort();
+      else ctrl.signal.addEventListener('abort', onAbort, { once: true });
+    });
+    aborted.catch(() => {});
+    timer = setTimeout(() => {
+      ctrl.abort(
+        new StepTimeoutError(
+          runTimedOut
+            ? `The run reached its time limit (${settings.timeoutMs} ms) while node "${node.name}" was running.`
+            : `Node "${node.name}" did not finish within ${timeoutMs} ms.`,
+        ),
+      );
+    }, timeoutMs);
+    timer.unref?.();
+    let result: NodeResult;
+    try {
+      result = await Promise.race([type.run(ctx as never), aborted]);
+    } catch (err) {
+      const info = classifyError(ctrl.signal.aborted ? (ctrl.signal.reason ?? err) : err);
+      if (runTimedOut && info.code === 'TIMEOUT') return { kind: 'failed', error: { ...info, kind: 'fatal', code: 'RUN_TIMEOUT' } };
+      const policy = retryPolicy(node, grid);
+      if (isRetryable(info) && row.attempt < policy.maxAttempts) {
+        return { kind: 'failed', error: info, retryDelayMs: backoff(policy, row.attempt, info.retryAfterMs) };
+      }
+      return { kind: 'failed', error: info };
+    } finally {
+      clearTimeout(timer);
+    }
+    if (result.kind === 'wait') return { kind: 'wait', wait: result.wait, hadResume: row.resumed };
+    const out = result.output === undefined ? null : result.output;
+    let size: number;
+    try {
+      size = Buffer.byteLength(JSON.stringify(out));
+    } catch {
+      return { kind: 'failed', error: { message: `Node "${node.name}" returned an output that is not JSON.`, code: 'OUTPUT_NOT_JSON', kind: 'user' } };
+    }
+    if (size > settings.maxPayloadBytes) {
+      return {
+        kind: 'failed',
+        error: {
+          message: `Node "${node.name}" produced ${formatBytes(size)} of output, over this grid's limit of ${formatBytes(settings.maxPayloadBytes)} per step. Reduce the data (pick fields, paginate) or raise the limit in the grid settings.`,
+          code: 'PAYLOAD_TOO_LARGE',
+          kind: 'user',
+        },
+      };
+    }
+    return { kind: 'completed', output: out, ports: result.ports ?? null };
+  }
+
+  // ------------------------------------------------------------------ completing a step
+
+  async function complete(row: ClaimRow, run: RunInfo, grid: CompiledGrid | undefined, outcome: Outcome, domainEvents: DomainEvent[]): Promise<void> {
+    let published: RuntimeEvent[] = [];
+    let outbox: OutboxRow[] = [];
+    let newCache: { seq: number; steps: Map<string, StepState> } | null = null;
+    let runFinished = false;
+    try {
+      await sql.transaction(async (tx) => {
+        const exRes = await tx.query<{ status: string; event_seq: number; run_started_at: Date | null }>(
+          `SELECT status, event_seq, started_at AS run_started_at FROM executions WHERE id = $1 FOR UPDATE`,
+          [row.execution_id],
+        );
+        const ex = exRes.rows[0];
+        if (!ex) return;
+        let seq = ex.event_seq;
+        const events: RuntimeEvent[] = [];
+        const sinkEvents: SinkEvent[] = domainEvents.map((e) => ({
+          type: e.type,
+          workspaceId: run.workspace_id,
+          executionId: run.id,
+          nodeId: row.node_id,
+          data: e.data as Json,
+        }));
+        const open = OPEN_RUN.includes(ex.status);
+        const guard = `id = $1 AND status = 'running' AND attempt = $2 AND started_at = $3`;
+        const gp = [row.id, row.attempt, row.started_at];
+
+        // The run ended meanwhile (cancelled, failed elsewhere): record what happened, plan nothing.
+        if (!open || !grid) {
+          const status = outcome.kind === 'completed' ? 'completed' : outcome.kind === 'wait' ? 'skipped' : 'failed';
+          const error: StepErrorInfo | null = outcome.kind === 'failed' ? outcome.error : outcome.kind === 'wait' ? { message: 'The run ended while this step was running.', code: 'CANCELLED', kind: 'fatal' } : null;
+          const r = await tx.query(
+            `UPDATE execution_steps SET status = $4, output = $5::jsonb, ports = $6::text[], error = $7::jsonb, finished_at = now(), updated_at = now() WHERE ${guard}`,
+            [...gp, status, outcome.kind === 'completed' ? JSON.stringify(outcome.output) : null, outcome.kind === 'completed' ? outcome.ports : null, error ? JSON.stringify(error) : null],
+          );
+          if (!r.rowCount) return;
+          events.push(stepEvent(run, ++seq, row.node_id, row.item_index, status as StepStatus, { attempt: row.attempt, ...(error ? { error } : {}) }));
+          await tx.query(`UPDATE executions SET event_seq = $2 WHERE id = $1`, [row.execution_id, seq]);
+          if (sinkEvents.length && options.eventSink) await options.eventSink(tx, sinkEvents);
+          published = events;
+          return;
+        }
+
+        // 1. The step's own row.
+        const k = stepKey(row.node_id, row.item_index);
+        let own: StepState;
+        const cached = runCache.get(row.execution_id);
+        const useCache = cached && cached.seq === ex.event_seq;
+        let stepsLoaded: Map<string, StepState> | null = useCache ? new Map(cached.steps) : null;
+        if (outcome.kind === 'completed') {
+          const r = await tx.query(
+            `UPDATE execution_steps SET status = 'completed', output = $4::jsonb, ports = $5::text[], error = NULL, finished_at = now(), updated_at = now() WHERE ${guard}`,
+            [...gp, JSON.stringify(outcome.output), outcome.ports],
+          );
+          if (!r.rowCount) return; // lost the lease: another worker re-ran this step
+          own = { status: 'completed', input: row.input, output: outcome.output, ports: outcome.ports };
+          events.push(
+            stepEvent(run, ++seq, row.node_id, row.item_index, 'completed', {
+              attempt: row.attempt,
+              startedAt: row.started_at.toISOString(),
+              outputPreview: preview(outcome.output) as Json,
+              ...(outcome.ports ? { ports: outcome.ports } : {}),
+            }),
+          );
+        } else if (outcome.kind === 'failed' && outcome.retryDelayMs !== undefined) {
+          const r = await tx.query(
+            `UPDATE execution_steps SET status = 'pending', attempt = attempt + 1, error = $4::jsonb, updated_at = now(),
+               available_at = now() + make_interval(secs => $5::bigint / 1000.0) WHERE ${guard}`,
+            [...gp, JSON.stringify(outcome.error), Math.round(outcome.retryDelayMs)],
+          );
+          if (!r.rowCount) return;
+          own = { status: 'pending', input: row.input };
+          outbox.push({ jobId: stepJobId(row.id, row.attempt + 1), data: { k: 'step', e: run.id, s: row.id, a: row.attempt + 1 }, delayMs: outcome.retryDelayMs });
+          events.push(stepEvent(run, ++seq, row.node_id, row.item_index, 'pending', { attempt: row.attempt + 1, error: outcome.error }));
+        } else if (outcome.kind === 'failed') {
+          const r = await tx.query(
+            `UPDATE execution_steps SET status = 'failed', error = $4::jsonb, finished_at = now(), updated_at = now() WHERE ${guard}`,
+            [...gp, JSON.stringify(outcome.error)],
+          );
+          if (!r.rowCount) return;
+          own = { status: 'failed', input: row.input, error: outcome.error };
+          events.push(stepEvent(run, ++seq, row.node_id, row.item_index, 'failed', { attempt: row.attempt, error: outcome.error }));
+        } else {
+          // Waiting. A resume that arrived while the node ran (before this wait was stored) is applied now.
+          const wpRes = await tx.query<{ status: string }>(
+            `SELECT status FROM waitpoints WHERE execution_id = $1 AND node_id = $2 AND item_index = $3 FOR UPDATE`,
+            [row.execution_id, row.node_id, row.item_index],
+          );
+          const early = !outcome.hadResume && wpRes.rows[0]?.status === 'resumed';
+          if (early) {
+            const r = await tx.query(`UPDATE execution_steps SET status = 'pending', updated_at = now() WHERE ${guard}`, gp);
+            if (!r.rowCount) return;
+            own = { status: 'pending', input: row.input };
+            outbox.push({ jobId: `${stepJobId(row.id, row.attempt)}.w${seq + 1}`, data: { k: 'step', e: run.id, s: row.id, a: row.attempt } });
+            events.push(stepEvent(run, ++seq, row.node_id, row.item_index, 'pending', { attempt: row.attempt }));
+          } else {
+            const until = outcome.wait.until ? new Date(outcome.wait.until) : null;
+            const r = await tx.query(
+              `UPDATE execution_steps SET status = 'waiting', updated_at = now(), available_at = NULL WHERE ${guard}`,
+              gp,
+            );
+            if (!r.rowCount) return;
+            await tx.query(
+              `INSERT INTO waitpoints (id, execution_id, workspace_id, node_id, item_index, step_id, status, resume_at, payload)
+               VALUES ($1, $2, $3, $4, $5, $6, 'waiting', $7, $8::jsonb)
+               ON CONFLICT (execution_id, node_id, item_index)
+               DO UPDATE SET status = 'waiting', resume_at = EXCLUDED.resume_at, payload = EXCLUDED.payload, resume_payload = NULL, resumed_at = NULL, created_at = now()`,
+              [randomUUID(), run.id, run.workspace_id, row.node_id, row.item_index, row.id, until, JSON.stringify(outcome.wait.payload ?? null)],
+            );
+            own = { status: 'waiting', input: row.input };
+            if (until) {
+              outbox.push({
+                jobId: `${stepJobId(row.id, row.attempt)}.t${seq + 1}`,
+                data: { k: 'timer', e: run.id, n: row.node_id, i: row.item_index },
+                delayMs: Math.max(0, until.getTime() - Date.now()),
+              });
+            }
+            events.push(stepEvent(run, ++seq, row.node_id, row.item_index, 'waiting', { attempt: row.attempt }));
+          }
+        }
+
+        // 2. The next plan, from the run's state (this process's copy when no one else changed it).
+        const steps = stepsLoaded ?? (await loadRunSteps(tx, row.execution_id));
+        stepsLoaded = steps;
+        steps.set(k, own);
+        const settings = grid.document.settings;
+        const plan = planNext(grid, { steps, errorHandling: settings.errorHandling });
+        const failFast = plan.finished?.status === 'failed';
+        const applied = applyPlanRows(run, seq, plan, steps, failFast);
+        seq = applied.seq;
+        outbox = outbox.concat(applied.outbox);
+        const addCompleted = applied.addCompleted + (own.status === 'completed' ? 1 : 0);
+        const addFailed = applied.addFailed + (own.status === 'failed' ? 1 : 0);
+        let status: ExecutionStatus;
+        let error: StepErrorInfo | null | undefined;
+        if (plan.finished) {
+          status = plan.finished.status;
+          error = plan.finished.error ?? null;
+          runFinished = true;
+        } else {
+          const a = plan.activity;
+          status = a.pending + a.running === 0 && a.waiting > 0 ? 'waiting' : 'running';
+        }
+        for (const l of applied.loopResults) {
+          await tx.query(`UPDATE execution_steps SET output = jsonb_set(COALESCE(output, '{}'::jsonb), '{results}', $2::jsonb) WHERE id = $1`, [
+            l.id,
+            JSON.stringify(l.results),
+          ]);
+        }
+        events.push(...applied.events);
+        if (runFinished && failFast) {
+          // Fail fast: drop what has not started; running steps finish but plan nothing.
+          const dropped = await tx.query<{ node_id: string; item_index: number }>(
+            `UPDATE execution_steps SET status = 'skipped', error = $2::jsonb, finished_at = now(), updated_at = now()
+             WHERE execution_id = $1 AND status IN ('pending', 'waiting') RETURNING node_id, item_index`,
+            [run.id, JSON.stringify({ message: 'The run failed before this step ran.', code: 'RUN_FAILED', kind: 'fatal' })],
+          );
+          await tx.query(`UPDATE waitpoints SET status = 'cancelled' WHERE execution_id = $1 AND status = 'waiting'`, [run.id]);
+          for (const d of dropped.rows) {
+            events.push(stepEvent(run, ++seq, d.node_id, d.item_index, 'skipped'));
+            steps.set(stepKey(d.node_id, d.item_index), { status: 'skipped' });
+          }
+          outbox = [];
+        }
+        if (status !== ex.status) events.push(runEvent(run, ++seq, status, ex.run_started_at, error ?? undefined));
+        await writePlan(tx, {
+          executionId: run.id,
+          workspaceId: run.workspace_id,
+          steps: applied.rows,
+          outbox,
+          failedSteps: applied.failedSteps,
+          execution: {
+            seq,
+            status,
+            finished: runFinished,
+            ...(error !== undefined ? { error } : {}),
+            addTotal: applied.addTotal,
+            addCompleted,
+            addFailed,
+          },
+        });
+        if (runFinished) {
+          sinkEvents.push({
+            type: `execution.${status}`,
+            workspaceId: run.workspace_id,
+            executionId: run.id,
+            data: { status, gridId: run.grid_id, error: (error ?? null) as unknown as Json },
+          });
+        }
+        if (sinkEvents.length && options.eventSink) await options.eventSink(tx, sinkEvents);
+        published = events;
+        newCache = { seq, steps };
+      });
+    } catch (err) {
+      runCache.delete(row.execution_id);
+      log.error('step completion failed; the sweeper will re-run the step', { err: String(err), stepId: row.id });
+      return;
+    }
+    if (newCache && !runFinished) cacheRun(row.execution_id, (newCache as CachedRun).seq, (newCache as CachedRun).steps);
+    else runCache.delete(row.execution_id);
+    publish(published);
+    await relay(outbox);
+  }
+
+  // ------------------------------------------------------------------ resume, cancel
+
+  async function resume(executionId: string, nodeId: string, payload: Json, itemIndex?: number | null): Promise<'resumed' | 'already-resumed' | 'not-waiting'> {
+    const idx = itemIndex === null || itemIndex === undefined ? NO_ITEM : itemIndex;
+    let result: 'resumed' | 'already-resumed' | 'not-waiting' = 'not-waiting';
+    let events: RuntimeEvent[] = [];
+    let outbox: OutboxRow[] = [];
+    await sql.transaction(async (tx) => {
+      const ex = (
+        await tx.query<{ status: string; event_seq: number; workspace_id: string; grid_id: string; started_at: Date | null }>(
+          `SELECT status, event_seq, workspace_id, grid_id, started_at FROM executions WHERE id = $1 FOR UPDATE`,
+          [executionId],
+        )
+      ).rows[0];
+      if (!ex || !OPEN_RUN.includes(ex.status)) return;
+      const run: RunInfo = { id: executionId, workspace_id: ex.workspace_id, grid_id: ex.grid_id };
+      const sid = stepId(executionId, nodeId, idx);
+      const wp = (
+        await tx.query<{ status: string }>(
+          `SELECT status FROM waitpoints WHERE execution_id = $1 AND node_id = $2 AND item_index = $3 FOR UPDATE`,
+          [executionId, nodeId, idx],
+        )
+      ).rows[0];
+      let seq = ex.event_seq;
+      if (wp?.status === 'resumed') {
+        result = 'already-resumed';
+        return;
+      }
+      if (wp?.status === 'waiting') {
+        const st = await tx.query<{ attempt: number }>(
+          `UPDATE execution_steps SET status = 'pending', updated_at = now() WHERE id = $1 AND status = 'waiting' RETURNING attempt`,
+          [sid],
+        );
+        await tx.query(
+          `UPDATE waitpoints SET status = 'resumed', resume_payload = $4::jsonb, resumed_at = now() WHERE execution_id = $1 AND node_id = $2 AND item_index = $3`,
+          [executionId, nodeId, idx, JSON.stringify(payload ?? null)],
+        );
+        const attempt = st.rows[0]?.attempt;
+        if (attempt !== undefined) {
+          outbox = [{ jobId: `${stepJobId(sid, attempt)}.w${seq + 1}`, data: { k: 'step', e: executionId, s: sid, a: attempt } }];
+          events.push(stepEvent(run, ++seq, nodeId, idx, 'pending', { attempt }));
+          if (ex.status === 'waiting') events.push(runEvent(run, ++seq, 'running', ex.started_at));
+        }
+        await writePlan(tx, {
+          executionId,
+          workspaceId: ex.workspace_id,
+          steps: [],
+          outbox,
+          failedSteps: [],
+          execution: { seq, status: 'running', addTotal: 0, addCompleted: 0, addFailed: 0 },
+        });
+        result = 'resumed';
+        return;
+      }
+      // No waitpoint yet: the step may still be running towards its wait. Store the decision; the
+      // step's completion applies it instead of waiting.
+      const st = (await tx.query<{ status: string }>(`SELECT status FROM execution_steps WHERE id = $1`, [sid])).rows[0];
+      if (!st || !(st.status === 'pending' || st.status === 'running')) return;
+      await tx.query(
+        `INSERT INTO waitpoints (id, execution_id, workspace_id, node_id, item_index, step_id, status, resume_payload, resumed_at)
+         VALUES ($1, $2, $3, $4, $5, $6, 'resumed', $7::jsonb, now())`,
+        [randomUUID(), executionId, ex.workspace_id, nodeId, idx, sid, JSON.stringify(payload ?? null)],
+      );
+      await tx.query(`UPDATE executions SET event_seq = event_seq + 1 WHERE id = $1`, [executionId]);
+      result = 'resumed';
+    });
+    runCache.delete(executionId);
+    publish(events);
+    await relay(outbox);
+    return result;
+  }
+
+  async function finishRun(
+    executionId: string,
+    status: 'cancelled' | 'failed',
+    error: StepErrorInfo,
+    workspaceId?: string,
+  ): Promise<boolean> {
+    let events: RuntimeEvent[] = [];
+    let done = false;
+    await sql.transaction(async (tx) => {
+      const ex = (
+        await tx.query<{ status: string; event_seq: number; workspace_id: string; grid_id: string; started_at: Date | null }>(
+          `SELECT status, event_seq, workspace_id, grid_id, started_at FROM executions WHERE id = $1 ${workspaceId ? 'AND workspace_id = $2' : ''} FOR UPDATE`,
+          workspaceId ? [executionId, workspaceId] : [executionId],
+        )
+      ).rows[0];
+      if (!ex || !OPEN_RUN.includes(ex.status)) return;
+      const run: RunInfo = { id: executionId, workspace_id: ex.workspace_id, grid_id: ex.grid_id };
+      let seq = ex.event_seq;
+      const dropped = await tx.query<{ node_id: string; item_index: number }>(
+        `UPDATE execution_steps SET status = 'skipped', error = $2::jsonb, finished_at = now(), updated_at = now()
+         WHERE execution_id = $1 AND status IN ('pending', 'waiting') RETURNING node_id, item_index`,
+        [executionId, JSON.stringify(error)],
+      );
+      await tx.query(`UPDATE waitpoints SET status = 'cancelled' WHERE execution_id = $1 AND status = 'waiting'`, [executionId]);
+      await tx.query(`DELETE FROM outbox_jobs WHERE payload->>'e' = $1`, [executionId]);
+      for (const d of dropped.rows) events.push(stepEvent(run, ++seq, d.node_id, d.item_index, 'skipped', { error }));
+      events.push(runEvent(run, ++seq, status, ex.started_at, error));
+      await tx.query(`UPDATE executions SET status = $2, error = $3::jsonb, finished_at = now(), event_seq = $4 WHERE id = $1`, [
+        executionId,
+        status,
+        JSON.stringify(error),
+        seq,
+      ]);
+      if (options.eventSink) {
+        await options.eventSink(tx, [
+          { type: `execution.${status}`, workspaceId: ex.workspace_id, executionId, data: { status, gridId: ex.grid_id, error: error as unknown as Json } },
+        ]);
+      }
+      done = true;
+    });
+    runCache.delete(executionId);
+    if (done) {
+      publish(events);
+      bus.publish('control', { type: 'abort', executionId, status });
+    }
+    return done;
+  }
+
+  function abortLocal(executionId: string, status: string) {
+    const set = running.get(executionId);
+    if (!set) return;
+    for (const c of set) {
+      c.abort(status === 'cancelled' ? new CancelledError('The run was cancelled.') : new CancelledError('The run ended.'));
+    }
+  }
+
+  // ------------------------------------------------------------------ sweeper
+
+  async function sweep(opts: { reclaimAllRunning?: boolean } = {}): Promise<void> {
+    // a) Running steps whose worker died (lease expired, or every one at an embedded restart).
+    const lost = await sql.query<{ id: string; execution_id: string; attempt: number }>(
+      `WITH r AS (
+         UPDATE execution_steps SET status = 'pending', attempt = attempt + 1, available_at = NULL, updated_at = now()
+         WHERE status = 'running' AND ${opts.reclaimAllRunning ? 'TRUE' : 'available_at < now()'}
+           AND execution_id IN (SELECT id FROM executions WHERE status IN ('pending', 'running', 'waiting'))
+         RETURNING id, execution_id, attempt),
+       b AS (UPDATE executions SET event_seq = event_seq + 1 WHERE id IN (SELECT execution_id FROM r))
+       SELECT * FROM r`,
+    );
+    const jobs: QueuedJob[] = lost.rows.map((r) => ({ jobId: stepJobId(r.id, r.attempt), data: { k: 'step', e: r.execution_id, s: r.id, a: r.attempt } }));
+    for (const r of lost.rows) runCache.delete(r.execution_id);
+    if (lost.rows.length) log.warn('re-running steps whose worker stopped', { count: lost.rows.length });
+    // b) Pending steps untouched for a while: their job may have vanished. Re-adding is deduplicated by job id.
+    const stale = await sql.query<{ id: string; execution_id: string; attempt: number }>(
+      `UPDATE execution_steps SET updated_at = now() WHERE id IN (
+         SELECT id FROM execution_steps WHERE status = 'pending' AND updated_at < now() - make_interval(secs => $1::int / 1000.0)
+           AND (available_at IS NULL OR available_at <= now()) LIMIT 1000 FOR UPDATE SKIP LOCKED)
+       RETURNING id, execution_id, attempt`,
+      [opts.reclaimAllRunning ? 0 : staleMs],
+    );
+    for (const r of stale.rows) jobs.push({ jobId: stepJobId(r.id, r.attempt), data: { k: 'step', e: r.execution_id, s: r.id, a: r.attempt } });
+    // c) Outbox rows the fast path did not relay (crash between commit and enqueue).
+    const left = await sql.query<{ job_id: string; payload: JobData; delay_ms: number }>(
+      `DELETE FROM outbox_jobs WHERE id IN (
+         SELECT id FROM outbox_jobs WHERE created_at < now() - interval '2 seconds' ORDER BY id LIMIT 1000 FOR UPDATE SKIP LOCKED)
+       RETURNING job_id, payload, GREATEST(0, EXTRACT(EPOCH FROM (available_at - now())) * 1000)::int AS delay_ms`,
+    );
+    for (const r of left.rows) jobs.push({ jobId: r.job_id, data: r.payload, ...(r.delay_ms > 0 ? { delayMs: r.delay_ms } : {}) });
+    if (jobs.length) await queue.add(jobs);
+    // d) Runs past their deadline.
+    const late = await sql.query<{ id: string; timeout_ms: number | null }>(
+      `SELECT id FROM executions WHERE status IN ('pending', 'running', 'waiting') AND deadline_at < now() LIMIT 100`,
+    );
+    for (const r of late.rows) {
+      await finishRun(r.id, 'failed', { message: 'The run reached its time limit and was stopped.', code: 'RUN_TIMEOUT', kind: 'fatal' });
+    }
+    // e) Due timers whose delayed job vanished.
+    const due = await sql.query<{ execution_id: string; node_id: string; item_index: number }>(
+      `SELECT execution_id, node_id, item_index FROM waitpoints WHERE status = 'waiting' AND resume_at < now() - interval '5 seconds' LIMIT 100`,
+    );
+    for (const w of due.rows) await resume(w.execution_id, w.node_id, { reason: 'timer' }, w.item_index);
+  }
+
+  async function heartbeat() {
+    if (!runningSteps.size) return;
+    await sql.query(
+      `UPDATE execution_steps SET available_at = now() + make_interval(secs => $2::int / 1000.0) WHERE id = ANY($1::text[]) AND status = 'running'`,
+      [[...runningSteps.keys()], leaseMs],
+    );
+  }
+
+  function every(ms: number, fn: () => Promise<unknown>) {
+    let busy = false;
+    const t = setInterval(() => {
+      if (busy || stopping) return;
+      busy = true;
+      fn()
+        .catch((err) => log.warn('background task failed', { err: String(err) }))
+        .finally(() => {
+          busy = false;
+        });
+    }, ms);
+    t.unref?.();
+    timers.push(t);
+  }
+
+  // ------------------------------------------------------------------ public API
+
+  const engine: EngineInternals = {
+    queue,
+    startRun,
+    resume,
+    sweep: () => sweep(),
+    runningSteps: () => runningSteps.size,
+    cancel: (workspaceId, executionId) =>
+      finishRun(executionId, 'cancelled', { message: 'The run was cancelled.', code: 'CANCELLED', kind: 'fatal' }, workspaceId),
+    async waitForCompletion(executionId, timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      const isDone = async () => {
+        const r = await sql.query<{ status: string }>(`SELECT status FROM executions WHERE id = $1`, [executionId]);
+        const s = r.rows[0]?.status;
+        return s !== undefined && !OPEN_RUN.includes(s);
+      };
+      let wake: (() => void) | null = null;
+      const off = engine.onEvent((e) => {
+        if (e.type === 'run' && e.executionId === executionId && !OPEN_RUN.includes(e.status)) wake?.();
+      });
+      try {
+        while (Date.now() < deadline) {
+          if (await isDone()) return loadExecutionSummary(db.sql, executionId);
+          await new Promise<void>((r) => {
+            wake = r;
+            setTimeout(r, Math.min(500, Math.max(0, deadline - Date.now()))).unref?.();
+          });
+        }
+        if (await isDone()) return loadExecutionSummary(db.sql, executionId);
+        return null;
+      } finally {
+        off();
+      }
+    },
+    onEvent(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async start() {
+      if (started) return;
+      started = true;
+      if (scaled) unsubs.push(bus.subscribe('events', (m) => deliver(m as RuntimeEvent[])));
+      unsubs.push(
+        bus.subscribe('control', (m) => {
+          const msg = m as { type?: string; executionId?: string; status?: string };
+          if (msg.type === 'abort' && msg.executionId) abortLocal(msg.executionId, msg.status ?? 'cancelled');
+        }),
+      );
+      if (options.workers > 0) {
+        queue.process(options.workers, async (data) => {
+          try {
+            await handleJob(data);
+          } catch (err) {
+            log.error('step job failed', { err: String(err), job: data as unknown as Record<string, unknown> });
+          }
+        });
+        every(Math.max(250, Math.floor(leaseMs / 3)), heartbeat);
+      }
+      // Embedded (PGlite: one process owns the database): whatever was running died with the last process.
+      await sweep({ reclaimAllRunning: db.kind === 'pglite' && !scaled }).catch((err) => log.warn('initial sweep failed', { err: String(err) }));
+      every(sweepIntervalMs, () => sweep());
+      every(options.retentionIntervalMs ?? 3_600_000, () => pruneExecutions(db, { olderThanDays: options.retentionDays ?? 30 }));
+    },
+    async stop() {
+      if (stopping) return;
+      stopping = true;
+      for (const t of timers) clearInterval(t);
+      await queue.close();
+      for (const u of unsubs) u();
+      await flushDeletes();
+      await bus.close();
+    },
+  };
+  return engine;
+}
+
+function backoff(policy: RetryPolicy, attempt: number, retryAfterMs?: number): number {
+  if (retryAfterMs !== undefined) return Math.min(policy.maxDelayMs, Math.max(0, retryAfterMs));
+  const exp = policy.backoffMs * 2 ** Math.max(0, attempt - 1);
+  const capped = Math.min(policy.maxDelayMs, exp);
+  // "Equal jitter": half fixed, half random, so retries of many steps spread out.
+  return Math.round(capped / 2 + Math.random() * (capped / 2));
+}
+
+function hasTemplates(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('{{');
+  if (Array.isArray(value)) return value.some(hasTemplates);
+  if (value && typeof value === 'object') return Object.values(value).some(hasTemplates);
+  return false;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function formatBytes(n: number): string {
+  if (n >= 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+  if (n >= 1024) return `${(n / 1024).toFixed(0)} KiB`;
+  return `${n} bytes`;
+}
+
+export type { GridDocument };

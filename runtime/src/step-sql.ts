@@ -1,0 +1,126 @@
+/**
+ * Plain SQL of the step hot path (no Prisma): claiming a step, loading a run's state, and writing
+ * a plan's rows in one statement. Table and column names are the ones of prisma/schema.prisma
+ * (`executions`, `execution_steps`, `waitpoints`, `outbox_jobs`).
+ */
+import type { SqlExecutor } from '@gridflow/db';
+import type { Json } from './node-type.js';
+import type { StepErrorInfo } from './errors.js';
+import type { StepStatus } from './engine.js';
+import { stepKey, type StepState } from './planner.js';
+import type { JobData } from './queue.js';
+
+export const stepId = (executionId: string, nodeId: string, itemIndex: number) => `${executionId}.${nodeId}.${itemIndex}`;
+/** BullMQ refuses ':' in custom ids; node ids are [A-Za-z0-9_-], execution ids UUIDs. */
+export const stepJobId = (sid: string, attempt: number) => `${sid}.${attempt}`;
+
+export interface StepRowState {
+  node_id: string;
+  item_index: number;
+  status: StepStatus;
+  input: Json | null;
+  output: Json | null;
+  ports: string[] | null;
+  error: StepErrorInfo | null;
+}
+
+export function toStepState(r: StepRowState): StepState {
+  return { status: r.status, input: r.input ?? null, output: r.output ?? null, ports: r.ports, error: r.error };
+}
+
+export async function loadRunSteps(tx: SqlExecutor, executionId: string): Promise<Map<string, StepState>> {
+  const res = await tx.query<StepRowState>(
+    `SELECT node_id, item_index, status, input, output, ports, error FROM execution_steps WHERE execution_id = $1`,
+    [executionId],
+  );
+  const steps = new Map<string, StepState>();
+  for (const r of res.rows) steps.set(stepKey(r.node_id, r.item_index), toStepState(r));
+  return steps;
+}
+
+export interface NewStepRow {
+  id: string;
+  nodeId: string;
+  itemIndex: number;
+  status: StepStatus;
+  attempt: number;
+  input: Json | null;
+  output: Json | null;
+  /** Only for steps created finished (skipped, passed through). */
+  finished: boolean;
+  error?: StepErrorInfo | null;
+}
+
+export interface OutboxRow {
+  jobId: string;
+  data: JobData;
+  delayMs?: number;
+}
+
+const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
+
+/**
+ * One statement: inserts new steps, outbox rows, marks failed loops, and updates the execution row.
+ * Returns nothing; every part is idempotent (ON CONFLICT DO NOTHING) so a re-applied plan is harmless.
+ */
+export async function writePlan(
+  tx: SqlExecutor,
+  p: {
+    executionId: string;
+    workspaceId: string;
+    steps: NewStepRow[];
+    outbox: OutboxRow[];
+    failedSteps: Array<{ id: string; error: StepErrorInfo }>;
+    /** SET clauses on executions, with their params appended after the others. */
+    execution: { seq: number; status?: string; finished?: boolean; error?: StepErrorInfo | null; addTotal: number; addCompleted: number; addFailed: number };
+  },
+): Promise<void> {
+  const params: unknown[] = [p.executionId, p.workspaceId];
+  const ctes: string[] = [];
+  if (p.steps.length) {
+    const values: string[] = [];
+    for (const s of p.steps) {
+      const b = params.length;
+      params.push(s.id, s.nodeId, s.itemIndex, s.status, s.attempt, json(s.input), json(s.output), json(s.error ?? null), s.finished);
+      values.push(
+        `($${b + 1}, $1, $2, $${b + 2}, $${b + 3}::int, $${b + 5}::int, $${b + 4}, $${b + 6}::jsonb, $${b + 7}::jsonb, $${b + 8}::jsonb, CASE WHEN $${b + 9}::boolean THEN now() END)`,
+      );
+    }
+    ctes.push(
+      `ins_steps AS (INSERT INTO execution_steps (id, execution_id, workspace_id, node_id, item_index, attempt, status, input, output, error, finished_at)
+        VALUES ${values.join(', ')} ON CONFLICT (execution_id, node_id, item_index) DO NOTHING)`,
+    );
+  }
+  if (p.outbox.length) {
+    const values: string[] = [];
+    for (const o of p.outbox) {
+      const b = params.length;
+      params.push(o.jobId, JSON.stringify(o.data), Math.max(0, Math.round(o.delayMs ?? 0)));
+      values.push(`($${b + 1}, 'steps', $${b + 2}::jsonb, now() + make_interval(secs => $${b + 3}::int / 1000.0))`);
+    }
+    ctes.push(
+      `ins_outbox AS (INSERT INTO outbox_jobs (job_id, queue, payload, available_at) VALUES ${values.join(', ')} ON CONFLICT (job_id) DO NOTHING)`,
+    );
+  }
+  if (p.failedSteps.length) {
+    for (const f of p.failedSteps) {
+      const b = params.length;
+      params.push(f.id, JSON.stringify(f.error));
+      ctes.push(
+        `fail_${b} AS (UPDATE execution_steps SET status = 'failed', error = $${b + 2}::jsonb, finished_at = now(), updated_at = now() WHERE id = $${b + 1})`,
+      );
+    }
+  }
+  const e = p.execution;
+  const sets = [
+    `event_seq = $${params.push(e.seq)}`,
+    `steps_total = steps_total + $${params.push(e.addTotal)}`,
+    `steps_completed = steps_completed + $${params.push(e.addCompleted)}`,
+    `steps_failed = steps_failed + $${params.push(e.addFailed)}`,
+  ];
+  if (e.status) sets.push(`status = $${params.push(e.status)}`);
+  if (e.finished) sets.push(`finished_at = now()`);
+  if (e.error !== undefined) sets.push(`error = $${params.push(json(e.error))}::jsonb`);
+  const sql = `${ctes.length ? `WITH ${ctes.join(', ')} ` : ''}UPDATE executions SET ${sets.join(', ')} WHERE id = $1 AND workspace_id = $2`;
+  await tx.query(sql, params);
+}
