@@ -4,7 +4,7 @@ import { UserError } from '@gridflow/runtime/errors';
 import type { Json } from '@gridflow/runtime/node-type';
 import { createFakeContext } from '../testing/fake-context.js';
 import { runtimeEvaluate } from '../transform/fake-evaluate.js';
-import { codeConfigSchema, codeNode, DEFAULT_CODE } from './definition.js';
+import { codeConfigSchema, codeNode, DEFAULT_CODE, sandboxTimeout } from './definition.js';
 
 // The real isolated-vm sandbox of the runtime (needs --no-node-snapshot: see vitest.config.ts).
 const sandbox = createSandbox({ poolSize: 1 });
@@ -69,6 +69,12 @@ describe('code runner (isolated-vm)', () => {
     expect(err).toBeInstanceOf(UserError);
     expect((err as UserError).code).toBe('CODE_TIMEOUT');
     expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('leaves the sandbox a margin inside the step time limit', () => {
+    expect(sandboxTimeout(1000)).toBe(900);
+    expect(sandboxTimeout(10_000)).toBe(9900);
+    expect(sandboxTimeout(10)).toBe(9);
   });
 
   it('has no Node APIs', async () => {

@@ -31,6 +31,15 @@ export type CodeConfig = z.infer<typeof codeConfigSchema>;
 
 const NODES_REFERENCE = /\bnodes\b/;
 
+/**
+ * The engine also uses a node's `timeoutMs` as its step time limit. The sandbox gets a little less
+ * (10%, at most 100 ms) so endless code ends as the sandbox's CODE_TIMEOUT user error (not retried)
+ * rather than as a step timeout (retryable).
+ */
+export function sandboxTimeout(timeoutMs: number): number {
+  return Math.max(5, timeoutMs - Math.min(100, Math.floor(timeoutMs * 0.1)));
+}
+
 export const codeNode = defineNodeType({
   type: 'code',
   version: 1,
@@ -67,7 +76,7 @@ export const codeNode = defineNodeType({
       }
     }
     try {
-      const result = await ctx.sandbox.runCode(code, globals, { timeoutMs, memoryMb });
+      const result = await ctx.sandbox.runCode(code, globals, { timeoutMs: sandboxTimeout(timeoutMs), memoryMb });
       if (result === null) ctx.log.info('the code returned null or nothing');
       return output(result);
     } catch (err) {
