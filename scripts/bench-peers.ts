@@ -131,7 +131,7 @@ async function main() {
             runs: opts.w3Runs,
             connections: opts.w3Connections,
             completeTimeoutSec: opts.w3TimeoutSec,
-          });
+          }, r.unfinished);
         }
         const line: Line = { system: name, version: sys.version, ...res, store: w === 'W3' ? sys.store : undefined, loadavg_before: loadavg };
         results.push(line);

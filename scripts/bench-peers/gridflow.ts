@@ -4,7 +4,8 @@
  * - scaled: a fresh PostgreSQL database (migrated with @gridflow/db's migrations) + Redis; one
  *   server process (server/src/main.ts) and `--workers` worker processes (server/src/worker-main.ts,
  *   what `npm run worker` runs);
- * - embedded: one process started like `npm start` (scripts/start.mjs) with a fresh data dir (PGlite).
+ * - embedded: one process, the server `npm start` runs (server/src/main.ts, without start.mjs's editor
+ *   build step), no DATABASE_URL/REDIS_URL, a fresh data dir (PGlite).
  * W3 counts the grid's finished runs in the executions table: with SQL on PostgreSQL (scaled), and
  * through the executions API in embedded mode (PGlite has one connection, owned by the server).
  */
@@ -18,7 +19,13 @@ import { HOST, freePort, httpJson, startProc, waitFor, type Proc } from './proc.
 import type { BenchContext, Round, System, Workload } from './system.js';
 
 const PG_ADMIN_URL = 'postgresql://postgres@127.0.0.1:5432/postgres';
-const REDIS_URL_BASE = 'redis://127.0.0.1:6379';
+/**
+ * Redis logical database used by the benchmark's scaled rounds, so that its BullMQ queues (default
+ * prefix `gridflow`) never mix with a Gridflow that someone runs on the default database 0. Keys
+ * under `gridflow:` in it are removed after each round.
+ */
+const BENCH_REDIS_DB = 14;
+const REDIS_URL = `redis://127.0.0.1:6379/${BENCH_REDIS_DB}`;
 
 export interface GridflowOptions {
   mode: 'scaled' | 'embedded';
@@ -34,7 +41,7 @@ export function gridflowSystem(o: GridflowOptions): System {
     version: 'dev',
     store: 'Gridflow executions table (status completed)',
     async prepare(ctx) {
-      const need = ['server/src/main.ts', ...(o.mode === 'scaled' ? ['server/src/worker-main.ts'] : ['scripts/start.mjs'])];
+      const need = ['server/src/main.ts', ...(o.mode === 'scaled' ? ['server/src/worker-main.ts'] : [])];
       const missing = need.filter((f) => !existsSync(path.join(ctx.repoDir, f)));
       if (missing.length) throw new Error(`Gridflow cannot start: missing ${missing.join(', ')}`);
     },
@@ -50,6 +57,7 @@ export function gridflowSystem(o: GridflowOptions): System {
         await Promise.all(procs.map((p) => p.stop()));
         await pool?.end().catch(() => undefined);
         if (dbName) await dropDatabase(dbName).catch((e) => ctx.log(`drop database ${dbName}: ${String(e)}`));
+        if (o.mode === 'scaled') await clearBenchRedis().catch((e) => ctx.log(`clearing Redis db ${BENCH_REDIS_DB}: ${String(e)}`));
       };
       try {
         const env: NodeJS.ProcessEnv = {
@@ -69,7 +77,8 @@ export function gridflowSystem(o: GridflowOptions): System {
           dbName = `gridflow_bench_${id}`;
           await createDatabase(dbName);
           env.DATABASE_URL = `postgresql://postgres@127.0.0.1:5432/${dbName}`;
-          env.REDIS_URL = REDIS_URL_BASE;
+          env.REDIS_URL = REDIS_URL;
+          await clearBenchRedis();
           // Migrate the fresh database like `npm run db:migrate` (same SQL files, same bookkeeping).
           const { openDatabase } = await import('@gridflow/db/database');
           const db = await openDatabase({ databaseUrl: env.DATABASE_URL, migrate: true, poolSize: 2 });
@@ -84,15 +93,15 @@ export function gridflowSystem(o: GridflowOptions): System {
           }
           pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: 2 });
         } else {
-          procs.push(
-            startProc(`${name}`, process.execPath, ['scripts/start.mjs'], { cwd: ctx.repoDir, env, logFile: path.join(dataDir, 'server.log') }),
-          );
+          // What `npm start` runs (scripts/start.mjs → server/src/main.ts), minus its editor build step.
+          const [cmd, args] = node('server/src/main.ts');
+          procs.push(startProc(name, cmd, [...args], { cwd: ctx.repoDir, env, logFile: path.join(dataDir, 'server.log') }));
         }
         const base = `http://${HOST}:${port}`;
         await waitFor(
           `${name} server`,
           async () => {
-            const r = await httpJson(`${base}/api/health`, { timeoutMs: 3000 });
+            const r = await httpJson(`${base}/readyz`, { timeoutMs: 3000 });
             return r.status === 200 ? true : undefined;
           },
           { timeoutMs: 120_000, proc: procs[0], intervalMs: 500 },
@@ -101,9 +110,15 @@ export function gridflowSystem(o: GridflowOptions): System {
         const hookPath = `${workload.toLowerCase()}-${id.replace(/_/g, '-')}`;
         const doc = workload === 'W1' ? gridflowW1(hookPath) : gridflowW3(hookPath);
         const grid = await api.call('POST', '/api/grids', { name: `bench ${workload}`, document: doc });
-        const gridId = pick(grid, ['id', 'grid.id']);
-        const version = await api.call('POST', `/api/grids/${gridId}/versions`, {});
-        const url = hookUrl(base, api.workspace, hookPath, version, grid);
+        const gridId = pick(grid, ['grid.id']);
+        const published = (await api.call('POST', `/api/grids/${gridId}/versions`, { note: 'bench' })) as {
+          webhooks?: { url: string }[];
+        };
+        // The API answers with the webhook's public URL (`/hooks/<workspace slug>/<path>`); call it on loopback.
+        const hook = published.webhooks?.[0]?.url;
+        if (!hook) throw new Error(`publish answered without a webhook URL: ${JSON.stringify(published).slice(0, 500)}`);
+        const url = `${base}${new URL(hook).pathname}`;
+        let unfinished: (() => Promise<number>) | undefined;
         let count: () => Promise<StoreCount>;
         if (pool) {
           const p = pool;
@@ -116,9 +131,22 @@ export function gridflowSystem(o: GridflowOptions): System {
             return { completed: by.completed ?? 0, failed: (by.failed ?? 0) + (by.cancelled ?? 0) };
           };
         } else {
-          count = async () => executionCountsViaApi(api, gridId);
+          count = async () => ({
+            completed: await countViaApi(api, gridId, 'completed'),
+            failed: (await countViaApi(api, gridId, 'failed')) + (await countViaApi(api, gridId, 'cancelled')),
+          });
+          unfinished = async () => {
+            let n = 0;
+            // Order matters: a run moves pending → running → finished, so one seen in neither
+            // query was finished already.
+            for (const status of ['pending', 'running', 'waiting']) {
+              const r = (await api.call('GET', `/api/executions?gridId=${gridId}&status=${status}&limit=1`)) as { items: unknown[] };
+              n += r.items.length;
+            }
+            return n;
+          };
         }
-        return { url, count, stop: cleanup };
+        return { url, count, unfinished, stop: cleanup };
       } catch (e) {
         const tails = procs.map((p) => `--- ${p.name}\n${p.tail()}`).join('\n');
         await cleanup();
@@ -162,23 +190,35 @@ async function session(base: string): Promise<ApiSession> {
   };
 }
 
-/** The webhook URL: taken from the API's answer when it names one, else the documented route. */
-function hookUrl(base: string, ws: { id: string; slug: string }, hookPath: string, ...answers: unknown[]): string {
-  for (const a of answers) {
-    const s = JSON.stringify(a ?? null);
-    const m = /"(?:webhookUrl|url|hookUrl)":"([^"]*hooks[^"]*)"/.exec(s);
-    if (m) {
-      const u = new URL(m[1]!, base);
-      return `${base}${u.pathname}`;
-    }
+/** Exact number of the grid's executions in `status`, paging through the executions API. */
+async function countViaApi(api: ApiSession, gridId: string, status: string): Promise<number> {
+  let n = 0;
+  let cursor: string | null = null;
+  for (let page = 0; page < 10_000; page++) {
+    const q = `/api/executions?gridId=${gridId}&status=${status}&limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+    const r = (await api.call('GET', q)) as { items: unknown[]; nextCursor: string | null };
+    n += r.items.length;
+    cursor = r.nextCursor;
+    if (!cursor) return n;
   }
-  return `${base}/hooks/${hookPath}`;
+  throw new Error('executions API: too many pages');
 }
 
-async function executionCountsViaApi(api: ApiSession, gridId: string): Promise<StoreCount> {
-  const q = (status: string) => api.call('GET', `/api/executions?gridId=${gridId}&status=${status}&limit=1`);
-  const total = (r: unknown) => Number(pick(r, ['total', 'count', 'pageInfo.total']));
-  return { completed: total(await q('completed')), failed: total(await q('failed')) };
+async function clearBenchRedis() {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  try {
+    await redis.connect();
+    let cursor = '0';
+    let rounds = 0;
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', 'gridflow:*', 'COUNT', 1000);
+      if (keys.length) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0' && ++rounds < 100_000);
+  } finally {
+    redis.disconnect();
+  }
 }
 
 function pick(obj: unknown, paths: string[]): string {

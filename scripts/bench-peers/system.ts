@@ -15,8 +15,13 @@ export interface BenchContext {
 export interface Round {
   /** POST target of the workload's webhook. */
   url: string;
-  /** W3: finished runs in the system's own store. */
+  /** W3: finished runs in the system's own store (exact). */
   count?(): Promise<StoreCount>;
+  /**
+   * W3, optional: runs of the grid not yet finished (pending/running/waiting), for stores where an
+   * exact count is expensive to poll; W3 then polls this and counts exactly once at the end.
+   */
+  unfinished?(): Promise<number>;
   stop(): Promise<void>;
 }
 

@@ -7,8 +7,12 @@
 import type { GridDocumentInput } from '@gridflow/runtime/document';
 import { STEP1_EXPR, STEP2_EXPR } from './code.js';
 
-/** The code nodes' `input` is the trigger node's output: the webhook request's JSON body. */
-export const GRIDFLOW_STEP1 = `const p = input;\nreturn ${STEP1_EXPR};`;
+/**
+ * A code node's `input` is its predecessor's output. The webhook trigger outputs
+ * `{ body, query, headers, method, receivedAt }` (server/src/webhooks/hooks.routes.ts), like n8n's
+ * webhook node, so step 1 reads `input.body`.
+ */
+export const GRIDFLOW_STEP1 = `const p = input.body;\nreturn ${STEP1_EXPR};`;
 export const GRIDFLOW_STEP2 = `const p = input;\nreturn ${STEP2_EXPR};`;
 
 const node = (id: string, type: string, name: string, x: number, config: Record<string, unknown>) => ({
