@@ -327,3 +327,59 @@ describe('ip ranges', () => {
     expect(inCidrList('10.0.0.5', ['fd00::/8'])).toBe(false);
   });
 });
+
+describe('http client: HTTPS', () => {
+  let tlsServer: import('node:https').Server;
+  let tlsPort: number;
+  let cert: string;
+
+  beforeAll(async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const https = await import('node:https');
+    const dir = mkdtempSync(join(tmpdir(), 'gridflow-tls-'));
+    try {
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
+        '-days', '1', '-subj', '/CN=secure.test', '-addext', 'subjectAltName=DNS:secure.test'], { stdio: 'ignore' });
+      cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
+      const key = readFileSync(join(dir, 'key.pem'), 'utf8');
+      tlsServer = https.createServer({ key, cert }, (req, res) => {
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ host: req.headers.host, secure: true }));
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    await new Promise<void>((r) => tlsServer.listen(0, '127.0.0.1', r));
+    tlsPort = (tlsServer.address() as AddressInfo).port;
+  });
+
+  afterAll(async () => {
+    tlsServer?.closeAllConnections();
+    await new Promise((r) => tlsServer?.close(r));
+  });
+
+  it('verifies the certificate against the host name while connecting to the pinned address', async () => {
+    const dnsMap = fakeDns({ 'secure.test': '127.0.0.1' });
+    const trusted = createHttpClient({ allowPrivateNetwork: true, lookup: dnsMap, ca: cert });
+    const res = await trusted.request(`https://secure.test:${tlsPort}/`);
+    expect(res.json).toEqual({ host: `secure.test:${tlsPort}`, secure: true });
+
+    const untrusted = createHttpClient({ allowPrivateNetwork: true, lookup: dnsMap });
+    const err = await rejection(untrusted.request(`https://secure.test:${tlsPort}/`));
+    expect(err).toBeInstanceOf(NonRetriableError);
+    expect(err.code).toBe('DEPTH_ZERO_SELF_SIGNED_CERT');
+
+    // The certificate is for secure.test, not for the bare address.
+    const mismatch = await rejection(trusted.request(`https://127.0.0.1:${tlsPort}/`));
+    expect(mismatch.code).toBe('ERR_TLS_CERT_ALTNAME_INVALID');
+  });
+
+  it('refuses HTTPS to private addresses too', async () => {
+    const c = createHttpClient({ lookup: fakeDns({ 'secure.test': '127.0.0.1' }), ca: cert });
+    const err = await rejection(c.request(`https://secure.test:${tlsPort}/`));
+    expect(err.code).toBe('SSRF_BLOCKED');
+  });
+});

@@ -37,6 +37,8 @@ export interface HttpClientOptions {
   userAgent?: string;
   /** DNS lookup (same signature as `dns.lookup`); tests map names to addresses with it. */
   lookup?: LookupFunction;
+  /** Extra trusted CA certificates (PEM) for HTTPS, e.g. an internal CA. Default: Node's. */
+  ca?: string | string[];
 }
 
 interface ResolvedAddress {
@@ -112,7 +114,7 @@ export function createHttpClient(opts: HttpClientOptions = {}): HttpClient {
       try {
         for (let hop = 0; ; hop++) {
           const target = await untilAborted(pick(url, allowPrivate), controller.signal, url, timeoutMs);
-          const res = await send({ url, target, method, headers, body, signal: controller.signal, maxBytes, allowPrivate, timeoutMs });
+          const res = await send({ url, target, method, headers, body, signal: controller.signal, maxBytes, allowPrivate, timeoutMs, ca: opts.ca });
           const location = res.headers.location;
           if (!REDIRECTS.has(res.status) || !location || maxRedirects === 0) return finish(res, url);
           if (hop >= maxRedirects) {
@@ -221,6 +223,7 @@ interface SendArgs {
   maxBytes: number;
   allowPrivate: boolean;
   timeoutMs: number;
+  ca: string | string[] | undefined;
 }
 
 function send(a: SendArgs): Promise<RawResponse> {
@@ -254,6 +257,7 @@ function send(a: SendArgs): Promise<RawResponse> {
         lookup: pinned,
         signal: a.signal,
         ...(isHttps && !isIP(a.url.hostname) ? { servername: a.url.hostname } : {}),
+        ...(isHttps && a.ca ? { ca: a.ca } : {}),
       },
       (res) => {
         const status = res.statusCode ?? 0;
@@ -314,7 +318,13 @@ function tooLarge(url: URL, max: number): NonRetriableError {
   return new NonRetriableError(`Response from ${url.host} is larger than the limit of ${max} bytes`, 'RESPONSE_TOO_LARGE');
 }
 
+/** Certificate problems do not go away by retrying. */
+const TLS_CODES = /^(ERR_TLS_|CERT_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_(GET|VERIFY)_|ERR_SSL_)/;
+
 function networkError(err: Error & { code?: string }, url: URL): Error {
   const code = err.code ?? 'ENETWORK';
+  if (TLS_CODES.test(code)) {
+    return new NonRetriableError(`TLS error talking to ${url.host}: ${err.message || code}`, code);
+  }
   return Object.assign(new Error(`Request to ${url.host} failed: ${err.message || code}`), { code, cause: err });
 }
