@@ -4,11 +4,12 @@
  * returns the existing post instead of posting again. Every attempt is logged (PublishAttempt).
  */
 import { z } from 'zod';
-import { defineNodeType, NonRetriableError, output, RetryAfterError, UserError, type Json, type NodeContext } from '@gridflow/runtime';
+import { defineNodeType, NonRetriableError, output, UserError, type Json, type NodeContext } from '@gridflow/runtime';
 import type { PublishedPost, SocialAccount } from '@gridflow/db';
 import { PLATFORM_RULES, platformLength } from '../brand-guard/platform-limits.js';
 import { CONNECTORS, PlatformError, type ConnectorPlatform, type PublishRequest, type PublishResponse } from './connectors/index.js';
 import { withAccountToken } from './accounts.js';
+import { toRuntimeError } from './connectors/http.js';
 
 export const SOCIAL_PLATFORMS = ['linkedin', 'x', 'facebook', 'instagram'] as const;
 type SocialPlatform = (typeof SOCIAL_PLATFORMS)[number];
@@ -201,15 +202,7 @@ export const publishNode = defineNodeType({
         data: { status: final ? 'failed' : 'pending', lastError: e.message.slice(0, 2000), attempts: { increment: 1 } },
       });
       if (final) ctx.emit({ type: 'post.failed', data: { publishedPostId: post.id, platform, error: e.message, code: e instanceof PlatformError ? e.code : 'error' } });
-      if (e instanceof PlatformError) {
-        if (e.code === 'rate_limited') throw new RetryAfterError(`${LABEL[platform]} rate limit: ${e.message}`, e.retryAfterMs ?? 30_000, 'RATE_LIMITED');
-        if (e.retryable) {
-          const transient = new Error(e.message);
-          (transient as Error & { code: string }).code = e.code.toUpperCase();
-          throw transient;
-        }
-        throw new NonRetriableError(e.message, e.code.toUpperCase());
-      }
+      if (e instanceof PlatformError) throw toRuntimeError(e, LABEL[platform]);
       throw e;
     }
 

@@ -1,5 +1,5 @@
 /** Shared HTTP plumbing of the connectors: one request helper and one place mapping status codes to PlatformError codes. */
-import type { HttpRequestOptions, HttpResponse, Json } from '@gridflow/runtime';
+import { NonRetriableError, RetryAfterError, type HttpRequestOptions, type HttpResponse, type Json } from '@gridflow/runtime';
 import { PlatformError, type ConnectorContext } from './types.js';
 
 export function retryAfterMs(headers: Record<string, string>, fallbackMs = 30_000): number {
@@ -70,4 +70,15 @@ export function json(body: unknown): { body: string; headers: Record<string, str
 export function num(v: unknown): number {
   const n = typeof v === 'number' ? v : Number(v);
   return Number.isFinite(n) ? n : 0;
+}
+
+/** The runtime error a PlatformError becomes: rate limit → RetryAfterError, 5xx/network → retryable, else NonRetriableError. */
+export function toRuntimeError(err: PlatformError, label: string): Error {
+  if (err.code === 'rate_limited') return new RetryAfterError(`${label} rate limit: ${err.message}`, err.retryAfterMs ?? 30_000, 'RATE_LIMITED');
+  if (err.retryable) {
+    const transient = new Error(err.message);
+    (transient as Error & { code: string }).code = err.code.toUpperCase();
+    return transient;
+  }
+  return new NonRetriableError(err.message, err.code.toUpperCase());
 }

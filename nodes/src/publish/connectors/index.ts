@@ -24,3 +24,4 @@ export function platformBaseUrl(env: NodeEnvironment, platform: Exclude<Connecto
 
 export * from './types.js';
 export { toLittleText, fromLittleText, LINKEDIN_VERSION } from './linkedin.js';
+export { toRuntimeError } from './http.js';
