@@ -10,6 +10,7 @@ import type { SqlExecutor } from '@gridflow/db';
 export const EVENT_NAMES = [
   'execution.completed',
   'execution.failed',
+  'execution.cancelled',
   'approval.requested',
   'approval.decided',
   'post.published',

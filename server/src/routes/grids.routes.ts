@@ -12,6 +12,7 @@ import type { Api } from '../http/route.js';
 import { audit } from '../audit.js';
 import { diffGrids } from '../grids/diff.js';
 import { parseDocument, problemDetails, syncTriggers, validate } from '../grids/publish.js';
+import { encryptSecrets } from '../grids/secrets.js';
 
 export const gridIdParam = z.object({ id: z.string().min(1).max(64) });
 const versionParam = gridIdParam.extend({ n: z.coerce.number().int().positive('must be a version number (1, 2, …)') });
@@ -135,7 +136,7 @@ export function registerGridRoutes(api: Api, ctx: ServerContext) {
     }),
     response: z.object({ grid: gridView, validation: validationView }),
     handler: async ({ body, caller, req, ip }) => {
-      const doc = body.document === undefined ? emptyGridDocument() : parseDocument(body.document);
+      const doc = encryptSecrets(body.document === undefined ? emptyGridDocument() : parseDocument(body.document), ctx.registry, ctx.crypto);
       const grid = await prisma.grid.create({
         data: {
           workspaceId: caller.workspaceId,
@@ -191,7 +192,7 @@ export function registerGridRoutes(api: Api, ctx: ServerContext) {
           { path: 'body.draftVersion', message: 'required (or send If-Match)' },
         ]);
       }
-      const doc = body.document === undefined ? undefined : parseDocument(body.document);
+      const doc = body.document === undefined ? undefined : encryptSecrets(parseDocument(body.document), ctx.registry, ctx.crypto);
       const before = await loadGrid(ctx, caller.workspaceId, params.id);
       const r = await prisma.grid.updateMany({
         where: { id: params.id, workspaceId: caller.workspaceId, archivedAt: null, draftVersion: expected },
@@ -443,7 +444,7 @@ export function registerGridRoutes(api: Api, ctx: ServerContext) {
     response: z.object({ grid: gridView, validation: validationView }),
     handler: async ({ caller, body, req, ip }) => {
       const wrapped = 'document' in body;
-      const doc: GridDocument = parseDocument(wrapped ? body.document : body, wrapped ? 'body.document' : 'body');
+      const doc: GridDocument = encryptSecrets(parseDocument(wrapped ? body.document : body, wrapped ? 'body.document' : 'body'), ctx.registry, ctx.crypto);
       const meta = wrapped ? (body as { name?: string; title?: string; description?: string; tags?: string[] }) : {};
       const grid = await prisma.grid.create({
         data: {

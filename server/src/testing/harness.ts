@@ -9,6 +9,8 @@ import type { Database } from '@gridflow/db';
 import { createApp, type GridflowApp } from '../app.js';
 import type { AppDeps, ServerOptions } from '../deps.js';
 import { createTestDb, testCipher } from './test-db.js';
+import { createGridflowEngine, createServices, type Services } from '../runtime-wiring.js';
+import { createLogger } from '../ops/logger.js';
 
 export interface TestServer {
   db: Database;
@@ -34,7 +36,9 @@ let counter = 0;
 export async function startTestServer(
   opts: {
     kind?: 'postgres' | 'pglite';
-    engine?: Engine | null | ((db: Database) => Promise<Engine>);
+    /** An engine, or `true` for an embedded engine (in-process queue and workers) on the test database. */
+    engine?: Engine | null | true | ((db: Database) => Promise<Engine>);
+    redisUrl?: string;
     options?: Partial<ServerOptions>;
     registry?: NodeRegistry;
     deps?: Partial<AppDeps>;
@@ -42,12 +46,27 @@ export async function startTestServer(
   } = {},
 ): Promise<TestServer> {
   const db = opts.db ?? (await createTestDb(opts.kind ?? 'postgres'));
-  const engine = typeof opts.engine === 'function' ? await opts.engine(db) : (opts.engine ?? null);
+  const cipher = testCipher();
+  let services: Services | null = null;
+  let engine: Engine | null;
+  if (opts.engine === true) {
+    services = createServices({ httpAllowPrivate: true, platformUrls: {}, publicUrl: 'http://localhost:3000', openaiApiKey: undefined, openaiBaseUrl: undefined }, cipher);
+    engine = createGridflowEngine({
+      db,
+      registry: opts.registry ?? nodeRegistry,
+      services,
+      workers: 4,
+      log: createLogger('silent'),
+      queuePrefix: `gft-${process.pid}-${Date.now()}`,
+      ...(opts.redisUrl ? { redisUrl: opts.redisUrl } : {}),
+    });
+    await engine.start();
+  } else engine = typeof opts.engine === 'function' ? await opts.engine(db) : (opts.engine ?? null);
   const gf = await createApp({
     db,
     engine,
     registry: opts.registry ?? nodeRegistry,
-    crypto: testCipher(),
+    crypto: cipher,
     describeNodeTypes: describeNodeTypes as never,
     options: { deliveryWorker: false, loginRateLimit: { windowMs: 60_000, max: 1000 }, ...opts.options },
     ...opts.deps,
@@ -69,6 +88,7 @@ export async function startTestServer(
     async close() {
       await gf.close();
       if (engine) await engine.stop().catch(() => undefined);
+      services?.sandbox.dispose();
       if (!opts.db) await db.close();
     },
   };
