@@ -25,3 +25,5 @@ export { forEachNode, type ForEachConfig } from './for-each/definition.js';
 export { generateNode } from './generate/definition.js';
 export { brandGuardNode } from './brand-guard/definition.js';
 export { approvalNode } from './approval/definition.js';
+export { publishNode } from './publish/definition.js';
+export { analyticsNode } from './analytics/definition.js';

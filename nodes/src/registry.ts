@@ -4,6 +4,7 @@
  * node types as JSON from `GET /api/node-types` (see `./schema.ts`).
  */
 import { createRegistry, type AnyNodeType } from '@gridflow/runtime/node-type';
+import { analyticsNode } from './analytics/definition.js';
 import { approvalNode } from './approval/definition.js';
 import { branchNode } from './branch/definition.js';
 import { brandGuardNode } from './brand-guard/definition.js';
@@ -12,6 +13,7 @@ import { delayNode } from './delay/definition.js';
 import { forEachNode } from './for-each/definition.js';
 import { generateNode } from './generate/definition.js';
 import { httpNode } from './http/definition.js';
+import { publishNode } from './publish/definition.js';
 import { transformNode } from './transform/definition.js';
 import { triggerNode } from './trigger/definition.js';
 
@@ -20,6 +22,8 @@ export const nodeTypes: AnyNodeType[] = [
   generateNode,
   brandGuardNode,
   approvalNode,
+  publishNode,
+  analyticsNode,
   branchNode,
   delayNode,
   codeNode,

@@ -10,6 +10,14 @@ function prop(schema: JsonSchema, name: string): Record<string, unknown> {
   return (schema.properties as Record<string, Record<string, unknown>>)[name]!;
 }
 
+describe('registry', () => {
+  it('lists the twelve node types once each', () => {
+    expect(registry.list().map((t) => t.type).sort()).toEqual(
+      ['analytics', 'approval', 'branch', 'brand-guard', 'code', 'delay', 'for-each', 'generate', 'http', 'publish', 'transform', 'trigger'].sort(),
+    );
+  });
+});
+
 describe('describeNodeTypes', () => {
   it('describes every registered type as plain JSON', () => {
     expect(described.map((d) => d.type)).toEqual(registry.list().map((t) => t.type));
