@@ -44,8 +44,11 @@ export function createHookRouter(ctx: ServerContext): Router {
   const lastReceivedWritten = new Map<string, number>();
 
   const send = (res: Response, status: number, body: unknown) => {
-    ctx.metrics.webhookRequests.inc({ status: String(status) });
     res.status(status).json(body);
+  };
+  const count: express.RequestHandler = (_req, res, next) => {
+    res.once('finish', () => ctx.metrics.webhookRequests.inc({ status: String(res.statusCode) }));
+    next();
   };
   const fail = (res: Response, err: ApiError) => send(res, err.status, errorBody(err));
 
@@ -171,7 +174,7 @@ export function createHookRouter(ctx: ServerContext): Router {
     void ctx.db.sql.query(`UPDATE webhook_triggers SET last_received_at = now() WHERE id = $1`, [triggerId]).catch(() => undefined);
   }
 
-  router.all('/:ws/:path', limiter, raw, (req, res, next) => {
+  router.all('/:ws/:path', count, limiter, raw, (req, res, next) => {
     handle(req, res).catch(next);
   });
   router.use(errorHandler(ctx.log));
