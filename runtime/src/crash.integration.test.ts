@@ -1,0 +1,93 @@
+/**
+ * Crash safety with real processes: two workers on PostgreSQL + BullMQ; one is SIGKILLed while
+ * it runs steps. Every run still completes, and every step is completed exactly once.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, testDatabaseUrl, type Database } from '@gridflow/db';
+import { createEngine } from './engine-impl.js';
+import { grid } from './testing/grid-builder.js';
+import { createSandbox, seedGrid, testRegistry, testServices, uniquePrefix } from './testing/engine-fixture.js';
+
+const REDIS_URL = 'redis://127.0.0.1:6379';
+const here = dirname(fileURLToPath(import.meta.url));
+
+function startWorker(dbUrl: string, prefix: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--no-node-snapshot', '--import', 'tsx', join(here, 'testing', 'test-worker-main.ts'), dbUrl, REDIS_URL, prefix, '4', '2000'], {
+    cwd: join(here, '..'),
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('worker did not start')), 90_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      if (d.toString().includes('ready')) {
+        clearTimeout(t);
+        resolve(child);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`worker exited early with ${code}`)));
+  });
+}
+
+describe('crash safety (2 worker processes, PostgreSQL + BullMQ)', () => {
+  const children: ChildProcess[] = [];
+  let db: Database | undefined;
+  afterAll(async () => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    await db?.close();
+  });
+
+  it('a worker SIGKILLed mid-step loses nothing: every run completes, every step completes once', async () => {
+    db = await createTestDatabase('postgres');
+    const name = (await db.sql.query<{ d: string }>('SELECT current_database() AS d')).rows[0]!.d;
+    const dbUrl = testDatabaseUrl(name);
+    const prefix = uniquePrefix('crash');
+    const marker = join(mkdtempSync(join(tmpdir(), 'gf-crash-')), 'marker.log');
+    const [w1, w2] = await Promise.all([startWorker(dbUrl, prefix), startWorker(dbUrl, prefix)]);
+    children.push(w1!, w2!);
+    const sandbox = createSandbox({ poolSize: 1 });
+    // This process only starts runs and watches (no workers).
+    const engine = createEngine({ db, registry: testRegistry(), redisUrl: REDIS_URL, queuePrefix: prefix, workers: 0, services: testServices(sandbox), sweepIntervalMs: 500 });
+    await engine.start();
+    try {
+      const ids = await seedGrid(db);
+      const document = grid(['t', { id: 's', type: 'slow', config: { ms: 1500, marker } }, 'after'], ['t>s', 's>after']);
+      const runs = await Promise.all(
+        Array.from({ length: 6 }, (_, i) => engine.startRun({ ...ids, gridVersionId: null, document, triggerType: 'manual', triggerData: { i } })),
+      );
+      // Wait until the first worker is inside at least one slow step, then kill it.
+      const victim = w1!;
+      const deadline = Date.now() + 30_000;
+      while (Date.now() < deadline) {
+        if (existsSync(marker) && readFileSync(marker, 'utf8').includes(` ${victim.pid}\n`)) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const startedOnVictim = readFileSync(marker, 'utf8').split('\n').filter((l) => l.startsWith('start') && l.endsWith(` ${victim.pid}`)).map((l) => l.split(' ')[1]!);
+      expect(startedOnVictim.length).toBeGreaterThan(0);
+      victim.kill('SIGKILL');
+
+      for (const r of runs) {
+        const s = await engine.waitForCompletion(r.executionId, 60_000);
+        expect(s?.status).toBe('completed');
+        expect(s?.outputs.after).toMatchObject({ slept: 1500 });
+      }
+      const rows = await db.sql.query<{ id: string; status: string; n: number }>(
+        `SELECT id, status, count(*) OVER (PARTITION BY execution_id, node_id, item_index)::int AS n FROM execution_steps`,
+      );
+      expect(rows.rows).toHaveLength(runs.length * 3);
+      expect(rows.rows.every((r) => r.status === 'completed' && r.n === 1)).toBe(true);
+      // The victim's steps were re-run by the survivor and completed there.
+      const log = readFileSync(marker, 'utf8').split('\n');
+      for (const sid of startedOnVictim) {
+        expect(log).toContain(`done ${sid} ${w2!.pid}`);
+      }
+    } finally {
+      await engine.stop();
+      sandbox.dispose();
+    }
+  }, 180_000);
+});
