@@ -69,9 +69,20 @@ async function openPostgres(databaseUrl: string, opts: OpenDatabaseOptions): Pro
   };
 }
 
-async function openPglite(dataDir: string, opts: OpenDatabaseOptions): Promise<Database> {
+/**
+ * Opens PGlite in `dataDir` (`memory://` for in-memory). `loadDataDir`: start from a dumped data
+ * directory (`PGlite.dumpDataDir()`) instead of running initdb, which is most of a new instance's
+ * start-up time (used by createTestDatabase).
+ */
+export async function openPglite(
+  dataDir: string,
+  opts: { migrate?: boolean; loadDataDir?: Blob } = {},
+): Promise<Database> {
   if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
-  const db = await PGlite.create(dataDir, { extensions: { vector } });
+  const db = await PGlite.create(dataDir, {
+    extensions: { vector },
+    ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}),
+  });
   const sql = createPgliteSqlClient(db);
   try {
     if (opts.migrate ?? true) await applyMigrations(sql);

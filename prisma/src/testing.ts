@@ -5,13 +5,21 @@
  * auth), dropped again by `close()`. For speed it is cloned (CREATE DATABASE … TEMPLATE) from a
  * template database that is migrated once per migration set (`gridflow_tpl_<hash>`), so each test
  * database costs one file copy instead of replaying the migrations.
- * PGlite: an in-memory instance with the migrations applied.
+ * PGlite: an in-memory instance with the migrations applied, started from a migrated data-dir
+ * snapshot (cached in the OS temp dir per PGlite version + migrations): ~5x faster than initdb.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { vector } from '@electric-sql/pglite-pgvector';
 import pg from 'pg';
-import { openDatabase, type Database } from './database.js';
+import { openDatabase, openPglite, type Database } from './database.js';
 import { applyMigrations, listMigrations } from './migrate.js';
 import { createPgSqlClient } from './sql-pg.js';
+import { createPgliteSqlClient } from './sql-pglite.js';
 
 const PG_HOST = '127.0.0.1';
 const PG_PORT = 5432;
@@ -36,11 +44,48 @@ async function withAdmin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
-/** Name of the template for the current migrations (changes whenever a migration changes). */
-function templateName(): string {
+function migrationsHash(): string {
   const h = createHash('sha256');
   for (const m of listMigrations()) h.update(m.name).update(m.checksum);
-  return `gridflow_tpl_${h.digest('hex').slice(0, 16)}`;
+  return h.digest('hex').slice(0, 16);
+}
+
+/** Name of the template for the current migrations (changes whenever a migration changes). */
+function templateName(): string {
+  return `gridflow_tpl_${migrationsHash()}`;
+}
+
+let pgliteSnapshot: Promise<Blob> | undefined;
+
+/** Installed PGlite version (its package.json is not exported: walk up from the entry point). */
+function pgliteVersion(): string {
+  let dir = dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite'));
+  while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
+  return (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+/** A dumped, migrated PGlite data dir; built once per machine (temp dir) and process. */
+function migratedPgliteSnapshot(): Promise<Blob> {
+  pgliteSnapshot ??= (async () => {
+    const version = pgliteVersion();
+    const file = join(tmpdir(), `gridflow-pglite-${version}-${migrationsHash()}.tar`);
+    if (existsSync(file)) return new Blob([readFileSync(file)]);
+    const db = await PGlite.create('memory://', { extensions: { vector } });
+    try {
+      await applyMigrations(createPgliteSqlClient(db));
+      const dump = await db.dumpDataDir('none');
+      const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
+      writeFileSync(tmp, Buffer.from(await dump.arrayBuffer()));
+      renameSync(tmp, file); // atomic: concurrent test processes never read a partial file
+      return dump;
+    } finally {
+      await db.close();
+    }
+  })().catch((err) => {
+    pgliteSnapshot = undefined;
+    throw err;
+  });
+  return pgliteSnapshot;
 }
 
 let templateReady: Promise<string> | undefined;
@@ -95,7 +140,10 @@ function ensureTemplate(): Promise<string> {
 export async function createTestDatabase(
   kind: 'postgres' | 'pglite' = 'postgres',
 ): Promise<Database> {
-  if (kind === 'pglite') return openDatabase({ dataDir: 'memory://', migrate: true });
+  if (kind === 'pglite') {
+    // applyMigrations still runs at open: a no-op when the snapshot is current.
+    return openPglite('memory://', { migrate: true, loadDataDir: await migratedPgliteSnapshot() });
+  }
 
   const template = await ensureTemplate();
   const name = `gridflow_test_${randomBytes(6).toString('hex')}`;
