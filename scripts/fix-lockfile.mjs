@@ -18,8 +18,22 @@ const pkgs = lock.packages;
 /** os/cpu from a platform package name like @turbo/darwin-arm64 or @esbuild/win32-x64. */
 function platformOf(name) {
   const n = name.split('/').pop();
-  const os = /darwin|macos/.test(n) ? 'darwin' : /win32|windows/.test(n) ? 'win32' : /linux/.test(n) ? 'linux' : /freebsd/.test(n) ? 'freebsd' : undefined;
-  const cpu = /arm64|aarch64/.test(n) ? 'arm64' : /x64|-64$|amd64/.test(n) ? 'x64' : /ia32|-32$/.test(n) ? 'ia32' : undefined;
+  const os = /darwin|macos/.test(n)
+    ? 'darwin'
+    : /win32|windows/.test(n)
+      ? 'win32'
+      : /linux/.test(n)
+        ? 'linux'
+        : /freebsd/.test(n)
+          ? 'freebsd'
+          : undefined;
+  const cpu = /arm64|aarch64/.test(n)
+    ? 'arm64'
+    : /x64|-64$|amd64/.test(n)
+      ? 'x64'
+      : /ia32|-32$/.test(n)
+        ? 'ia32'
+        : undefined;
   return os && cpu ? { os, cpu } : undefined;
 }
 
@@ -52,7 +66,9 @@ if (process.argv.includes('--check')) {
 } else if (added.length) {
   // npm keeps packages sorted by path, with the root ("") first.
   const sorted = Object.fromEntries(
-    Object.entries(pkgs).sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : a.localeCompare(b, 'en'))),
+    Object.entries(pkgs).sort(([a], [b]) =>
+      a === '' ? -1 : b === '' ? 1 : a.localeCompare(b, 'en'),
+    ),
   );
   lock.packages = sorted;
   writeFileSync(file, JSON.stringify(lock, null, 2) + '\n');
