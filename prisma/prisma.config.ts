@@ -24,6 +24,10 @@ export default defineConfig({
       user: decodeURIComponent(u.username),
       password: decodeURIComponent(u.password),
       database: u.pathname.slice(1),
+      // Managed PostgreSQL usually wants TLS: honour ?sslmode= like libpq does.
+      ssl: ['require', 'verify-ca', 'verify-full'].includes(u.searchParams.get('sslmode') ?? '')
+        ? { rejectUnauthorized: u.searchParams.get('sslmode') !== 'require' }
+        : undefined,
       allowExitOnIdle: true, // else every CLI command waits pg's 10 s idle timeout before exiting
     }),
 });
