@@ -96,9 +96,10 @@ describe('evaluateExpression', () => {
     expect(await evaluateExpression('nodes["Generate post"].output.items.map(i => i.name).join(", ")', scope, sb)).toBe('first, second');
     expect(await evaluateExpression('Object.keys(nodes).length', scope, sb)).toBe(4); // by id and by name
     expect(await evaluateExpression('item.score > 5 ? "high" : "low"', scope, sb)).toBe('high');
+    expect(await evaluateExpression('item.score + 1;', scope, sb)).toBe(10);
     expect(await evaluateExpression('nodes.missing?.output ?? "fallback"', scope, sb)).toBe('fallback');
     expect(await evaluateExpression('trigger.constructor', scope, sb)).toBeNull(); // a function: not JSON
-    expect(sb.calls).toBe(7);
+    expect(sb.calls).toBe(8);
   });
 
   it('turns sandbox failures into expression errors', async () => {

@@ -143,7 +143,8 @@ export async function evaluateExpression(
   sandbox: Sandbox,
   extra?: Record<string, Json>,
 ): Promise<Json> {
-  const expr = typeof expression === 'string' ? expression.trim() : '';
+  // A trailing semicolon (`{{ a + 1; }}`) is a common slip, not a second statement.
+  const expr = typeof expression === 'string' ? expression.trim().replace(/;+$/, '').trimEnd() : '';
   if (expr === '') throw new ExpressionError(expr, 'the expression is empty');
   const vars = variables(scope, extra);
   const roots = extra ? [...SCOPE_ROOTS, ...Object.keys(extra)] : SCOPE_ROOTS;
