@@ -10,7 +10,7 @@
  *      system's own store shows every run finished.
  *
  * Options: --systems=node-red,n8n,gridflow-scaled,gridflow-embedded --workloads=W1,W3
- *   --connections=16 --warmup=3 --duration=10 --w3-runs=5000 --w3-connections=16 --w3-timeout=600
+ *   --connections=16 --warmup=3 --duration=10 --w3-runs=5000 --w3-connections=16 --w3-timeout=900
  *   --workers=2 --cache-dir=~/.cache/gridflow-peers --keep (keep the scratch folder with the logs)
  *
  * Peers are installed from the npm registry into the cache folder (outside the repository) on the
@@ -26,7 +26,7 @@ import { W1_BODY, checkW1, round, runW1, runW3, type W1Result, type W3Result } f
 import { nodeRedSystem } from './bench-peers/node-red.js';
 import { n8nSystem } from './bench-peers/n8n.js';
 import { gridflowSystem } from './bench-peers/gridflow.js';
-import { httpJson, installExitHooks, stopAll, waitFor } from './bench-peers/proc.js';
+import { cpuDelta, cpuSnapshot, httpJson, installExitHooks, stopAll, waitFor } from './bench-peers/proc.js';
 import type { BenchContext, Round, System, Workload } from './bench-peers/system.js';
 
 const { values: args } = parseArgs({
@@ -38,7 +38,7 @@ const { values: args } = parseArgs({
     duration: { type: 'string', default: '10' },
     'w3-runs': { type: 'string', default: '5000' },
     'w3-connections': { type: 'string', default: '16' },
-    'w3-timeout': { type: 'string', default: '600' },
+    'w3-timeout': { type: 'string', default: '900' },
     workers: { type: 'string', default: '2' },
     'cache-dir': { type: 'string', default: defaultCacheDir() },
     keep: { type: 'boolean', default: false },
@@ -120,10 +120,20 @@ async function main() {
         r = await sys.startRound(w, ctx);
         const loadavg = os.loadavg().map((x) => round(x));
         let res: W1Result | W3Result;
+        const round_ = r;
+        let before = new Map<number, number>();
+        const meter = {
+          async start() {
+            before = cpuSnapshot(round_.groups, (await round_.extraPids?.()) ?? []);
+          },
+          async stop() {
+            return cpuDelta(before, cpuSnapshot(round_.groups, (await round_.extraPids?.()) ?? []));
+          },
+        };
         if (w === 'W1') {
           await checkW1(r.url);
           log(`${name} W1: correct; ${opts.warmupSec} s warm-up + ${opts.durationSec} s at ${opts.connections} connections`);
-          res = await runW1(r.url, opts);
+          res = await runW1(r.url, opts, meter);
         } else {
           await checkW3(r);
           log(`${name} W3: correct; burst of ${opts.w3Runs} at ${opts.w3Connections} connections`);
@@ -131,9 +141,9 @@ async function main() {
             runs: opts.w3Runs,
             connections: opts.w3Connections,
             completeTimeoutSec: opts.w3TimeoutSec,
-          }, r.unfinished);
+          }, meter, r.unfinished);
         }
-        const line: Line = { system: name, version: sys.version, ...res, store: w === 'W3' ? sys.store : undefined, loadavg_before: loadavg };
+        const line: Line = { system: name, version: sys.version, ...res, store: w === 'W3' ? sys.store : undefined, ...r.info, loadavg_before: loadavg };
         results.push(line);
         emit({ kind: 'result', ...line });
       } catch (e) {

@@ -25,6 +25,8 @@ const PG_ADMIN_URL = 'postgresql://postgres@127.0.0.1:5432/postgres';
  * under `gridflow:` in it are removed after each round.
  */
 const BENCH_REDIS_DB = 14;
+/** application_name of the benchmark's own PostgreSQL connections (left out of Gridflow's CPU time). */
+const BENCH_APP = 'gridflow-bench-peers';
 const REDIS_URL = `redis://127.0.0.1:6379/${BENCH_REDIS_DB}`;
 
 export interface GridflowOptions {
@@ -41,7 +43,7 @@ export function gridflowSystem(o: GridflowOptions): System {
     version: 'dev',
     store: 'Gridflow executions table (status completed)',
     async prepare(ctx) {
-      const need = ['server/src/main.ts', ...(o.mode === 'scaled' ? ['server/src/worker-main.ts'] : [])];
+      const need = ['server/src/app.ts', 'server/src/runtime-wiring.ts'];
       const missing = need.filter((f) => !existsSync(path.join(ctx.repoDir, f)));
       if (missing.length) throw new Error(`Gridflow cannot start: missing ${missing.join(', ')}`);
     },
@@ -72,7 +74,15 @@ export function gridflowSystem(o: GridflowOptions): System {
           DATABASE_URL: '',
           REDIS_URL: '',
         };
-        const node = (script: string) => [process.execPath, ['--no-node-snapshot', '--import', 'tsx', script]] as const;
+        // The real entry points when they exist; else the benchmark's stand-in (same server pieces).
+        const fallback = 'scripts/bench-peers/gridflow-fallback-main.ts';
+        const launchers: string[] = [];
+        const node = (script: string) => {
+          const real = existsSync(path.join(ctx.repoDir, script));
+          const role = script.includes('worker') ? 'worker' : 'server';
+          launchers.push(real ? script : `${fallback} ${role}`);
+          return [process.execPath, ['--no-node-snapshot', '--import', 'tsx', ...(real ? [script] : [fallback, role])]] as const;
+        };
         if (o.mode === 'scaled') {
           dbName = `gridflow_bench_${id}`;
           await createDatabase(dbName);
@@ -91,7 +101,7 @@ export function gridflowSystem(o: GridflowOptions): System {
               startProc(`${name} worker ${i + 1}`, wcmd, [...wargs], { cwd: ctx.repoDir, env, logFile: path.join(dataDir, `worker-${i + 1}.log`) }),
             );
           }
-          pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: 2 });
+          pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: 2, application_name: BENCH_APP });
         } else {
           // What `npm start` runs (scripts/start.mjs → server/src/main.ts), minus its editor build step.
           const [cmd, args] = node('server/src/main.ts');
@@ -146,7 +156,27 @@ export function gridflowSystem(o: GridflowOptions): System {
             return n;
           };
         }
-        return { url, count, unfinished, stop: cleanup };
+        const groups = procs.map((p) => p.child.pid!);
+        let extraPids: (() => Promise<number[]>) | undefined;
+        if (dbName) {
+          const name = dbName;
+          // PostgreSQL backends serving this round's database work for Gridflow: count their CPU too.
+          extraPids = async () => {
+            const c = new pg.Client({ connectionString: PG_ADMIN_URL, application_name: BENCH_APP });
+            await c.connect();
+            try {
+              const r = await c.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name <> $2', [name, BENCH_APP]);
+              return r.rows.map((x) => x.pid);
+            } finally {
+              await c.end();
+            }
+          };
+        }
+        const info = {
+          launcher: [...new Set(launchers)].join(' + '),
+          ...(o.mode === 'scaled' ? { worker_processes: o.workers } : {}),
+        };
+        return { url, count, unfinished, stop: cleanup, groups, extraPids, info };
       } catch (e) {
         const tails = procs.map((p) => `--- ${p.name}\n${p.tail()}`).join('\n');
         await cleanup();

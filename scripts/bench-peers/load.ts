@@ -9,6 +9,13 @@ import { HOST, httpJson, sleep } from './proc.js';
 export const W1_BODY = { n: 21, text: 'hello' } as const;
 export const W1_EXPECTED = { n2: 42, len: 5, upper: 'HELLO' } as const;
 
+/** Measures the system's CPU time over the measured phase only. */
+export interface CpuMeter {
+  start(): Promise<void>;
+  /** CPU seconds (user + system) since start(). */
+  stop(): Promise<number>;
+}
+
 export interface W1Options {
   connections: number;
   warmupSec: number;
@@ -28,6 +35,9 @@ export interface W1Result {
   mismatches: number;
   connections: number;
   duration_s: number;
+  /** CPU seconds the system under test used during the measured 10 s (all its processes). */
+  cpu_s: number;
+  cpu_ms_per_req: number;
 }
 
 function assertLoopback(url: string) {
@@ -60,7 +70,7 @@ function cannon(opts: autocannon.Options, hardLimitMs: number): Promise<CannonRe
   });
 }
 
-export async function runW1(url: string, o: W1Options): Promise<W1Result> {
+export async function runW1(url: string, o: W1Options, meter: CpuMeter): Promise<W1Result> {
   assertLoopback(url);
   const common: autocannon.Options = {
     url,
@@ -78,10 +88,12 @@ export async function runW1(url: string, o: W1Options): Promise<W1Result> {
       return false;
     }
   };
+  await meter.start();
   const r = await cannon(
     { ...common, duration: o.durationSec, verifyBody } as autocannon.Options,
     (o.durationSec + 60) * 1000,
   );
+  const cpu = await meter.stop();
   return {
     workload: 'W1',
     rps: round(r.requests.total / r.duration),
@@ -95,13 +107,15 @@ export async function runW1(url: string, o: W1Options): Promise<W1Result> {
     mismatches: r.mismatches ?? 0,
     connections: o.connections,
     duration_s: round(r.duration),
+    cpu_s: cpu,
+    cpu_ms_per_req: r.requests.total ? round((cpu * 1000) / r.requests.total) : 0,
   };
 }
 
 export interface W3Options {
   runs: number;
   connections: number;
-  /** Bound on waiting for the store to show every run completed. */
+  /** Bound on the whole burst: sending the calls and waiting for the store to show them finished. */
   completeTimeoutSec: number;
 }
 
@@ -118,6 +132,8 @@ export interface W3Result {
   errors: number;
   non2xx: number;
   timed_out: boolean;
+  cpu_s: number;
+  cpu_ms_per_run: number;
 }
 
 export interface StoreCount {
@@ -135,10 +151,12 @@ export async function runW3(
   url: string,
   count: () => Promise<StoreCount>,
   o: W3Options,
+  meter: CpuMeter,
   unfinished?: () => Promise<number>,
 ): Promise<W3Result> {
   assertLoopback(url);
   const base = await count();
+  await meter.start();
   const t0 = performance.now();
   const r = await cannon(
     {
@@ -150,11 +168,11 @@ export async function runW3(
       amount: o.runs,
       timeout: 30,
     },
-    300_000,
+    o.completeTimeoutSec * 1000,
   );
   const tAccepted = performance.now();
   const accepted = r['2xx'];
-  const deadline = tAccepted + o.completeTimeoutSec * 1000;
+  const deadline = t0 + o.completeTimeoutSec * 1000;
   let now = { completed: 0, failed: 0 };
   let tDone = tAccepted;
   for (;;) {
@@ -173,6 +191,7 @@ export async function runW3(
     if (now.completed + now.failed >= accepted || performance.now() > deadline) break;
     await sleep(100);
   }
+  const cpu = await meter.stop();
   const seconds = (tDone - t0) / 1000;
   return {
     workload: 'W3',
@@ -186,7 +205,10 @@ export async function runW3(
     accept_rps: round(accepted / ((tAccepted - t0) / 1000)),
     errors: r.errors,
     non2xx: r.non2xx,
-    timed_out: now.completed + now.failed < accepted,
+    // Cut by the time bound: not every call was sent, or not every accepted run finished.
+    timed_out: accepted + r.errors + r.non2xx < o.runs || now.completed + now.failed < accepted,
+    cpu_s: cpu,
+    cpu_ms_per_run: now.completed ? round((cpu * 1000) / now.completed) : 0,
   };
 }
 

@@ -122,6 +122,7 @@ export function n8nSystem(): System {
       return {
         url,
         count: () => db.count(workflowId),
+        groups: [proc.child.pid!],
         async stop() {
           await db.close();
           await proc.stop();

@@ -4,7 +4,7 @@
  * Everything listens on and is reached through 127.0.0.1 only.
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readFileSync, readdirSync } from 'node:fs';
 import net from 'node:net';
 
 export const HOST = '127.0.0.1';
@@ -201,4 +201,43 @@ export async function httpJson(
     /* not JSON */
   }
   return { status: res.status, body, text, headers: res.headers };
+}
+
+const CLK_TCK = 100; // Linux USER_HZ
+
+/**
+ * CPU time (user + system, seconds) used so far by every live process whose process group is one
+ * of `groups` or whose pid is in `pids` (e.g. PostgreSQL backends serving a system). Linux /proc only.
+ */
+export function cpuSnapshot(groups: number[], pids: number[] = []): Map<number, number> {
+  const out = new Map<number, number>();
+  const g = new Set(groups);
+  const p = new Set(pids);
+  let entries: string[] = [];
+  try {
+    entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
+  } catch {
+    return out;
+  }
+  for (const e of entries) {
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // f[0] = state (field 3), so field n is f[n - 3].
+      const pgrp = Number(f[2]);
+      const pid = Number(e);
+      if (!g.has(pgrp) && !p.has(pid)) continue;
+      out.set(pid, (Number(f[11]) + Number(f[12])) / CLK_TCK);
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return out;
+}
+
+/** CPU seconds used between two snapshots (processes that exited in between are not counted). */
+export function cpuDelta(before: Map<number, number>, after: Map<number, number>): number {
+  let s = 0;
+  for (const [pid, t] of after) s += t - (before.get(pid) ?? 0);
+  return Math.round(s * 100) / 100;
 }

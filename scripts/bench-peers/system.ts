@@ -23,6 +23,12 @@ export interface Round {
    */
   unfinished?(): Promise<number>;
   stop(): Promise<void>;
+  /** Extra facts printed with the round's JSON line (e.g. how it was launched). */
+  info?: Record<string, unknown>;
+  /** Process groups of the system's processes (their CPU time is measured). */
+  groups: number[];
+  /** More processes working for the system, outside its groups (PostgreSQL backends). */
+  extraPids?(): Promise<number[]>;
 }
 
 export interface System {
