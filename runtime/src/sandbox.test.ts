@@ -335,6 +335,18 @@ describe('sandbox: escapes and resource attacks', () => {
 });
 
 describe('sandbox: lifecycle', () => {
+  it('prewarm() creates the pool ahead of the first call', async () => {
+    const sb = createSandbox({ poolSize: 2 });
+    try {
+      await sb.prewarm();
+      expect(sb.stats().isolatesCreated).toBe(2);
+      await expect(sb.runCode('return 5', {})).resolves.toBe(5);
+      expect(sb.stats().isolatesCreated).toBe(2);
+    } finally {
+      sb.dispose();
+    }
+  });
+
   it('dispose() fails running and queued calls with a plain error, and later calls too', async () => {
     const sb = createSandbox({ poolSize: 1 });
     await sb.runCode('return 1', {});

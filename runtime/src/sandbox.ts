@@ -41,6 +41,8 @@ export interface SandboxStats {
 }
 
 export interface SandboxInstance extends Sandbox {
+  /** Creates the default pool's isolates (and their first contexts) ahead of the first calls. */
+  prewarm(): Promise<void>;
   /** Disposes every isolate; pending and later calls fail. */
   dispose(): void;
   stats(): SandboxStats;
@@ -330,6 +332,20 @@ export function createSandbox(opts: SandboxOptions = {}): SandboxInstance {
     runCode: (code, globals, options) => call('code', code, globals, options),
     evaluate: (expression, globals, options) => call('expression', expression, globals, options),
     stats: () => ({ ...stats }),
+    async prewarm() {
+      const pool = getPool(defaultMemoryMb);
+      const slots: Slot[] = [];
+      while (pool.slots.length < poolSize) {
+        const slot = newSlot();
+        pool.slots.push(slot);
+        slots.push(slot);
+      }
+      for (const slot of slots) {
+        ensureIsolate(slot, defaultMemoryMb);
+        prepareSpare(slot);
+      }
+      await Promise.all(slots.map((s) => s.spare?.context.catch(() => undefined)));
+    },
     dispose() {
       disposed = true;
       for (const pool of pools.values()) {
