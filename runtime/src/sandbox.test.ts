@@ -195,7 +195,7 @@ describe('sandbox: escapes and resource attacks', () => {
     const err = await failure(sandbox.runCode('for(;;){}', {}));
     expect(err.code).toBe('CODE_TIMEOUT');
     expect(err.message).toBe('Code timed out after 1000 ms');
-    expect(Date.now() - started).toBeLessThan(3000);
+    expect(Date.now() - started).toBeLessThan(6000);
     const expr = await failure(sandbox.evaluate('(() => { while (true) {} })()', {}, { timeoutMs: 200 }));
     expect(expr.message).toBe('Expression timed out after 200 ms');
     await stillServes();
@@ -214,7 +214,7 @@ describe('sandbox: escapes and resource attacks', () => {
     const err = await failure(sandbox.runCode('await new Promise(() => {});\nreturn 1', {}, { timeoutMs: 300 }));
     expect(err.code).toBe('CODE_TIMEOUT');
     expect(err.message).toBe('Code timed out after 300 ms');
-    expect(Date.now() - started).toBeLessThan(2000);
+    expect(Date.now() - started).toBeLessThan(5000);
     await stillServes();
   });
 
