@@ -182,4 +182,10 @@ export async function seedGrid(db: Database): Promise<{ workspaceId: string; gri
   return { workspaceId: ws.id, gridId: grid.id };
 }
 
+/** A published grid version (runs of it read the document from there, cached by version id). */
+export async function seedVersion(db: Database, ids: { workspaceId: string; gridId: string }, document: unknown, number = 1): Promise<string> {
+  const v = await db.prisma.gridVersion.create({ data: { workspaceId: ids.workspaceId, gridId: ids.gridId, number, document: document as never } });
+  return v.id;
+}
+
 export const uniquePrefix = (name: string) => `gft-${name}-${randomBytes(4).toString('hex')}`;
