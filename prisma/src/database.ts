@@ -10,6 +10,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from '@prisma/client';
 import pg from 'pg';
 import { getConfig } from './config.js';
+import { lockDataDir } from './dir-lock.js';
 import { applyMigrations } from './migrate.js';
 import { createPgliteAdapter } from './pglite-adapter.js';
 import type { SqlClient } from './sql.js';
@@ -78,16 +79,27 @@ export async function openPglite(
   dataDir: string,
   opts: { migrate?: boolean; loadDataDir?: Blob } = {},
 ): Promise<Database> {
-  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
-  const db = await PGlite.create(dataDir, {
-    extensions: { vector },
-    ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}),
-  });
+  let unlock = () => {};
+  if (!dataDir.startsWith('memory://')) {
+    mkdirSync(dataDir, { recursive: true });
+    unlock = lockDataDir(dataDir);
+  }
+  let db: PGlite;
+  try {
+    db = await PGlite.create(dataDir, {
+      extensions: { vector },
+      ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}),
+    });
+  } catch (err) {
+    unlock();
+    throw err;
+  }
   const sql = createPgliteSqlClient(db);
   try {
     if (opts.migrate ?? true) await applyMigrations(sql);
   } catch (err) {
     await db.close();
+    unlock();
     throw err;
   }
   const prisma = new PrismaClient({ adapter: createPgliteAdapter(db) });
@@ -100,6 +112,7 @@ export async function openPglite(
       (closed ??= (async () => {
         await prisma.$disconnect();
         await db.close();
+        unlock();
       })()),
   };
 }

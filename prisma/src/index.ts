@@ -5,6 +5,7 @@
 export { PrismaClient, Prisma } from '@prisma/client';
 export type * from '@prisma/client';
 export { openDatabase, type Database, type OpenDatabaseOptions } from './database.js';
+export { DataDirLockedError } from './dir-lock.js';
 export { applyMigrations, listMigrations, MIGRATIONS_DIR, type MigrationFile } from './migrate.js';
 export { createTestDatabase, testDatabaseUrl } from './testing.js';
 export type { SqlClient, SqlExecutor, SqlResult } from './sql.js';

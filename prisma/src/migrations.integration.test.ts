@@ -122,6 +122,8 @@ describe('embedded PGlite in a data directory', () => {
       const first = await openDatabase({ dataDir: dir });
       const openNew = performance.now() - t;
       await first.prisma.workspace.create({ data: { name: 'Kept', slug: 'kept' } });
+      // One process per data dir: a second open is refused while the first is open.
+      await expect(openDatabase({ dataDir: dir })).rejects.toThrow(/already open in this process/);
       await first.close();
 
       t = performance.now();

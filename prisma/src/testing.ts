@@ -61,7 +61,8 @@ let pgliteSnapshot: Promise<Blob> | undefined;
 function pgliteVersion(): string {
   let dir = dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite'));
   while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
-  return (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version;
+  return (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string })
+    .version;
 }
 
 /** A dumped, migrated PGlite data dir; built once per machine (temp dir) and process. */
@@ -90,10 +91,27 @@ function migratedPgliteSnapshot(): Promise<Blob> {
 
 let templateReady: Promise<string> | undefined;
 
+/** Drops test databases older than 6 hours (left by crashed runs) that nobody is connected to. */
+async function dropLeftovers(): Promise<void> {
+  const cutoff = Math.floor(Date.now() / 1000) - 6 * 3600;
+  await withAdmin(async (c) => {
+    const { rows } = await c.query<{ datname: string }>(
+      `SELECT d.datname FROM pg_database d
+        WHERE d.datname ~ '^gridflow_test_[0-9]+_'
+          AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datname = d.datname)`,
+    );
+    for (const { datname } of rows) {
+      const created = Number(datname.split('_')[2]);
+      if (created < cutoff) await c.query(`DROP DATABASE IF EXISTS "${datname}"`).catch(() => {});
+    }
+  });
+}
+
 /** Creates and migrates the template database once; safe across concurrent processes. */
 function ensureTemplate(): Promise<string> {
   templateReady ??= (async () => {
     const name = templateName();
+    await dropLeftovers();
     const exists = await withAdmin(async (c) => {
       const r = await c.query(`SELECT datistemplate FROM pg_database WHERE datname = $1`, [name]);
       return r.rows[0]?.datistemplate === true;
@@ -146,7 +164,8 @@ export async function createTestDatabase(
   }
 
   const template = await ensureTemplate();
-  const name = `gridflow_test_${randomBytes(6).toString('hex')}`;
+  // Creation time in the name lets later runs drop databases a crashed test process left behind.
+  const name = `gridflow_test_${Math.floor(Date.now() / 1000)}_${randomBytes(5).toString('hex')}`;
   await withAdmin(async (c) => {
     // CREATE DATABASE fails if another session is connected to the template at that moment
     // (only the brief window while a new template is being checked); retry a few times.
