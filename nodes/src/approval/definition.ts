@@ -33,7 +33,7 @@ export const approvalConfigSchema = z.object({
     )
     .min(1, 'Add at least one approval step'),
   /** The text to review; empty = the input's `text`. */
-  content: z.string().default(''),
+  content: z.string().default('').meta({ 'x-gridflow-widget': 'expression' }),
   title: z.string().min(1).default('Review content'),
   autoApprove: z
     .object({

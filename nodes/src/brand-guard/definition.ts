@@ -17,7 +17,7 @@ export type Enforcement = (typeof ENFORCEMENT_LEVELS)[number];
 export const brandGuardConfigSchema = z.object({
   brandProfileId: z.string().min(1, 'Pick a brand profile'),
   /** The text to check; empty = the input's `text` field. */
-  text: z.string().default(''),
+  text: z.string().default('').meta({ 'x-gridflow-widget': 'expression' }),
   platform: z.enum(['linkedin', 'x', 'facebook', 'instagram', 'generic']).default('linkedin'),
   /** Overrides the profile's enforcement level. */
   enforcement: z.enum(ENFORCEMENT_LEVELS).optional(),

@@ -20,8 +20,10 @@ export const generateConfigSchema = z.object({
   systemPrompt: z
     .string()
     .default('You are an experienced social media copywriter. Write ready-to-publish posts, no preamble.')
-    .describe('System prompt'),
-  prompt: z.string().min(1, 'Write the brief: what the post is about').describe('Brief; {{ }} fields are filled in at run time'),
+    .describe('System prompt')
+    .meta({ 'x-gridflow-widget': 'textarea' }),
+  prompt: z.string().min(1, 'Write the brief: what the post is about').describe('Brief; {{ }} fields are filled in at run time')
+    .meta({ 'x-gridflow-widget': 'textarea' }),
   brandProfileId: z.string().min(1).optional().describe('Brand profile whose voice, tone and terms are applied'),
   platform: z.enum(CONTENT_PLATFORMS).default('linkedin'),
   variants: z.number().int().min(1).max(5).default(1),

@@ -20,7 +20,7 @@ export const publishConfigSchema = z
     accountId: z.string().min(1).optional(),
     platform: z.enum([...SOCIAL_PLATFORMS, 'generic']).optional(),
     /** Text to post; empty = the input's `text`. */
-    text: z.string().default(''),
+    text: z.string().default('').meta({ 'x-gridflow-widget': 'textarea' }),
     mediaUrls: z.array(z.string()).default([]),
     link: z.string().optional(),
     /** Generic webhook connector: used for `platform: generic`, or when no account of the platform is connected. */
