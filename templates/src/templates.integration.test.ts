@@ -283,6 +283,13 @@ describe('templates run end to end (embedded: PGlite + in-process queue)', () =>
     }
   });
 
+  it('repurpose-brief-per-platform: run-form defaults apply (platforms omitted)', async () => {
+    const t = tpl('repurpose-brief-per-platform');
+    const { summary } = await runToCompletion(install(t, { brandProfile: seed.brandProfileId }), 'manual', { brief: 'Short brief about our bakery workshops.' });
+    expect(summary.status).toBe('completed');
+    expect(out(summary, 'collect').drafts.map((d: Out) => d.platform)).toEqual(['linkedin', 'x', 'facebook']);
+  });
+
   it('failed-publish-recovery: a rejected post takes the error edge, notifies chat, and is retried after approval', async () => {
     const t = tpl('failed-publish-recovery');
     const doc = install(t, { chatWebhookUrl: `${chat.url}/alerts` });

@@ -32,12 +32,13 @@ export type CodeConfig = z.infer<typeof codeConfigSchema>;
 const NODES_REFERENCE = /\bnodes\b/;
 
 /**
- * The engine also uses a node's `timeoutMs` as its step time limit. The sandbox gets a little less
- * (10%, at most 100 ms) so endless code ends as the sandbox's CODE_TIMEOUT user error (not retried)
- * rather than as a step timeout (retryable).
+ * The engine also uses a node's `timeoutMs` as its step time limit, and that clock starts before the
+ * sandbox does. The sandbox gets less (20%, between 100 ms and 1 s) so endless code ends as the
+ * sandbox's CODE_TIMEOUT user error (not retried) rather than as a step timeout (retryable).
  */
 export function sandboxTimeout(timeoutMs: number): number {
-  return Math.max(5, timeoutMs - Math.min(100, Math.floor(timeoutMs * 0.1)));
+  const margin = Math.min(1000, Math.max(100, Math.floor(timeoutMs * 0.2)));
+  return Math.max(5, timeoutMs - margin);
 }
 
 export const codeNode = defineNodeType({
