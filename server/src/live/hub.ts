@@ -56,6 +56,8 @@ export function createLiveHub(opts: { httpServer: HttpServer; db: Db; authentica
     ...(opts.corsOrigins.length ? { cors: { origin: opts.corsOrigins, credentials: true } } : {}),
   });
   const states = new Map<string, SocketState>();
+  /** Sockets currently syncing each execution (so relaying an event does not scan every socket). */
+  const syncingByExecution = new Map<string, Set<SocketState>>();
 
   io.use((socket, next) => {
     const h = socket.handshake;
@@ -117,7 +119,16 @@ export function createLiveHub(opts: { httpServer: HttpServer; db: Db; authentica
         if (typeof m.executionId !== 'string') return reply({ ok: false, error: 'executionId or gridId is required' });
         const id = m.executionId;
         state.syncing.set(id, []);
-        const snap = await snapshot(workspaceId, id);
+        let set = syncingByExecution.get(id);
+        if (!set) syncingByExecution.set(id, (set = new Set()));
+        set.add(state);
+        let snap: ExecutionSnapshot | null;
+        try {
+          snap = await snapshot(workspaceId, id);
+        } finally {
+          set.delete(state);
+          if (!set.size) syncingByExecution.delete(id);
+        }
         const buffered = state.syncing.get(id) ?? [];
         state.syncing.delete(id);
         if (!snap) return reply({ ok: false, error: 'execution not found' });
@@ -144,10 +155,8 @@ export function createLiveHub(opts: { httpServer: HttpServer; db: Db; authentica
   return {
     io,
     relay(event) {
-      for (const st of states.values()) {
-        if (st.caller.workspaceId !== event.workspaceId) continue;
-        st.syncing.get(event.executionId)?.push(event);
-      }
+      const syncing = syncingByExecution.get(event.executionId);
+      if (syncing) for (const st of syncing) if (st.caller.workspaceId === event.workspaceId) st.syncing.get(event.executionId)?.push(event);
       io.local.to(`execution:${event.executionId}`).emit('event', event);
       // Grid rooms get run-level events and step status (for the editor's canvas).
       io.local.to(`grid:${event.gridId}`).emit('grid-event', event);

@@ -10,6 +10,9 @@ import type { Api } from '../http/route.js';
 import { audit } from '../audit.js';
 import { parseDocument, validate } from '../grids/publish.js';
 import { toGridView } from './grids.routes.js';
+import { applySetup, missingSetup, SetupError } from '@gridflow/templates/setup';
+import { ApiError } from '../http/errors.js';
+import { encryptSecrets } from '../grids/secrets.js';
 
 const stable = (v: unknown) => JSON.stringify(v);
 
@@ -147,15 +150,24 @@ export function registerTemplateRoutes(api: Api, ctx: ServerContext) {
   api.route({
     method: 'post',
     path: '/api/templates/:slug/install',
-    summary: 'Install a template as a new draft grid; returns the grid, its validation and the setup checklist',
+    summary: 'Install a template as a new draft grid, applying setup answers (checklist item id → value); returns the grid, its validation and what is still to fill in',
     tags: ['templates'],
     auth: 'editor',
     status: 201,
     params: z.object({ slug: z.string().min(1).max(120) }),
-    body: z.object({ name: z.string().trim().min(1).max(200).optional() }),
+    body: z.object({ name: z.string().trim().min(1).max(200).optional(), answers: z.record(z.string(), z.unknown()).default({}) }),
     handler: async ({ caller, params, body, req, ip }) => {
       const t = await loadTemplate(caller.workspaceId, params.slug);
-      const doc = parseDocument(t.document, 'template.document');
+      const setupChecklist = ((t.settings as { requirements?: { setupChecklist?: unknown } } | null)?.requirements?.setupChecklist ?? []) as Parameters<typeof applySetup>[0]['setupChecklist'];
+      let raw: unknown = t.document;
+      try {
+        raw = applySetup({ document: parseDocument(t.document, 'template.document'), setupChecklist }, body.answers, { allowIncomplete: true });
+      } catch (err) {
+        if (err instanceof SetupError) throw new ApiError(400, 'VALIDATION_FAILED', err.message, [{ path: `body.answers.${err.itemId}`, message: err.message }]);
+        throw err;
+      }
+      const doc = encryptSecrets(parseDocument(raw, 'template.document'), ctx.registry, ctx.crypto);
+      const missing = missingSetup({ setupChecklist }, body.answers);
       const grid = await prisma.$transaction(async (tx) => {
         const grid = await tx.grid.create({
           data: {
@@ -174,7 +186,7 @@ export function registerTemplateRoutes(api: Api, ctx: ServerContext) {
         await audit(tx, { caller, req, ip }, caller.workspaceId, { action: 'template.install', entityType: 'grid', entityId: grid.id, after: { template: t.slug, name: grid.name } });
         return grid;
       });
-      return { grid: toGridView(grid), validation: validate(doc, ctx.registry), requirements: templateView(t).requirements };
+      return { grid: toGridView(grid), validation: validate(doc, ctx.registry), requirements: templateView(t).requirements, missingSetup: missing };
     },
   });
 
