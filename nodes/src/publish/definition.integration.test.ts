@@ -94,6 +94,36 @@ describe('publish node', () => {
     expect(fake.posts.filter((p) => p.text === 'Rate limited tweet')).toHaveLength(1);
   });
 
+  it('an accepted post whose answer was lost is adopted on retry, not posted twice', async () => {
+    const li = await account('linkedin', { platformAccountId: 'urn:li:organization:4242' });
+    const before = fake.duplicates;
+    fake.failNext(1, { status: 502, afterAccept: true, pathPrefix: '/rest/posts' });
+    const first = await publishNode.run(ctxFor({ accountId: li.id, text: 'Lost answer (LinkedIn)' }, { step: 'li-lost' })).catch((e: unknown) => e);
+    expect(first).toBeInstanceOf(Error);
+    expect(first).not.toBeInstanceOf(NonRetriableError);
+    expect(fake.posts.filter((p) => p.text === 'Lost answer (LinkedIn)')).toHaveLength(1);
+    const ctx = ctxFor({ accountId: li.id, text: 'Lost answer (LinkedIn)' }, { step: 'li-lost' });
+    const res = out(await publishNode.run(ctx));
+    expect(res.postId).toBe(fake.posts.find((p) => p.text === 'Lost answer (LinkedIn)')!.id);
+    expect(fake.posts.filter((p) => p.text === 'Lost answer (LinkedIn)')).toHaveLength(1);
+    expect(fake.duplicates).toBe(before);
+    const attempts = await db.prisma.publishAttempt.findMany({ where: { postId: res.publishedPostId }, orderBy: { attemptNumber: 'asc' } });
+    expect(attempts.map((a) => [a.status, a.errorCode, a.platformPostId])).toEqual([
+      ['failed', 'server_error', null],
+      ['published', null, res.postId],
+    ]);
+    expect(ctx.events).toMatchObject([{ type: 'post.published', data: { reconciled: true } }]);
+
+    // A worker that died mid-call leaves the row "publishing": the retry checks first, and posts when nothing arrived.
+    const xAcct = await account('x', { platformAccountId: '990001' });
+    const crashed = ctxFor({ accountId: xAcct.id, text: 'Crashed mid-call' }, { step: 'x-crash' });
+    await db.prisma.publishedPost.create({ data: { workspaceId: seed.workspaceId, idempotencyKey: crashed.step.idempotencyKey, platform: 'x', status: 'publishing', text: 'Crashed mid-call' } });
+    const posted = out(await publishNode.run(crashed));
+    expect(fake.posts.filter((p) => p.text === 'Crashed mid-call')).toHaveLength(1);
+    expect(posted.postId).toBe(fake.posts.find((p) => p.text === 'Crashed mid-call')!.id);
+    expect(fake.requests.some((r) => r.path === '/2/users/990001/tweets')).toBe(true);
+  });
+
   it('5xx is retryable; platform 4xx is not (X duplicate content), and the post is marked failed', async () => {
     fake.failNext(1, { status: 503, pathPrefix: '/2/tweets' });
     const e5 = await publishNode.run(ctxFor({ platform: 'x', text: 'Server trouble' })).catch((e: unknown) => e);

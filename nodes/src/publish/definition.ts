@@ -91,6 +91,28 @@ async function resolveTarget(ctx: Ctx): Promise<{ platform: ConnectorPlatform; a
   );
 }
 
+/** Outcomes after which the platform may or may not have accepted the post. */
+const AMBIGUOUS_CODES = ['network', 'server_error', 'error'];
+
+async function reconcile(ctx: Ctx, previous: PublishedPost, platform: SocialPlatform, account: SocialAccount, request: PublishRequest) {
+  const connector = CONNECTORS[platform];
+  if (!connector.findRecentPost) return null;
+  const last = await ctx.db.publishAttempt.findFirst({ where: { postId: previous.id, workspaceId: ctx.execution.workspaceId }, orderBy: { attemptNumber: 'desc' } });
+  // `publishing` without a failed attempt logged after it: the worker stopped mid-call.
+  const ambiguous = previous.status === 'publishing' || (last?.status === 'failed' && AMBIGUOUS_CODES.includes(last.errorCode ?? ''));
+  if (!ambiguous) return null;
+  const since = new Date(previous.createdAt.getTime() - 60_000);
+  try {
+    const { result } = await withAccountToken(ctx as NodeContext<unknown>, account, (cctx, acct) => connector.findRecentPost!(cctx, acct, request, since));
+    return result;
+  } catch (err) {
+    if (err instanceof PlatformError && err.retryable) throw toRuntimeError(err, `${LABEL[platform]} (checking for an earlier post)`);
+    // Cannot list posts (e.g. a missing read scope): post again rather than never.
+    ctx.log.warn('Could not check the platform for an earlier post of this step', { error: err instanceof Error ? err.message : String(err) });
+    return null;
+  }
+}
+
 export const publishNode = defineNodeType({
   type: 'publish',
   version: 1,
@@ -172,6 +194,25 @@ export const publishNode = defineNodeType({
         },
       });
     };
+
+    // An earlier attempt of this step may have posted without us learning it (answer lost, 5xx after
+    // accepting, crash mid-call). Platforms other than the webhook take no idempotency key, so ask
+    // the platform for the account's recent posts before posting again.
+    if (existing && platform !== 'generic' && account) {
+      const adopted = await reconcile(ctx, existing, platform, account, request);
+      if (adopted) {
+        const attemptStarted = Date.now();
+        await logAttempt(attemptStarted, { ok: true, response: { postId: adopted.postId, url: adopted.url, httpStatus: 200, sent: { reconciled: true } } });
+        const published = await ctx.db.publishedPost.update({
+          where: { id: post.id },
+          data: { status: 'published', platformPostId: adopted.postId, platformUrl: adopted.url, publishedAt: new Date(), attempts: { increment: 1 }, lastError: null },
+        });
+        ctx.log.warn('An earlier attempt had been accepted by the platform: adopted that post instead of posting again', { postId: adopted.postId });
+        if (contentId) await ctx.db.generatedContent.updateMany({ where: { id: contentId, workspaceId }, data: { status: 'published' } });
+        ctx.emit({ type: 'post.published', data: { publishedPostId: published.id, platform, postId: adopted.postId, url: adopted.url, reconciled: true } });
+        return output(postOutput(published));
+      }
+    }
 
     let started = Date.now();
     let response: PublishResponse;

@@ -9,6 +9,8 @@
  *   `GET /{post-id}?fields=...`, `GET /oauth/access_token` (fb_exchange_token).
  * - Instagram Graph: `POST /{ig-user-id}/media` (container), `POST /{ig-user-id}/media_publish`,
  *   `GET /{media-id}?fields=permalink`, `GET /{media-id}/insights`.
+ * - Recent posts (for reconciling ambiguous attempts): `GET /rest/posts?q=author`,
+ *   `GET /2/users/:id/tweets`, `GET /{page-id}/feed`, `GET /{ig-user-id}/media`.
  * - Generic webhook: `POST /webhook/...` records the JSON body.
  * Injects 429 (Retry-After) / 5xx for the next N calls, records every request and accepted post,
  * and counts duplicates (same idempotency key, or same text to the same target without one).
@@ -252,6 +254,21 @@ export async function startFakePlatform(options: FakePlatformOptions = {}): Prom
         res.end();
         return;
       }
+      if (r.method === 'GET' && r.path === '/rest/posts') {
+        const author = r.query['author'];
+        if (r.query['q'] !== 'author' || !author) {
+          sendJson(res, 400, { status: 400, message: 'q=author and author are required' });
+          return;
+        }
+        const count = Math.min(100, Number(r.query['count'] ?? 10) || 10);
+        const elements = posts
+          .filter((p) => p.platform === 'linkedin' && p.target === author)
+          .reverse()
+          .slice(0, count)
+          .map((p) => ({ id: p.id, author: p.target, commentary: (p.body as { commentary?: string }).commentary ?? '', createdAt: p.at.getTime(), lastModifiedAt: p.at.getTime(), lifecycleState: 'PUBLISHED', visibility: 'PUBLIC' }));
+        sendJson(res, 200, { paging: { start: 0, count, links: [] }, elements });
+        return;
+      }
       if (r.method === 'GET' && r.path === '/rest/organizationalEntityShareStatistics') {
         const shares = /^List\((.*)\)$/.exec(r.query['shares'] ?? '')?.[1]?.split(',').map(decodeURIComponent) ?? [];
         if (r.query['q'] !== 'organizationalEntity' || !r.query['organizationalEntity'] || shares.length === 0) {
@@ -282,6 +299,23 @@ export async function startFakePlatform(options: FakePlatformOptions = {}): Prom
     }
 
     // ---------- X ----------
+    const timeline = /^\/2\/users\/([^/]+)\/tweets$/.exec(r.path);
+    if (timeline && r.method === 'GET') {
+      const token = bearer(r.headers);
+      if (!token || !tokens.has(token)) {
+        sendJson(res, 401, { title: 'Unauthorized', type: 'about:blank', status: 401, detail: 'Unauthorized' });
+        return;
+      }
+      // One fake X user: every accepted tweet is on its timeline, newest first.
+      const max = Math.min(100, Number(r.query['max_results'] ?? 10) || 10);
+      const data = posts
+        .filter((p) => p.platform === 'x')
+        .reverse()
+        .slice(0, max)
+        .map((p) => ({ id: p.id, text: p.text, edit_history_tweet_ids: [p.id], created_at: p.at.toISOString() }));
+      sendJson(res, 200, data.length ? { data, meta: { result_count: data.length } } : { meta: { result_count: 0 } });
+      return;
+    }
     if (r.path === '/2/tweets' || r.path.startsWith('/2/tweets/')) {
       const token = bearer(r.headers);
       if (!token || !tokens.has(token)) {
@@ -378,6 +412,21 @@ export async function startFakePlatform(options: FakePlatformOptions = {}): Prom
         container.published = mediaId;
         record({ platform: 'instagram', id: mediaId, url: `https://www.instagram.com/p/FAKE${mediaId.slice(-6)}/`, text: container.caption, target: id, mediaUrls: container.mediaUrls, ...(idem ? { idempotencyKey: idem } : {}), token, body: r.body });
         sendJson(res, 200, { id: mediaId });
+        return;
+      }
+      if (r.method === 'GET' && (edge === 'feed' || edge === 'media')) {
+        const platformName = edge === 'feed' ? 'facebook' : 'instagram';
+        const limit = Math.min(100, Number(r.query['limit'] ?? 25) || 25);
+        const data = posts
+          .filter((p) => p.platform === platformName && p.target === id)
+          .reverse()
+          .slice(0, limit)
+          .map((p) =>
+            edge === 'feed'
+              ? { id: p.id, message: p.text, created_time: p.at.toISOString() }
+              : { id: p.id, caption: p.text, permalink: p.url, timestamp: p.at.toISOString() },
+          );
+        sendJson(res, 200, { data, paging: {} });
         return;
       }
       const post = posts.find((p) => (p.platform === 'facebook' || p.platform === 'instagram') && p.id === id);

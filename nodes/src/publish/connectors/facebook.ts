@@ -16,6 +16,12 @@ export const facebookConnector: Connector = {
     if (!id) throw new PlatformError('Facebook: the response had no post id', 'server_error', res.status);
     return { postId: id, url: `https://www.facebook.com/${id}`, httpStatus: res.status, sent };
   },
+  async findRecentPost(ctx, account, req, since) {
+    const res = await send(ctx, 'Facebook', `/${encodeURIComponent(account.platformAccountId)}/feed?fields=id,message,created_time&limit=20&access_token=${encodeURIComponent(account.accessToken)}`, {});
+    const data = (res.json as { data?: Array<{ id: string; message?: string; created_time?: string }> } | undefined)?.data ?? [];
+    const hit = data.find((p) => p.message === req.text && (!p.created_time || Date.parse(p.created_time) >= since.getTime()));
+    return hit ? { postId: hit.id, url: `https://www.facebook.com/${hit.id}` } : null;
+  },
   async fetchMetrics(ctx, account, postId) {
     const insights = await graphInsights(ctx, 'Facebook', account, postId, ['post_impressions', 'post_impressions_unique', 'post_clicks', 'post_reactions_like_total']);
     const fields = await send(ctx, 'Facebook', `/${encodeURIComponent(postId)}?fields=shares,comments.summary(true),reactions.summary(true)&access_token=${encodeURIComponent(account.accessToken)}`, {});

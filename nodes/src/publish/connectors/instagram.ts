@@ -35,6 +35,12 @@ export const instagramConnector: Connector = {
     }
     return { postId: mediaId, url, httpStatus: published.status, sent: { ...sent, creation_id: creationId } as Json };
   },
+  async findRecentPost(ctx, account, req, since) {
+    const res = await send(ctx, 'Instagram', `/${encodeURIComponent(account.platformAccountId)}/media?fields=id,caption,permalink,timestamp&limit=20&access_token=${encodeURIComponent(account.accessToken)}`, {});
+    const data = (res.json as { data?: Array<{ id: string; caption?: string; permalink?: string; timestamp?: string }> } | undefined)?.data ?? [];
+    const hit = data.find((m) => m.caption === req.text && (!m.timestamp || Date.parse(m.timestamp) >= since.getTime()));
+    return hit ? { postId: hit.id, url: hit.permalink ?? null } : null;
+  },
   async fetchMetrics(ctx, account, postId) {
     const { values: v, raw } = await graphInsights(ctx, 'Instagram', account, postId, ['impressions', 'reach', 'likes', 'comments', 'shares', 'saved']);
     return {

@@ -62,6 +62,13 @@ export const linkedinConnector: Connector = {
     if (!urn) throw new PlatformError('LinkedIn: the response had no x-restli-id header', 'server_error', res.status);
     return { postId: urn, url: `https://www.linkedin.com/feed/update/${urn}/`, httpStatus: res.status, sent: body };
   },
+  async findRecentPost(ctx, account, req, since) {
+    const q = `q=author&author=${encodeURIComponent(authorUrn(account))}&count=20&sortBy=LAST_MODIFIED`;
+    const res = await send(ctx, 'LinkedIn', `/rest/posts?${q}`, { headers: headers(account.accessToken) });
+    const els = (res.json as { elements?: Array<{ id?: string; commentary?: string; createdAt?: number }> } | undefined)?.elements ?? [];
+    const hit = els.find((e) => e.id && typeof e.commentary === 'string' && fromLittleText(e.commentary) === req.text && (e.createdAt ?? Date.now()) >= since.getTime());
+    return hit ? { postId: hit.id!, url: `https://www.linkedin.com/feed/update/${hit.id}/` } : null;
+  },
   async fetchMetrics(ctx, account, postId) {
     const org = authorUrn(account);
     const q = `q=organizationalEntity&organizationalEntity=${encodeURIComponent(org)}&shares=List(${encodeURIComponent(postId)})`;

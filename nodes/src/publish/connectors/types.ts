@@ -75,4 +75,10 @@ export interface Connector {
   publish(ctx: ConnectorContext, account: ConnectorAccount, req: PublishRequest): Promise<PublishResponse>;
   fetchMetrics(ctx: ConnectorContext, account: ConnectorAccount, postId: string): Promise<MetricsResponse>;
   refreshToken?(ctx: ConnectorContext, account: ConnectorAccount, refreshToken: string): Promise<RefreshedToken>;
+  /**
+   * After an ambiguous attempt (answer lost, 5xx, crash mid-call): the account's post with this
+   * request's text created since `since`, if the platform did accept it. Lets a retry adopt that
+   * post instead of posting twice on platforms without idempotency keys.
+   */
+  findRecentPost?(ctx: ConnectorContext, account: ConnectorAccount, req: PublishRequest, since: Date): Promise<{ postId: string; url: string | null } | null>;
 }

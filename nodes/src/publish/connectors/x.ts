@@ -1,21 +1,38 @@
 /** X API v2: `POST /2/tweets` (text; 280 weighted characters), metrics from `GET /2/tweets/:id`, OAuth 2.0 refresh at `/2/oauth2/token`. */
 import type { Json } from '@gridflow/runtime';
 import { form, json, num, send } from './http.js';
-import { PlatformError, type Connector } from './types.js';
+import { PlatformError, type Connector, type ConnectorAccount, type PublishRequest } from './types.js';
+
+/** Media needs the v2 media upload flow first; links are part of the text on X. */
+function tweetText(req: PublishRequest): string {
+  return req.link && !req.text.includes(req.link) ? `${req.text} ${req.link}` : req.text;
+}
+
+function tweetUrl(account: ConnectorAccount, id: string): string {
+  const handle = typeof account.metadata['username'] === 'string' ? account.metadata['username'] : undefined;
+  return handle ? `https://x.com/${handle}/status/${id}` : `https://x.com/i/web/status/${id}`;
+}
 
 export const xConnector: Connector = {
   platform: 'x',
   defaultBaseUrl: 'https://api.x.com',
   async publish(ctx, account, req) {
-    // Media needs the v2 media upload flow first; links are part of the text on X.
-    const text = req.link && !req.text.includes(req.link) ? `${req.text} ${req.link}` : req.text;
+    const text = tweetText(req);
     const body = { text };
     const j = json(body);
     const res = await send(ctx, 'X', '/2/tweets', { method: 'POST', headers: { authorization: `Bearer ${account.accessToken}`, ...j.headers }, body: j.body });
     const id = (res.json as { data?: { id?: string } } | undefined)?.data?.id;
     if (!id) throw new PlatformError('X: the response had no tweet id', 'server_error', res.status);
-    const handle = typeof account.metadata['username'] === 'string' ? account.metadata['username'] : 'i/web';
-    return { postId: id, url: handle === 'i/web' ? `https://x.com/i/web/status/${id}` : `https://x.com/${handle}/status/${id}`, httpStatus: res.status, sent: body };
+    return { postId: id, url: tweetUrl(account, id), httpStatus: res.status, sent: body };
+  },
+  async findRecentPost(ctx, account, req, since) {
+    const res = await send(ctx, 'X', `/2/users/${encodeURIComponent(account.platformAccountId)}/tweets?max_results=20&tweet.fields=created_at`, {
+      headers: { authorization: `Bearer ${account.accessToken}` },
+    });
+    const data = (res.json as { data?: Array<{ id: string; text: string; created_at?: string }> } | undefined)?.data ?? [];
+    const text = tweetText(req);
+    const hit = data.find((t) => t.text === text && (!t.created_at || Date.parse(t.created_at) >= since.getTime()));
+    return hit ? { postId: hit.id, url: tweetUrl(account, hit.id) } : null;
   },
   async fetchMetrics(ctx, account, postId) {
     const res = await send(ctx, 'X', `/2/tweets/${encodeURIComponent(postId)}?tweet.fields=public_metrics,non_public_metrics`, {
