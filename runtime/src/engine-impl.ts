@@ -140,7 +140,6 @@ interface ClaimRow {
   run_started_at: Date | null;
   deadline_at: Date | null;
   event_seq: number;
-  prev_status: string;
   resume_payload: Json | null;
   resumed: boolean;
 }
@@ -483,12 +482,10 @@ export function createEngine(options: EngineOptions): EngineInternals {
          WHERE id = $1 AND status = 'pending' AND attempt = $2
            AND EXISTS (SELECT 1 FROM executions x WHERE x.id = execution_steps.execution_id AND x.status IN ('pending', 'running', 'waiting'))
          RETURNING id, execution_id, node_id, item_index, input, attempt, started_at),
-       prev AS (SELECT status FROM executions WHERE id = (SELECT execution_id FROM s)),
        e AS (
-         UPDATE executions SET event_seq = event_seq + 1, status = 'running'
-         WHERE id = (SELECT execution_id FROM s)
-         RETURNING workspace_id, grid_id, grid_version_id, trigger_type, trigger_data, started_at AS run_started_at, deadline_at, event_seq)
-       SELECT s.*, e.*, (SELECT status FROM prev) AS prev_status, w.resume_payload, (w.id IS NOT NULL) AS resumed
+         SELECT workspace_id, grid_id, grid_version_id, trigger_type, trigger_data, started_at AS run_started_at, deadline_at, event_seq
+         FROM executions WHERE id = (SELECT execution_id FROM s))
+       SELECT s.*, e.*, w.resume_payload, (w.id IS NOT NULL) AS resumed
        FROM s CROSS JOIN e
        LEFT JOIN waitpoints w ON w.execution_id = s.execution_id AND w.node_id = s.node_id AND w.item_index = s.item_index AND w.status = 'resumed'`,
       [data.s, data.a, leaseMs],
@@ -496,21 +493,20 @@ export function createEngine(options: EngineOptions): EngineInternals {
     const row = claim.rows[0];
     if (!row) return; // already taken, finished, cancelled, or a stale duplicate: nothing to do
     const run: RunInfo = { id: row.execution_id, workspace_id: row.workspace_id, grid_id: row.grid_id };
+    // The claim does not touch the run row (no lock on the hot row, no deadlock with a transaction
+    // holding it): 'running' events carry the run's current seq. The planner treats pending and
+    // running alike, so this process's cached state stays valid.
     const cached = runCache.get(row.execution_id);
-    if (cached && cached.seq === row.event_seq - 1) {
-      cached.seq = row.event_seq;
+    if (cached && cached.seq === row.event_seq) {
       const k = stepKey(row.node_id, row.item_index);
-      const prev = cached.steps.get(k);
-      cached.steps.set(k, { ...(prev ?? { input: row.input }), status: 'running' });
-    } else runCache.delete(row.execution_id);
-    const events: RuntimeEvent[] = [];
-    if (row.prev_status !== 'running') events.push(runEvent(run, row.event_seq, 'running', row.run_started_at));
-    events.push(
+      cached.steps.set(k, { ...(cached.steps.get(k) ?? { input: row.input }), status: 'running' });
+    }
+    const events: RuntimeEvent[] = [
       stepEvent(run, row.event_seq, row.node_id, row.item_index, 'running', {
         attempt: row.attempt,
         startedAt: row.started_at.toISOString(),
       }),
-    );
+    ];
     publish(events);
 
     const ctrl = new AbortController();
@@ -705,215 +701,283 @@ export function createEngine(options: EngineOptions): EngineInternals {
 
   // ------------------------------------------------------------------ completing a step
 
-  async function complete(row: ClaimRow, run: RunInfo, grid: CompiledGrid | undefined, outcome: Outcome, domainEvents: DomainEvent[]): Promise<void> {
+  interface Completion {
+    row: ClaimRow;
+    run: RunInfo;
+    grid: CompiledGrid | undefined;
+    outcome: Outcome;
+    domainEvents: DomainEvent[];
+  }
+  interface CompletionResult {
+    published: RuntimeEvent[];
+    outbox: OutboxRow[];
+    newCache: CachedRun | null;
+    runFinished: boolean;
+  }
+
+  /** Everything a step's completion writes, inside the caller's transaction. */
+  async function completeInTx(tx: SqlExecutor, c: Completion): Promise<CompletionResult> {
+    const { row, run, grid, outcome, domainEvents } = c;
     let published: RuntimeEvent[] = [];
     let outbox: OutboxRow[] = [];
-    let newCache: { seq: number; steps: Map<string, StepState> } | null = null;
+    let newCache: CachedRun | null = null;
     let runFinished = false;
-    try {
-      await sql.transaction(async (tx) => {
-        // Hot path (a node produced output): lock the run and store the step in one round trip. The
-        // run's state is read only after this statement, i.e. after the lock is held.
-        const fast = outcome.kind === 'completed' && !!grid;
-        const exRes = fast
-          ? await tx.query<{ status: string; event_seq: number; run_started_at: Date | null; updated: number }>(
-              `WITH ex AS (SELECT status, event_seq, started_at AS run_started_at FROM executions WHERE id = $6 FOR UPDATE),
-               u AS (UPDATE execution_steps SET status = 'completed', output = $4::jsonb, ports = $5::text[], error = NULL, finished_at = now(), updated_at = now()
-                     WHERE id = $1 AND status = 'running' AND attempt = $2 AND started_at = $3
-                       AND (SELECT status FROM ex) IN ('pending', 'running', 'waiting') RETURNING 1)
-               SELECT ex.*, (SELECT count(*) FROM u)::int AS updated FROM ex`,
-              [row.id, row.attempt, row.started_at, JSON.stringify((outcome as { output: Json }).output), (outcome as { ports: string[] | null }).ports, row.execution_id],
-            )
-          : await tx.query<{ status: string; event_seq: number; run_started_at: Date | null; updated: number }>(
-              `SELECT status, event_seq, started_at AS run_started_at, 0 AS updated FROM executions WHERE id = $1 FOR UPDATE`,
-              [row.execution_id],
-            );
-        const ex = exRes.rows[0];
-        if (!ex) return;
-        let seq = ex.event_seq;
-        const events: RuntimeEvent[] = [];
-        const sinkEvents: SinkEvent[] = domainEvents.map((e) => ({
-          type: e.type,
-          workspaceId: run.workspace_id,
-          executionId: run.id,
-          nodeId: row.node_id,
-          data: e.data as Json,
-        }));
-        const open = OPEN_RUN.includes(ex.status);
-        const guard = `id = $1 AND status = 'running' AND attempt = $2 AND started_at = $3`;
-        const gp = [row.id, row.attempt, row.started_at];
+    const done = (): CompletionResult => ({ published, outbox, newCache, runFinished });
+    // Hot path (a node produced output): lock the run and store the step in one round trip. The
+    // run's state is read only after this statement, i.e. after the lock is held.
+    const fast = outcome.kind === 'completed' && !!grid;
+    const exRes = fast
+      ? await tx.query<{ status: string; event_seq: number; run_started_at: Date | null; updated: number }>(
+          `WITH ex AS (SELECT status, event_seq, started_at AS run_started_at FROM executions WHERE id = $6 FOR UPDATE),
+           u AS (UPDATE execution_steps SET status = 'completed', output = $4::jsonb, ports = $5::text[], error = NULL, finished_at = now(), updated_at = now()
+                 WHERE id = $1 AND status = 'running' AND attempt = $2 AND started_at = $3
+                   AND (SELECT status FROM ex) IN ('pending', 'running', 'waiting') RETURNING 1)
+           SELECT ex.*, (SELECT count(*) FROM u)::int AS updated FROM ex`,
+          [row.id, row.attempt, row.started_at, JSON.stringify((outcome as { output: Json }).output), (outcome as { ports: string[] | null }).ports, row.execution_id],
+        )
+      : await tx.query<{ status: string; event_seq: number; run_started_at: Date | null; updated: number }>(
+          `SELECT status, event_seq, started_at AS run_started_at, 0 AS updated FROM executions WHERE id = $1 FOR UPDATE`,
+          [row.execution_id],
+        );
+    const ex = exRes.rows[0];
+    if (!ex) return done();
+    let seq = ex.event_seq;
+    const events: RuntimeEvent[] = [];
+    const sinkEvents: SinkEvent[] = domainEvents.map((e) => ({
+      type: e.type,
+      workspaceId: run.workspace_id,
+      executionId: run.id,
+      nodeId: row.node_id,
+      data: e.data as Json,
+    }));
+    const open = OPEN_RUN.includes(ex.status);
+    const guard = `id = $1 AND status = 'running' AND attempt = $2 AND started_at = $3`;
+    const gp = [row.id, row.attempt, row.started_at];
 
-        // The run ended meanwhile (cancelled, failed elsewhere): record what happened, plan nothing.
-        if (!open || !grid) {
-          const status = outcome.kind === 'completed' ? 'completed' : outcome.kind === 'wait' ? 'skipped' : 'failed';
-          const error: StepErrorInfo | null = outcome.kind === 'failed' ? outcome.error : outcome.kind === 'wait' ? { message: 'The run ended while this step was running.', code: 'CANCELLED', kind: 'fatal' } : null;
-          const r = await tx.query(
-            `UPDATE execution_steps SET status = $4, output = $5::jsonb, ports = $6::text[], error = $7::jsonb, finished_at = now(), updated_at = now() WHERE ${guard}`,
-            [...gp, status, outcome.kind === 'completed' ? JSON.stringify(outcome.output) : null, outcome.kind === 'completed' ? outcome.ports : null, error ? JSON.stringify(error) : null],
-          );
-          if (!r.rowCount) return;
-          events.push(stepEvent(run, ++seq, row.node_id, row.item_index, status as StepStatus, { attempt: row.attempt, ...(error ? { error } : {}) }));
-          await tx.query(`UPDATE executions SET event_seq = $2 WHERE id = $1`, [row.execution_id, seq]);
-          if (sinkEvents.length && options.eventSink) await options.eventSink(tx, sinkEvents);
-          published = events;
-          return;
-        }
+    // The run ended meanwhile (cancelled, failed elsewhere): record what happened, plan nothing.
+    if (!open || !grid) {
+      const status = outcome.kind === 'completed' ? 'completed' : outcome.kind === 'wait' ? 'skipped' : 'failed';
+      const error: StepErrorInfo | null = outcome.kind === 'failed' ? outcome.error : outcome.kind === 'wait' ? { message: 'The run ended while this step was running.', code: 'CANCELLED', kind: 'fatal' } : null;
+      const r = await tx.query(
+        `UPDATE execution_steps SET status = $4, output = $5::jsonb, ports = $6::text[], error = $7::jsonb, finished_at = now(), updated_at = now() WHERE ${guard}`,
+        [...gp, status, outcome.kind === 'completed' ? JSON.stringify(outcome.output) : null, outcome.kind === 'completed' ? outcome.ports : null, error ? JSON.stringify(error) : null],
+      );
+      if (!r.rowCount) return done();
+      events.push(stepEvent(run, ++seq, row.node_id, row.item_index, status as StepStatus, { attempt: row.attempt, ...(error ? { error } : {}) }));
+      await tx.query(`UPDATE executions SET event_seq = $2 WHERE id = $1`, [row.execution_id, seq]);
+      if (sinkEvents.length && options.eventSink) await options.eventSink(tx, sinkEvents);
+      published = events;
+      return done();
+    }
 
-        // 1. The step's own row.
-        const k = stepKey(row.node_id, row.item_index);
-        let own: StepState;
-        const cached = runCache.get(row.execution_id);
-        const useCache = cached && cached.seq === ex.event_seq;
-        let stepsLoaded: Map<string, StepState> | null = useCache ? new Map(cached.steps) : null;
-        if (outcome.kind === 'completed') {
-          if (!ex.updated) return; // lost the lease: another worker re-ran this step
-          own = { status: 'completed', input: row.input, output: outcome.output, ports: outcome.ports };
-          events.push(
-            stepEvent(run, ++seq, row.node_id, row.item_index, 'completed', {
-              attempt: row.attempt,
-              startedAt: row.started_at.toISOString(),
-              outputPreview: preview(outcome.output) as Json,
-              ...(outcome.ports ? { ports: outcome.ports } : {}),
-            }),
-          );
-        } else if (outcome.kind === 'failed' && outcome.retryDelayMs !== undefined) {
-          const r = await tx.query(
-            `UPDATE execution_steps SET status = 'pending', attempt = attempt + 1, error = $4::jsonb, updated_at = now(),
-               available_at = now() + make_interval(secs => $5::bigint / 1000.0) WHERE ${guard}`,
-            [...gp, JSON.stringify(outcome.error), Math.round(outcome.retryDelayMs)],
-          );
-          if (!r.rowCount) return;
-          own = { status: 'pending', input: row.input };
-          outbox.push({ jobId: stepJobId(row.id, row.attempt + 1), data: { k: 'step', e: run.id, s: row.id, a: row.attempt + 1 }, delayMs: outcome.retryDelayMs });
-          events.push(stepEvent(run, ++seq, row.node_id, row.item_index, 'pending', { attempt: row.attempt + 1, error: outcome.error }));
-        } else if (outcome.kind === 'failed') {
-          const r = await tx.query(
-            `UPDATE execution_steps SET status = 'failed', error = $4::jsonb, finished_at = now(), updated_at = now() WHERE ${guard}`,
-            [...gp, JSON.stringify(outcome.error)],
-          );
-          if (!r.rowCount) return;
-          own = { status: 'failed', input: row.input, error: outcome.error };
-          events.push(stepEvent(run, ++seq, row.node_id, row.item_index, 'failed', { attempt: row.attempt, error: outcome.error }));
-        } else {
-          // Waiting. A resume that arrived while the node ran (before this wait was stored) is applied now.
-          const wpRes = await tx.query<{ status: string }>(
-            `SELECT status FROM waitpoints WHERE execution_id = $1 AND node_id = $2 AND item_index = $3 FOR UPDATE`,
-            [row.execution_id, row.node_id, row.item_index],
-          );
-          const early = !outcome.hadResume && wpRes.rows[0]?.status === 'resumed';
-          if (early) {
-            const r = await tx.query(`UPDATE execution_steps SET status = 'pending', updated_at = now() WHERE ${guard}`, gp);
-            if (!r.rowCount) return;
-            own = { status: 'pending', input: row.input };
-            outbox.push({ jobId: `${stepJobId(row.id, row.attempt)}.w${seq + 1}`, data: { k: 'step', e: run.id, s: row.id, a: row.attempt } });
-            events.push(stepEvent(run, ++seq, row.node_id, row.item_index, 'pending', { attempt: row.attempt }));
-          } else {
-            const until = outcome.wait.until ? new Date(outcome.wait.until) : null;
-            const r = await tx.query(
-              `UPDATE execution_steps SET status = 'waiting', updated_at = now(), available_at = NULL WHERE ${guard}`,
-              gp,
-            );
-            if (!r.rowCount) return;
-            await tx.query(
-              `INSERT INTO waitpoints (id, execution_id, workspace_id, node_id, item_index, step_id, status, resume_at, payload)
-               VALUES ($1, $2, $3, $4, $5, $6, 'waiting', $7, $8::jsonb)
-               ON CONFLICT (execution_id, node_id, item_index)
-               DO UPDATE SET status = 'waiting', resume_at = EXCLUDED.resume_at, payload = EXCLUDED.payload, resume_payload = NULL, resumed_at = NULL, created_at = now()`,
-              [randomUUID(), run.id, run.workspace_id, row.node_id, row.item_index, row.id, until, JSON.stringify(outcome.wait.payload ?? null)],
-            );
-            own = { status: 'waiting', input: row.input };
-            if (until) {
-              outbox.push({
-                jobId: `${stepJobId(row.id, row.attempt)}.t${seq + 1}`,
-                data: { k: 'timer', e: run.id, n: row.node_id, i: row.item_index },
-                delayMs: Math.max(0, until.getTime() - Date.now()),
-              });
-            }
-            events.push(stepEvent(run, ++seq, row.node_id, row.item_index, 'waiting', { attempt: row.attempt }));
-          }
-        }
-
-        // 2. The next plan, from the run's state (this process's copy when no one else changed it).
-        const steps = stepsLoaded ?? (await loadRunSteps(tx, row.execution_id));
-        stepsLoaded = steps;
-        steps.set(k, own);
-        const settings = grid.document.settings;
-        const plan = planNext(grid, { steps, errorHandling: settings.errorHandling });
-        const failFast = plan.finished?.status === 'failed';
-        const applied = applyPlanRows(run, seq, plan, steps, failFast);
-        seq = applied.seq;
-        outbox = outbox.concat(applied.outbox);
-        const addCompleted = applied.addCompleted + (own.status === 'completed' ? 1 : 0);
-        const addFailed = applied.addFailed + (own.status === 'failed' ? 1 : 0);
-        let status: ExecutionStatus;
-        let error: StepErrorInfo | null | undefined;
-        if (plan.finished) {
-          status = plan.finished.status;
-          error = plan.finished.error ?? null;
-          runFinished = true;
-        } else {
-          const a = plan.activity;
-          status = a.pending + a.running === 0 && a.waiting > 0 ? 'waiting' : 'running';
-        }
-        for (const l of applied.loopResults) {
-          await tx.query(`UPDATE execution_steps SET output = jsonb_set(COALESCE(output, '{}'::jsonb), '{results}', $2::jsonb) WHERE id = $1`, [
-            l.id,
-            JSON.stringify(l.results),
-          ]);
-        }
-        events.push(...applied.events);
-        if (runFinished && failFast) {
-          // Fail fast: drop what has not started; running steps finish but plan nothing.
-          const dropped = await tx.query<{ node_id: string; item_index: number }>(
-            `UPDATE execution_steps SET status = 'skipped', error = $2::jsonb, finished_at = now(), updated_at = now()
-             WHERE execution_id = $1 AND status IN ('pending', 'waiting') RETURNING node_id, item_index`,
-            [run.id, JSON.stringify({ message: 'The run failed before this step ran.', code: 'RUN_FAILED', kind: 'fatal' })],
-          );
-          await tx.query(`UPDATE waitpoints SET status = 'cancelled' WHERE execution_id = $1 AND status = 'waiting'`, [run.id]);
-          for (const d of dropped.rows) {
-            events.push(stepEvent(run, ++seq, d.node_id, d.item_index, 'skipped'));
-            steps.set(stepKey(d.node_id, d.item_index), { status: 'skipped' });
-          }
-          outbox = [];
-        }
-        if (status !== ex.status) events.push(runEvent(run, ++seq, status, ex.run_started_at, error ?? undefined));
-        await writePlan(tx, {
-          executionId: run.id,
-          workspaceId: run.workspace_id,
-          steps: applied.rows,
-          outbox,
-          failedSteps: applied.failedSteps,
-          execution: {
-            seq,
-            status,
-            finished: runFinished,
-            ...(error !== undefined ? { error } : {}),
-            addTotal: applied.addTotal,
-            addCompleted,
-            addFailed,
-          },
-        });
-        if (runFinished) {
-          sinkEvents.push({
-            type: `execution.${status}`,
-            workspaceId: run.workspace_id,
-            executionId: run.id,
-            data: { status, gridId: run.grid_id, error: (error ?? null) as unknown as Json },
+    // 1. The step's own row.
+    const k = stepKey(row.node_id, row.item_index);
+    let own: StepState;
+    const cached = runCache.get(row.execution_id);
+    const useCache = cached && cached.seq === ex.event_seq;
+    let stepsLoaded: Map<string, StepState> | null = useCache ? new Map(cached.steps) : null;
+    if (outcome.kind === 'completed') {
+      if (!ex.updated) return done(); // lost the lease: another worker re-ran this step
+      own = { status: 'completed', input: row.input, output: outcome.output, ports: outcome.ports };
+      events.push(
+        stepEvent(run, ++seq, row.node_id, row.item_index, 'completed', {
+          attempt: row.attempt,
+          startedAt: row.started_at.toISOString(),
+          outputPreview: preview(outcome.output) as Json,
+          ...(outcome.ports ? { ports: outcome.ports } : {}),
+        }),
+      );
+    } else if (outcome.kind === 'failed' && outcome.retryDelayMs !== undefined) {
+      const r = await tx.query(
+        `UPDATE execution_steps SET status = 'pending', attempt = attempt + 1, error = $4::jsonb, updated_at = now(),
+           available_at = now() + make_interval(secs => $5::bigint / 1000.0) WHERE ${guard}`,
+        [...gp, JSON.stringify(outcome.error), Math.round(outcome.retryDelayMs)],
+      );
+      if (!r.rowCount) return done();
+      own = { status: 'pending', input: row.input };
+      outbox.push({ jobId: stepJobId(row.id, row.attempt + 1), data: { k: 'step', e: run.id, s: row.id, a: row.attempt + 1 }, delayMs: outcome.retryDelayMs });
+      events.push(stepEvent(run, ++seq, row.node_id, row.item_index, 'pending', { attempt: row.attempt + 1, error: outcome.error }));
+    } else if (outcome.kind === 'failed') {
+      const r = await tx.query(
+        `UPDATE execution_steps SET status = 'failed', error = $4::jsonb, finished_at = now(), updated_at = now() WHERE ${guard}`,
+        [...gp, JSON.stringify(outcome.error)],
+      );
+      if (!r.rowCount) return done();
+      own = { status: 'failed', input: row.input, error: outcome.error };
+      events.push(stepEvent(run, ++seq, row.node_id, row.item_index, 'failed', { attempt: row.attempt, error: outcome.error }));
+    } else {
+      // Waiting. A resume that arrived while the node ran (before this wait was stored) is applied now.
+      const wpRes = await tx.query<{ status: string }>(
+        `SELECT status FROM waitpoints WHERE execution_id = $1 AND node_id = $2 AND item_index = $3 FOR UPDATE`,
+        [row.execution_id, row.node_id, row.item_index],
+      );
+      const early = !outcome.hadResume && wpRes.rows[0]?.status === 'resumed';
+      if (early) {
+        const r = await tx.query(`UPDATE execution_steps SET status = 'pending', updated_at = now() WHERE ${guard}`, gp);
+        if (!r.rowCount) return done();
+        own = { status: 'pending', input: row.input };
+        outbox.push({ jobId: `${stepJobId(row.id, row.attempt)}.w${seq + 1}`, data: { k: 'step', e: run.id, s: row.id, a: row.attempt } });
+        events.push(stepEvent(run, ++seq, row.node_id, row.item_index, 'pending', { attempt: row.attempt }));
+      } else {
+        const until = outcome.wait.until ? new Date(outcome.wait.until) : null;
+        const r = await tx.query(
+          `UPDATE execution_steps SET status = 'waiting', updated_at = now(), available_at = NULL WHERE ${guard}`,
+          gp,
+        );
+        if (!r.rowCount) return done();
+        await tx.query(
+          `INSERT INTO waitpoints (id, execution_id, workspace_id, node_id, item_index, step_id, status, resume_at, payload)
+           VALUES ($1, $2, $3, $4, $5, $6, 'waiting', $7, $8::jsonb)
+           ON CONFLICT (execution_id, node_id, item_index)
+           DO UPDATE SET status = 'waiting', resume_at = EXCLUDED.resume_at, payload = EXCLUDED.payload, resume_payload = NULL, resumed_at = NULL, created_at = now()`,
+          [randomUUID(), run.id, run.workspace_id, row.node_id, row.item_index, row.id, until, JSON.stringify(outcome.wait.payload ?? null)],
+        );
+        own = { status: 'waiting', input: row.input };
+        if (until) {
+          outbox.push({
+            jobId: `${stepJobId(row.id, row.attempt)}.t${seq + 1}`,
+            data: { k: 'timer', e: run.id, n: row.node_id, i: row.item_index },
+            delayMs: Math.max(0, until.getTime() - Date.now()),
           });
         }
-        if (sinkEvents.length && options.eventSink) await options.eventSink(tx, sinkEvents);
-        published = events;
-        newCache = { seq, steps };
-      });
-    } catch (err) {
-      runCache.delete(row.execution_id);
-      log.error('step completion failed; the sweeper will re-run the step', { err: String(err), stepId: row.id });
-      return;
+        events.push(stepEvent(run, ++seq, row.node_id, row.item_index, 'waiting', { attempt: row.attempt }));
+      }
     }
-    if (newCache && !runFinished) cacheRun(row.execution_id, (newCache as CachedRun).seq, (newCache as CachedRun).steps);
+
+    // 2. The next plan, from the run's state (this process's copy when no one else changed it).
+    const steps = stepsLoaded ?? (await loadRunSteps(tx, row.execution_id));
+    stepsLoaded = steps;
+    steps.set(k, own);
+    const settings = grid.document.settings;
+    const plan = planNext(grid, { steps, errorHandling: settings.errorHandling });
+    const failFast = plan.finished?.status === 'failed';
+    const applied = applyPlanRows(run, seq, plan, steps, failFast);
+    seq = applied.seq;
+    outbox = outbox.concat(applied.outbox);
+    const addCompleted = applied.addCompleted + (own.status === 'completed' ? 1 : 0);
+    const addFailed = applied.addFailed + (own.status === 'failed' ? 1 : 0);
+    let status: ExecutionStatus;
+    let error: StepErrorInfo | null | undefined;
+    if (plan.finished) {
+      status = plan.finished.status;
+      error = plan.finished.error ?? null;
+      runFinished = true;
+    } else {
+      const a = plan.activity;
+      status = a.pending + a.running === 0 && a.waiting > 0 ? 'waiting' : 'running';
+    }
+    for (const l of applied.loopResults) {
+      await tx.query(`UPDATE execution_steps SET output = jsonb_set(COALESCE(output, '{}'::jsonb), '{results}', $2::jsonb) WHERE id = $1`, [
+        l.id,
+        JSON.stringify(l.results),
+      ]);
+    }
+    events.push(...applied.events);
+    if (runFinished && failFast) {
+      // Fail fast: drop what has not started; running steps finish but plan nothing.
+      const dropped = await tx.query<{ node_id: string; item_index: number }>(
+        `UPDATE execution_steps SET status = 'skipped', error = $2::jsonb, finished_at = now(), updated_at = now()
+         WHERE execution_id = $1 AND status IN ('pending', 'waiting') RETURNING node_id, item_index`,
+        [run.id, JSON.stringify({ message: 'The run failed before this step ran.', code: 'RUN_FAILED', kind: 'fatal' })],
+      );
+      await tx.query(`UPDATE waitpoints SET status = 'cancelled' WHERE execution_id = $1 AND status = 'waiting'`, [run.id]);
+      for (const d of dropped.rows) {
+        events.push(stepEvent(run, ++seq, d.node_id, d.item_index, 'skipped'));
+        steps.set(stepKey(d.node_id, d.item_index), { status: 'skipped' });
+      }
+      outbox = [];
+    }
+    if (status !== ex.status) events.push(runEvent(run, ++seq, status, ex.run_started_at, error ?? undefined));
+    await writePlan(tx, {
+      executionId: run.id,
+      workspaceId: run.workspace_id,
+      steps: applied.rows,
+      outbox,
+      failedSteps: applied.failedSteps,
+      execution: {
+        seq,
+        status,
+        finished: runFinished,
+        ...(error !== undefined ? { error } : {}),
+        addTotal: applied.addTotal,
+        addCompleted,
+        addFailed,
+      },
+    });
+    if (runFinished) {
+      sinkEvents.push({
+        type: `execution.${status}`,
+        workspaceId: run.workspace_id,
+        executionId: run.id,
+        data: { status, gridId: run.grid_id, error: (error ?? null) as unknown as Json },
+      });
+    }
+    if (sinkEvents.length && options.eventSink) await options.eventSink(tx, sinkEvents);
+    published = events;
+    newCache = { seq, steps };
+    return done();
+  }
+
+  // Group commit: completions that arrive while others are being committed share a transaction
+  // (sorted by run id, so concurrent batches lock run rows in the same order). A failing batch is
+  // retried one completion per transaction.
+  const MAX_BATCH = 32;
+  const maxFlushers = db.kind === 'pglite' ? 1 : 4;
+  const waitingCompletions: Array<{ c: Completion; resolve: (r: CompletionResult | null) => void }> = [];
+  let flushers = 0;
+
+  function submitCompletion(c: Completion): Promise<CompletionResult | null> {
+    return new Promise((resolve) => {
+      waitingCompletions.push({ c, resolve });
+      kickCompletions();
+    });
+  }
+
+  function kickCompletions() {
+    while (flushers < maxFlushers && waitingCompletions.length) {
+      const batch = waitingCompletions.splice(0, MAX_BATCH);
+      flushers++;
+      void flushCompletions(batch).finally(() => {
+        flushers--;
+        kickCompletions();
+      });
+    }
+  }
+
+  async function flushCompletions(batch: Array<{ c: Completion; resolve: (r: CompletionResult | null) => void }>) {
+    if (batch.length > 1) {
+      batch.sort((x, y) => (x.c.run.id < y.c.run.id ? -1 : x.c.run.id > y.c.run.id ? 1 : 0));
+      try {
+        const results = await sql.transaction(async (tx) => {
+          const out: CompletionResult[] = [];
+          for (const b of batch) out.push(await completeInTx(tx, b.c));
+          return out;
+        });
+        batch.forEach((b, i) => b.resolve(results[i]!));
+        return;
+      } catch (err) {
+        for (const b of batch) runCache.delete(b.c.run.id);
+        log.warn('batched step completion failed; retrying one by one', { err: String(err), size: batch.length });
+      }
+    }
+    for (const b of batch) {
+      try {
+        b.resolve(await sql.transaction((tx) => completeInTx(tx, b.c)));
+      } catch (err) {
+        runCache.delete(b.c.run.id);
+        log.error('step completion failed; the sweeper will re-run the step', { err: String(err), stepId: b.c.row.id });
+        b.resolve(null);
+      }
+    }
+  }
+
+  async function complete(row: ClaimRow, run: RunInfo, grid: CompiledGrid | undefined, outcome: Outcome, domainEvents: DomainEvent[]): Promise<void> {
+    const r = await submitCompletion({ row, run, grid, outcome, domainEvents });
+    if (!r) return;
+    if (r.newCache && !r.runFinished) cacheRun(row.execution_id, r.newCache.seq, r.newCache.steps);
     else runCache.delete(row.execution_id);
-    publish(published);
-    await relay(outbox);
+    publish(r.published);
+    await relay(r.outbox);
   }
 
   // ------------------------------------------------------------------ resume, cancel
