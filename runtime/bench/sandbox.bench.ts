@@ -3,6 +3,7 @@
  *   node --no-node-snapshot --import tsx runtime/bench/sandbox.bench.ts
  * Also importable: `runSandboxBench({ print })` (used by the root `npm run bench`).
  */
+import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { buildNodesScope, evaluateExpression, resolveTemplate, type ExpressionScope } from '../src/expressions.js';
@@ -44,6 +45,10 @@ async function time(fn: () => Promise<unknown>, n: number, warmup = Math.min(200
   return out;
 }
 
+function loadNote(): string {
+  return `load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.availableParallelism()} cores`;
+}
+
 export async function runSandboxBench(opts: { print?: (f: BenchFigure) => void; scale?: number } = {}): Promise<BenchFigure[]> {
   const print = opts.print ?? ((f: BenchFigure) => console.log(JSON.stringify(f)));
   const scale = opts.scale ?? 1;
@@ -52,6 +57,8 @@ export async function runSandboxBench(opts: { print?: (f: BenchFigure) => void; 
     figures.push(f);
     print(f);
   };
+
+  print({ bench: 'sandbox.environment', unit: 'ms', n: 0, note: loadNote() });
 
   // W1's code step.
   const code = 'const { n, text } = input;\nreturn { n2: n * 2, len: text.length, upper: text.toUpperCase() };';
@@ -75,7 +82,20 @@ export async function runSandboxBench(opts: { print?: (f: BenchFigure) => void; 
     const check = await sandbox.runCode(code, { input });
     if (JSON.stringify(check) !== JSON.stringify({ n2: 42, len: 5, upper: 'HELLO' })) throw new Error(`wrong result ${JSON.stringify(check)}`);
 
-    emit(summary('sandbox.code_call.warm', await time(() => sandbox.runCode(code, { input }), 5000 * scale), 'pooled isolate, cached script, fresh context per call'));
+    {
+      const cpu0 = process.cpuUsage();
+      const samples = await time(() => sandbox.runCode(code, { input }), 5000 * scale);
+      const cpu = process.cpuUsage(cpu0);
+      emit(summary('sandbox.code_call.warm', samples, 'pooled isolate, cached script, fresh context per call'));
+      // CPU time of the whole process (all threads) per call: independent of other load on the machine.
+      emit({
+        bench: 'sandbox.code_call.warm_cpu',
+        unit: 'ms',
+        n: samples.length + Math.min(200, samples.length),
+        mean: round((cpu.user + cpu.system) / 1000 / (samples.length + Math.min(200, samples.length))),
+        note: 'process CPU (user+system, all threads) per call',
+      });
+    }
 
     // Calls spaced like steps in an engine (each step also does ~1 ms of database work): the
     // isolate prepares the next fresh context in between, off the call's path.
