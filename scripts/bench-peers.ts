@@ -121,13 +121,14 @@ async function main() {
         const loadavg = os.loadavg().map((x) => round(x));
         let res: W1Result | W3Result;
         const round_ = r;
-        let before = new Map<number, number>();
+        let before: ReturnType<typeof cpuSnapshot> = new Map();
+        const snap = async () => cpuSnapshot(round_.groups, (await round_.extraPids?.()) ?? [], 'postgres backends');
         const meter = {
           async start() {
-            before = cpuSnapshot(round_.groups, (await round_.extraPids?.()) ?? []);
+            before = await snap();
           },
           async stop() {
-            return cpuDelta(before, cpuSnapshot(round_.groups, (await round_.extraPids?.()) ?? []));
+            return cpuDelta(before, await snap());
           },
         };
         if (w === 'W1') {

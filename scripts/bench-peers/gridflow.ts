@@ -156,7 +156,7 @@ export function gridflowSystem(o: GridflowOptions): System {
             return n;
           };
         }
-        const groups = procs.map((p) => p.child.pid!);
+        const groups = new Map(procs.map((p) => [p.child.pid!, p.name.replace(`${name} `, '')]));
         let extraPids: (() => Promise<number[]>) | undefined;
         if (dbName) {
           const name = dbName;

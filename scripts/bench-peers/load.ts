@@ -12,8 +12,8 @@ export const W1_EXPECTED = { n2: 42, len: 5, upper: 'HELLO' } as const;
 /** Measures the system's CPU time over the measured phase only. */
 export interface CpuMeter {
   start(): Promise<void>;
-  /** CPU seconds (user + system) since start(). */
-  stop(): Promise<number>;
+  /** CPU seconds (user + system) since start(), in all and by process. */
+  stop(): Promise<{ total: number; by: Record<string, number> }>;
 }
 
 export interface W1Options {
@@ -37,6 +37,7 @@ export interface W1Result {
   duration_s: number;
   /** CPU seconds the system under test used during the measured 10 s (all its processes). */
   cpu_s: number;
+  cpu_by_process: Record<string, number>;
   cpu_ms_per_req: number;
 }
 
@@ -107,8 +108,9 @@ export async function runW1(url: string, o: W1Options, meter: CpuMeter): Promise
     mismatches: r.mismatches ?? 0,
     connections: o.connections,
     duration_s: round(r.duration),
-    cpu_s: cpu,
-    cpu_ms_per_req: r.requests.total ? round((cpu * 1000) / r.requests.total) : 0,
+    cpu_s: cpu.total,
+    cpu_by_process: cpu.by,
+    cpu_ms_per_req: r.requests.total ? round((cpu.total * 1000) / r.requests.total) : 0,
   };
 }
 
@@ -133,6 +135,7 @@ export interface W3Result {
   non2xx: number;
   timed_out: boolean;
   cpu_s: number;
+  cpu_by_process: Record<string, number>;
   cpu_ms_per_run: number;
 }
 
@@ -207,8 +210,9 @@ export async function runW3(
     non2xx: r.non2xx,
     // Cut by the time bound: not every call was sent, or not every accepted run finished.
     timed_out: accepted + r.errors + r.non2xx < o.runs || now.completed + now.failed < accepted,
-    cpu_s: cpu,
-    cpu_ms_per_run: now.completed ? round((cpu * 1000) / now.completed) : 0,
+    cpu_s: cpu.total,
+    cpu_by_process: cpu.by,
+    cpu_ms_per_run: now.completed ? round((cpu.total * 1000) / now.completed) : 0,
   };
 }
 

@@ -122,7 +122,7 @@ export function n8nSystem(): System {
       return {
         url,
         count: () => db.count(workflowId),
-        groups: [proc.child.pid!],
+        groups: new Map([[proc.child.pid!, 'n8n (main + task runner)']]),
         async stop() {
           await db.close();
           await proc.stop();

@@ -64,7 +64,7 @@ export function nodeRedSystem(): System {
         timeoutMs: 60_000,
         proc,
       });
-      return { url: `${base}/${workload.toLowerCase()}`, count, stop: () => proc.stop(), groups: [proc.child.pid!] };
+      return { url: `${base}/${workload.toLowerCase()}`, count, stop: () => proc.stop(), groups: new Map([[proc.child.pid!, 'node-red']]) };
     },
   };
 }

@@ -56,6 +56,7 @@ export function startProc(
   const exited = new Promise<number | null>((resolve) => {
     child.on('exit', (code, signal) => {
       log.write(`\n[bench] ${name} exited code=${code} signal=${signal}\n`);
+      lines.push(`[bench] ${name} exited code=${code} signal=${signal}`);
       resolve(code ?? (signal ? 128 : null));
     });
     child.on('error', (err) => {
@@ -206,12 +207,16 @@ export async function httpJson(
 const CLK_TCK = 100; // Linux USER_HZ
 
 /**
- * CPU time (user + system, seconds) used so far by every live process whose process group is one
- * of `groups` or whose pid is in `pids` (e.g. PostgreSQL backends serving a system). Linux /proc only.
+ * CPU time (user + system, seconds) used so far by every live process whose process group is a key
+ * of `groups` (labelled with its value) or whose pid is in `pids` (labelled `extraLabel`, e.g.
+ * PostgreSQL backends serving the system). Linux /proc only.
  */
-export function cpuSnapshot(groups: number[], pids: number[] = []): Map<number, number> {
-  const out = new Map<number, number>();
-  const g = new Set(groups);
+export function cpuSnapshot(
+  groups: Map<number, string>,
+  pids: number[] = [],
+  extraLabel = 'other',
+): Map<number, { label: string; t: number }> {
+  const out = new Map<number, { label: string; t: number }>();
   const p = new Set(pids);
   let entries: string[] = [];
   try {
@@ -223,11 +228,12 @@ export function cpuSnapshot(groups: number[], pids: number[] = []): Map<number, 
     try {
       const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      // f[0] = state (field 3), so field n is f[n - 3].
+      // f[0] = state (field 3), so field n is f[n - 3]: pgrp = 5, utime = 14, stime = 15.
       const pgrp = Number(f[2]);
       const pid = Number(e);
-      if (!g.has(pgrp) && !p.has(pid)) continue;
-      out.set(pid, (Number(f[11]) + Number(f[12])) / CLK_TCK);
+      const label = groups.get(pgrp) ?? (p.has(pid) ? extraLabel : undefined);
+      if (label === undefined) continue;
+      out.set(pid, { label, t: (Number(f[11]) + Number(f[12])) / CLK_TCK });
     } catch {
       /* exited meanwhile */
     }
@@ -235,9 +241,17 @@ export function cpuSnapshot(groups: number[], pids: number[] = []): Map<number, 
   return out;
 }
 
-/** CPU seconds used between two snapshots (processes that exited in between are not counted). */
-export function cpuDelta(before: Map<number, number>, after: Map<number, number>): number {
-  let s = 0;
-  for (const [pid, t] of after) s += t - (before.get(pid) ?? 0);
-  return Math.round(s * 100) / 100;
+/** CPU seconds used between two snapshots, in all and by label (processes that exited in between are not counted). */
+export function cpuDelta(
+  before: Map<number, { label: string; t: number }>,
+  after: Map<number, { label: string; t: number }>,
+): { total: number; by: Record<string, number> } {
+  const by: Record<string, number> = {};
+  let total = 0;
+  for (const [pid, { label, t }] of after) {
+    const d = t - (before.get(pid)?.t ?? 0);
+    total += d;
+    by[label] = Math.round(((by[label] ?? 0) + d) * 100) / 100;
+  }
+  return { total: Math.round(total * 100) / 100, by };
 }

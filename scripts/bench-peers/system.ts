@@ -25,8 +25,8 @@ export interface Round {
   stop(): Promise<void>;
   /** Extra facts printed with the round's JSON line (e.g. how it was launched). */
   info?: Record<string, unknown>;
-  /** Process groups of the system's processes (their CPU time is measured). */
-  groups: number[];
+  /** Process groups of the system's processes, by name (their CPU time is measured). */
+  groups: Map<number, string>;
   /** More processes working for the system, outside its groups (PostgreSQL backends). */
   extraPids?(): Promise<number[]>;
 }
