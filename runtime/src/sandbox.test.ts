@@ -335,6 +335,20 @@ describe('sandbox: escapes and resource attacks', () => {
 });
 
 describe('sandbox: lifecycle', () => {
+  it('keeps a bounded number of memory-size pools', async () => {
+    const sb = createSandbox({ poolSize: 1, maxPools: 2 });
+    try {
+      for (const mb of [16, 24, 40, 48, 56]) await expect(sb.runCode('return 1', {}, { memoryMb: mb })).resolves.toBe(1);
+      const s = sb.stats();
+      expect(s.isolatesCreated).toBe(5);
+      expect(s.isolatesDisposed).toBe(3); // only the last two sizes stay warm (the default pool was never used)
+      await expect(sb.runCode('return 2', {}, { memoryMb: 56 })).resolves.toBe(2);
+      expect(sb.stats().isolatesCreated).toBe(5);
+    } finally {
+      sb.dispose();
+    }
+  });
+
   it('prewarm() creates the pool ahead of the first call', async () => {
     const sb = createSandbox({ poolSize: 2 });
     try {

@@ -30,6 +30,11 @@ export interface SandboxOptions {
   maxOutputBytes?: number;
   /** Compiled scripts kept per isolate (LRU). Default 256. */
   maxCachedScripts?: number;
+  /**
+   * Memory sizes kept warm at once (each size has its own isolates). Idle pools of other sizes are
+   * disposed, least recently used first. Default 4.
+   */
+  maxPools?: number;
 }
 
 export interface SandboxStats {
@@ -125,17 +130,32 @@ export function createSandbox(opts: SandboxOptions = {}): SandboxInstance {
   const defaultMemoryMb = opts.defaultMemoryMb ?? 32;
   const maxOutputBytes = opts.maxOutputBytes ?? 1024 * 1024;
   const maxCachedScripts = opts.maxCachedScripts ?? 256;
+  const maxPools = Math.max(1, opts.maxPools ?? 4);
   const pools = new Map<number, Pool>();
   const stats: SandboxStats = { isolatesCreated: 0, isolatesDisposed: 0, calls: 0, scriptCacheHits: 0, scriptCacheMisses: 0 };
   let disposed = false;
 
   function getPool(memoryMb: number): Pool {
     let pool = pools.get(memoryMb);
-    if (!pool) {
+    if (pool) {
+      // Most recently used last.
+      pools.delete(memoryMb);
+    } else {
       pool = { memoryMb, slots: [], waiters: [] };
-      pools.set(memoryMb, pool);
     }
+    pools.set(memoryMb, pool);
     return pool;
+  }
+
+  /** Keeps at most `maxPools` memory sizes alive: disposes idle pools, least recently used first. */
+  function trimPools(): void {
+    if (pools.size <= maxPools) return;
+    for (const [mb, pool] of pools) {
+      if (pools.size <= maxPools) return;
+      if (mb === defaultMemoryMb || pool.waiters.length > 0 || pool.slots.some((s) => s.busy)) continue;
+      for (const slot of pool.slots) disposeIsolate(slot);
+      pools.delete(mb);
+    }
   }
 
   function newSlot(): Slot {
@@ -242,8 +262,9 @@ export function createSandbox(opts: SandboxOptions = {}): SandboxInstance {
 
   async function call(kind: Kind, source: string, globals: Record<string, Json>, options: SandboxRunOptions = {}): Promise<Json> {
     if (typeof source !== 'string') throw new UserError(`${label(kind)} must be a string`, undefined, 'CODE_SYNTAX');
-    const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
-    const memoryMb = options.memoryMb ?? defaultMemoryMb;
+    const timeoutMs = Math.max(1, options.timeoutMs ?? defaultTimeoutMs);
+    // isolated-vm's minimum is 8 MB; whole megabytes keep the number of pools small.
+    const memoryMb = Math.min(1024, Math.max(8, Math.round(options.memoryMb ?? defaultMemoryMb)));
     const input = encodeVariables(globals);
     stats.calls++;
     const pool = getPool(memoryMb);
@@ -297,6 +318,7 @@ export function createSandbox(opts: SandboxOptions = {}): SandboxInstance {
       if (slot.isolate) maybeRecycle(slot, memoryMb);
       prepareSpare(slot);
       release(pool, slot);
+      trimPools();
     }
   }
 
