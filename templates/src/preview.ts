@@ -46,14 +46,18 @@ export function templatePreviewSvg(document: Pick<GridDocument, 'nodes' | 'edges
   const minY = Math.min(...nodes.map((n) => n.position.y));
   const maxX = Math.max(...nodes.map((n) => n.position.x + NODE_W));
   const maxY = Math.max(...nodes.map((n) => n.position.y + NODE_H));
-  const scale = Math.min((width - 2 * pad) / Math.max(1, maxX - minX), (height - 2 * pad) / Math.max(1, maxY - minY), 1);
+  // Wide grids leave vertical room: stretch y up to twice the x scale so branches stay readable.
+  const sx = Math.min((width - 2 * pad) / Math.max(1, maxX - minX), 1);
+  const sy = Math.min((height - 2 * pad) / Math.max(1, maxY - minY), 2 * sx, 1);
+  const scale = sx;
+  const boxH = NODE_H * Math.min(sy, 1.5 * sx);
   // Centre the scaled graph.
-  const offX = pad + ((width - 2 * pad) - (maxX - minX) * scale) / 2;
-  const offY = pad + ((height - 2 * pad) - (maxY - minY) * scale) / 2;
+  const offX = pad + ((width - 2 * pad) - (maxX - minX) * sx) / 2;
+  const offY = pad + ((height - 2 * pad) - ((maxY - minY - NODE_H) * sy + boxH)) / 2;
   const box = new Map(
     nodes.map((n) => [
       n.id,
-      { x: offX + (n.position.x - minX) * scale, y: offY + (n.position.y - minY) * scale, w: NODE_W * scale, h: NODE_H * scale },
+      { x: offX + (n.position.x - minX) * sx, y: offY + (n.position.y - minY) * sy, w: NODE_W * sx, h: boxH },
     ]),
   );
 
@@ -74,11 +78,12 @@ export function templatePreviewSvg(document: Pick<GridDocument, 'nodes' | 'edges
       }" stroke-width="1.5"${isError ? ' stroke-dasharray="4 3"' : ''}/>`,
     );
   }
-  const fontSize = Math.max(7, Math.min(13, 13 * scale * 1.4));
+  // Fit about 14 characters per box, within the box height.
+  const fontSize = Math.max(6, Math.min(12, boxH * 0.4, (NODE_W * sx) / (14 * 0.58)));
   for (const n of nodes) {
     const b = box.get(n.id)!;
     const color = COLORS[options.categoryOf?.(n.type) ?? ''] ?? UNKNOWN;
-    const maxChars = Math.max(4, Math.floor(b.w / (fontSize * 0.55)));
+    const maxChars = Math.max(4, Math.floor((b.w - 4) / (fontSize * 0.58)));
     const label = n.name.length > maxChars ? `${n.name.slice(0, maxChars - 1)}…` : n.name;
     parts.push(
       `<g data-node-id="${escapeXml(n.id)}"><rect x="${round(b.x)}" y="${round(b.y)}" width="${round(b.w)}" height="${round(b.h)}" rx="${round(
