@@ -1,9 +1,25 @@
 import { describe, expect, it } from 'vitest';
-import { benchmarkOf, clickThroughRate, engagementRate, normalCdf, percentile, performanceScore, twoProportionZTest } from './stats.js';
+import {
+  benchmarkOf,
+  clickThroughRate,
+  engagementRate,
+  normalCdf,
+  percentile,
+  performanceScore,
+  twoProportionZTest,
+} from './stats.js';
 
 describe('stats', () => {
   it('computes engagement rate and CTR per impression', () => {
-    const m = { impressions: 1000, reach: 800, likes: 40, comments: 5, shares: 3, saves: 2, clicks: 25 };
+    const m = {
+      impressions: 1000,
+      reach: 800,
+      likes: 40,
+      comments: 5,
+      shares: 3,
+      saves: 2,
+      clicks: 25,
+    };
     expect(engagementRate(m)).toBeCloseTo(0.05, 10);
     expect(clickThroughRate(m)).toBeCloseTo(0.025, 10);
     expect(engagementRate({ ...m, impressions: 0, reach: 0 })).toBe(0);
@@ -12,7 +28,10 @@ describe('stats', () => {
 
   it('percentile matches numpy linear interpolation', () => {
     // numpy.percentile([0.01..0.10], 90) == 0.091
-    expect(percentile([0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.09, 0.1], 90)).toBeCloseTo(0.091, 12);
+    expect(percentile([0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.09, 0.1], 90)).toBeCloseTo(
+      0.091,
+      12,
+    );
     expect(percentile([3], 90)).toBe(3);
     expect(percentile([], 90)).toBe(0);
   });
@@ -40,7 +59,12 @@ describe('stats', () => {
   });
 
   it('scores performance against the benchmark', () => {
-    const b = benchmarkOf([0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.09, 0.1].map((e) => ({ engagementRate: e, ctr: e / 2 })));
+    const b = benchmarkOf(
+      [0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.09, 0.1].map((e) => ({
+        engagementRate: e,
+        ctr: e / 2,
+      })),
+    );
     expect(b.averageRate).toBeCloseTo(0.055, 10);
     expect(b.p90Rate).toBeCloseTo(0.091, 10);
     expect(performanceScore(0.055, b)).toBe(50);

@@ -55,7 +55,10 @@ export function benchmarkOf(rates: Array<{ engagementRate: number; ctr: number }
   return {
     posts: rates.length,
     averageRate: mean(rates.map((r) => r.engagementRate)),
-    p90Rate: percentile(rates.map((r) => r.engagementRate), 90),
+    p90Rate: percentile(
+      rates.map((r) => r.engagementRate),
+      90,
+    ),
     averageCtr: mean(rates.map((r) => r.ctr)),
   };
 }
@@ -70,7 +73,8 @@ export function performanceScore(rate: number, benchmark: Benchmark): number | n
   let score: number;
   if (rate <= avg) score = (50 * rate) / avg;
   else if (rate <= p90 && p90 > avg) score = 50 + (40 * (rate - avg)) / (p90 - avg);
-  else score = 90 + 10 * Math.min(1, p90 > 0 ? (rate - Math.max(p90, avg)) / Math.max(p90, avg) : 1);
+  else
+    score = 90 + 10 * Math.min(1, p90 > 0 ? (rate - Math.max(p90, avg)) / Math.max(p90, avg) : 1);
   return Math.round(Math.max(0, Math.min(100, score)) * 10) / 10;
 }
 
@@ -83,7 +87,19 @@ export function erfc(x: number): number {
     Math.exp(
       -z * z -
         1.26551223 +
-        t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+        t *
+          (1.00002368 +
+            t *
+              (0.37409196 +
+                t *
+                  (0.09678418 +
+                    t *
+                      (-0.18628806 +
+                        t *
+                          (0.27886807 +
+                            t *
+                              (-1.13520398 +
+                                t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
     );
   return x >= 0 ? r : 2 - r;
 }
@@ -108,7 +124,13 @@ export interface ZTestResult {
 }
 
 /** Two-proportion z-test with pooled variance: successes `xa` of `na` vs `xb` of `nb`. */
-export function twoProportionZTest(xa: number, na: number, xb: number, nb: number, alpha = 0.05): ZTestResult {
+export function twoProportionZTest(
+  xa: number,
+  na: number,
+  xb: number,
+  nb: number,
+  alpha = 0.05,
+): ZTestResult {
   if (na <= 0 || nb <= 0) throw new Error('both variants need at least one impression');
   const rateA = xa / na;
   const rateB = xb / nb;
@@ -117,5 +139,13 @@ export function twoProportionZTest(xa: number, na: number, xb: number, nb: numbe
   const z = se > 0 ? (rateA - rateB) / se : 0;
   const pValue = se > 0 ? Math.min(1, erfc(Math.abs(z) / Math.SQRT2)) : 1;
   const winner = pValue < alpha ? (rateA > rateB ? 'A' : 'B') : 'none';
-  return { rateA, rateB, z, pValue, confidence: 1 - pValue, winner, lift: rateA > 0 ? (rateB - rateA) / rateA : null };
+  return {
+    rateA,
+    rateB,
+    z,
+    pValue,
+    confidence: 1 - pValue,
+    winner,
+    lift: rateA > 0 ? (rateB - rateA) / rateA : null,
+  };
 }

@@ -5,7 +5,11 @@
  * concurrent votes are counted once and only one of them finalises.
  */
 import type { Prisma, PrismaClient } from '@gridflow/db';
-import { ApprovalAlreadyDecidedError, ApprovalForbiddenError, ApprovalNotFoundError } from './errors.js';
+import {
+  ApprovalAlreadyDecidedError,
+  ApprovalForbiddenError,
+  ApprovalNotFoundError,
+} from './errors.js';
 
 export const MEMBERSHIP_ROLES = ['owner', 'admin', 'editor', 'approver', 'viewer'] as const;
 export type MembershipRoleName = (typeof MEMBERSHIP_ROLES)[number];
@@ -46,7 +50,8 @@ export interface ApplyDecisionInput {
   publicUrl?: string;
 }
 
-export type ApplyDecisionResult = { status: 'recorded'; currentStep: number } | { status: 'final'; final: ApprovalFinal };
+export type ApplyDecisionResult =
+  { status: 'recorded'; currentStep: number } | { status: 'final'; final: ApprovalFinal };
 
 type Tx = Prisma.TransactionClient;
 
@@ -60,7 +65,12 @@ export function parsePolicy(value: unknown): StoredApprovalPolicy {
 }
 
 /** Whether a member with `role` / `userId` may vote on `step`. */
-export function isEligible(step: StoredApprovalStep, policy: StoredApprovalPolicy, userId: string, role: string): boolean {
+export function isEligible(
+  step: StoredApprovalStep,
+  policy: StoredApprovalPolicy,
+  userId: string,
+  role: string,
+): boolean {
   return (
     step.approverUserIds.includes(userId) ||
     step.approverRoles.includes(role as MembershipRoleName) ||
@@ -77,7 +87,10 @@ export async function eligibleApprovers(
   requestedById: string | null,
   onlyRole?: MembershipRoleName,
 ): Promise<string[]> {
-  const members = await db.membership.findMany({ where: { workspaceId }, select: { userId: true, role: true } });
+  const members = await db.membership.findMany({
+    where: { workspaceId },
+    select: { userId: true, role: true },
+  });
   return members
     .filter((m) => (onlyRole ? m.role === onlyRole : isEligible(step, policy, m.userId, m.role)))
     .filter((m) => policy.allowSelfApproval || m.userId !== requestedById)
@@ -86,7 +99,16 @@ export async function eligibleApprovers(
 
 export async function notifyApprovers(
   db: Tx | PrismaClient,
-  args: { workspaceId: string; userIds: string[]; approvalId: string; title: string; body: string; stepName: string; publicUrl?: string; escalated?: boolean },
+  args: {
+    workspaceId: string;
+    userIds: string[];
+    approvalId: string;
+    title: string;
+    body: string;
+    stepName: string;
+    publicUrl?: string;
+    escalated?: boolean;
+  },
 ): Promise<number> {
   if (!args.userIds.length) return 0;
   const res = await db.notification.createMany({
@@ -97,13 +119,20 @@ export async function notifyApprovers(
       title: `${args.escalated ? 'Escalated approval' : 'Approval needed'}: ${args.title}`,
       body: args.body.slice(0, 500),
       link: `${(args.publicUrl ?? '').replace(/\/$/, '')}/approvals/${args.approvalId}`,
-      data: { approvalId: args.approvalId, step: args.stepName, ...(args.escalated ? { escalated: true } : {}) },
+      data: {
+        approvalId: args.approvalId,
+        step: args.stepName,
+        ...(args.escalated ? { escalated: true } : {}),
+      },
     })),
   });
   return res.count;
 }
 
-export async function applyApprovalDecision(db: PrismaClient, input: ApplyDecisionInput): Promise<ApplyDecisionResult> {
+export async function applyApprovalDecision(
+  db: PrismaClient,
+  input: ApplyDecisionInput,
+): Promise<ApplyDecisionResult> {
   const { workspaceId, approvalId, userId, decision } = input;
   const comment = input.comment?.trim() ? input.comment.trim() : null;
   return db.$transaction(async (tx) => {
@@ -111,10 +140,15 @@ export async function applyApprovalDecision(db: PrismaClient, input: ApplyDecisi
     const locked = await tx.$queryRaw<Array<{ id: string }>>`
       SELECT id FROM approval_requests WHERE id = ${approvalId} AND workspace_id = ${workspaceId} FOR UPDATE`;
     if (!locked.length) throw new ApprovalNotFoundError();
-    const request = await tx.approvalRequest.findFirstOrThrow({ where: { id: approvalId, workspaceId } });
-    if (request.status !== 'pending') throw new ApprovalAlreadyDecidedError(`This approval is already ${request.status}.`);
+    const request = await tx.approvalRequest.findFirstOrThrow({
+      where: { id: approvalId, workspaceId },
+    });
+    if (request.status !== 'pending')
+      throw new ApprovalAlreadyDecidedError(`This approval is already ${request.status}.`);
 
-    const membership = await tx.membership.findUnique({ where: { workspaceId_userId: { workspaceId, userId } } });
+    const membership = await tx.membership.findUnique({
+      where: { workspaceId_userId: { workspaceId, userId } },
+    });
     if (!membership) throw new ApprovalForbiddenError('You are not a member of this workspace.');
     const steps = parseSteps(request.steps);
     const policy = parsePolicy(request.escalationPolicy);
@@ -127,34 +161,66 @@ export async function applyApprovalDecision(db: PrismaClient, input: ApplyDecisi
       throw new ApprovalForbiddenError('You cannot approve your own request.');
     }
     const voted = await tx.approvalAction.findFirst({
-      where: { workspaceId, requestId: approvalId, stepIndex: request.currentStep, actorId: userId, action: { in: ['approve', 'reject'] } },
+      where: {
+        workspaceId,
+        requestId: approvalId,
+        stepIndex: request.currentStep,
+        actorId: userId,
+        action: { in: ['approve', 'reject'] },
+      },
     });
     if (voted) throw new ApprovalAlreadyDecidedError(`You already voted on step "${step.name}".`);
 
     await tx.approvalAction.create({
-      data: { workspaceId, requestId: approvalId, stepIndex: request.currentStep, action: decision === 'approved' ? 'approve' : 'reject', actorId: userId, comment },
+      data: {
+        workspaceId,
+        requestId: approvalId,
+        stepIndex: request.currentStep,
+        action: decision === 'approved' ? 'approve' : 'reject',
+        actorId: userId,
+        comment,
+      },
     });
 
     const final = (d: 'approved' | 'rejected'): ApplyDecisionResult => ({
       status: 'final',
-      final: { decision: d, approverId: userId, comment, executionId: request.executionId, nodeId: request.nodeId, itemIndex: request.itemIndex },
+      final: {
+        decision: d,
+        approverId: userId,
+        comment,
+        executionId: request.executionId,
+        nodeId: request.nodeId,
+        itemIndex: request.itemIndex,
+      },
     });
 
     if (decision === 'rejected') {
       // Any rejection rejects the whole request.
-      await tx.approvalRequest.update({ where: { id: approvalId }, data: { status: 'rejected', resolvedAt: new Date(), resolvedById: userId } });
+      await tx.approvalRequest.update({
+        where: { id: approvalId },
+        data: { status: 'rejected', resolvedAt: new Date(), resolvedById: userId },
+      });
       return final('rejected');
     }
     const approvals = await tx.approvalAction.findMany({
-      where: { workspaceId, requestId: approvalId, stepIndex: request.currentStep, action: 'approve' },
+      where: {
+        workspaceId,
+        requestId: approvalId,
+        stepIndex: request.currentStep,
+        action: 'approve',
+      },
       distinct: ['actorId'],
       select: { actorId: true },
     });
-    if (approvals.length < step.required) return { status: 'recorded', currentStep: request.currentStep };
+    if (approvals.length < step.required)
+      return { status: 'recorded', currentStep: request.currentStep };
     const nextIndex = request.currentStep + 1;
     const next = steps[nextIndex];
     if (!next) {
-      await tx.approvalRequest.update({ where: { id: approvalId }, data: { status: 'approved', resolvedAt: new Date(), resolvedById: userId } });
+      await tx.approvalRequest.update({
+        where: { id: approvalId },
+        data: { status: 'approved', resolvedAt: new Date(), resolvedById: userId },
+      });
       return final('approved');
     }
     // The next step starts; escalation applied to the previous step does not carry over.
@@ -162,10 +228,19 @@ export async function applyApprovalDecision(db: PrismaClient, input: ApplyDecisi
     delete nextPolicy.escalatedToRole;
     await tx.approvalRequest.update({
       where: { id: approvalId },
-      data: { currentStep: nextIndex, escalationPolicy: nextPolicy as unknown as Prisma.InputJsonValue },
+      data: {
+        currentStep: nextIndex,
+        escalationPolicy: nextPolicy as unknown as Prisma.InputJsonValue,
+      },
     });
     const payload = (request.payload ?? {}) as { content?: string };
-    const userIds = await eligibleApprovers(tx, workspaceId, next, nextPolicy, request.requestedById);
+    const userIds = await eligibleApprovers(
+      tx,
+      workspaceId,
+      next,
+      nextPolicy,
+      request.requestedById,
+    );
     await notifyApprovers(tx, {
       workspaceId,
       userIds,

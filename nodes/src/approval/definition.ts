@@ -5,7 +5,14 @@
  * decision; a timer resume escalates (once) or applies the timeout action.
  */
 import { z } from 'zod';
-import { defineNodeType, output, UserError, type Json, type NodeContext, type NodeResult } from '@gridflow/runtime';
+import {
+  defineNodeType,
+  output,
+  UserError,
+  type Json,
+  type NodeContext,
+  type NodeResult,
+} from '@gridflow/runtime';
 import type { Prisma } from '@gridflow/db';
 import {
   eligibleApprovers,
@@ -25,8 +32,14 @@ export const approvalConfigSchema = z.object({
       z.object({
         name: z.string().min(1),
         approvers: z
-          .object({ roles: z.array(role).default([]), userIds: z.array(z.string().min(1)).default([]) })
-          .refine((a) => a.roles.length > 0 || a.userIds.length > 0, 'Name at least one approver role or user'),
+          .object({
+            roles: z.array(role).default([]),
+            userIds: z.array(z.string().min(1)).default([]),
+          })
+          .refine(
+            (a) => a.roles.length > 0 || a.userIds.length > 0,
+            'Name at least one approver role or user',
+          ),
         /** N of the M eligible approvers must approve. */
         required: z.number().int().min(1).default(1),
       }),
@@ -43,7 +56,9 @@ export const approvalConfigSchema = z.object({
     })
     .optional(),
   escalation: z.object({ afterHours: z.number().positive(), toRole: role }).optional(),
-  timeout: z.object({ afterHours: z.number().positive(), action: z.enum(['reject', 'approve']) }).optional(),
+  timeout: z
+    .object({ afterHours: z.number().positive(), action: z.enum(['reject', 'approve']) })
+    .optional(),
   allowSelfApproval: z.boolean().default(false),
 });
 
@@ -52,7 +67,9 @@ export type ApprovalConfig = z.infer<typeof approvalConfigSchema>;
 const HOUR = 3_600_000;
 
 function inputField(input: Json, field: string): Json | undefined {
-  return input && typeof input === 'object' && !Array.isArray(input) ? (input as Record<string, Json>)[field] : undefined;
+  return input && typeof input === 'object' && !Array.isArray(input)
+    ? (input as Record<string, Json>)[field]
+    : undefined;
 }
 
 const resumeSchema = z.union([
@@ -81,7 +98,12 @@ interface RequestRow {
   payload: Prisma.JsonValue;
 }
 
-function decided(ctx: Ctx, request: RequestRow, decision: 'approved' | 'rejected', extra: Record<string, Json>): NodeResult {
+function decided(
+  ctx: Ctx,
+  request: RequestRow,
+  decision: 'approved' | 'rejected',
+  extra: Record<string, Json>,
+): NodeResult {
   const payload = (request.payload ?? {}) as Record<string, Json>;
   ctx.emit({ type: 'approval.decided', data: { approvalId: request.id, decision, ...extra } });
   return output(
@@ -101,7 +123,12 @@ function decided(ctx: Ctx, request: RequestRow, decision: 'approved' | 'rejected
 
 /** The next time the run must wake up: escalation (if not yet escalated and earlier) or timeout. */
 function nextWake(request: RequestRow): Date | undefined {
-  if (request.escalationLevel === 0 && request.escalateAt && (!request.dueAt || request.escalateAt < request.dueAt)) return request.escalateAt;
+  if (
+    request.escalationLevel === 0 &&
+    request.escalateAt &&
+    (!request.dueAt || request.escalateAt < request.dueAt)
+  )
+    return request.escalateAt;
   return request.dueAt ?? undefined;
 }
 
@@ -110,7 +137,12 @@ function waitFor(ctx: Ctx, request: RequestRow): NodeResult {
   const steps = parseSteps(request.steps);
   return ctx.wait({
     ...(until ? { until } : {}),
-    payload: { approvalId: request.id, title: request.title, step: steps[request.currentStep]?.name ?? null, escalationLevel: request.escalationLevel },
+    payload: {
+      approvalId: request.id,
+      title: request.title,
+      step: steps[request.currentStep]?.name ?? null,
+      escalationLevel: request.escalationLevel,
+    },
   });
 }
 
@@ -121,25 +153,67 @@ async function onTimer(ctx: Ctx, request: RequestRow): Promise<NodeResult> {
   const step = steps[request.currentStep]!;
   const payload = (request.payload ?? {}) as { content?: string };
 
-  if (policy.escalation && request.escalationLevel === 0 && request.escalateAt && (!request.dueAt || request.escalateAt < request.dueAt)) {
+  if (
+    policy.escalation &&
+    request.escalationLevel === 0 &&
+    request.escalateAt &&
+    (!request.dueAt || request.escalateAt < request.dueAt)
+  ) {
     const toRole = policy.escalation.toRole;
     const escalatedPolicy: StoredApprovalPolicy = { ...policy, escalatedToRole: toRole };
     const updated = await ctx.db.$transaction(async (tx) => {
       const res = await tx.approvalRequest.updateMany({
         where: { id: request.id, workspaceId, status: 'pending', escalationLevel: 0 },
-        data: { escalationLevel: 1, escalatedAt: new Date(), escalationPolicy: escalatedPolicy as unknown as Prisma.InputJsonValue },
+        data: {
+          escalationLevel: 1,
+          escalatedAt: new Date(),
+          escalationPolicy: escalatedPolicy as unknown as Prisma.InputJsonValue,
+        },
       });
       if (res.count === 0) return false;
       await tx.approvalAction.create({
-        data: { workspaceId, requestId: request.id, stepIndex: request.currentStep, action: 'escalate', metadata: { toRole, afterHours: policy.escalation!.afterHours } },
+        data: {
+          workspaceId,
+          requestId: request.id,
+          stepIndex: request.currentStep,
+          action: 'escalate',
+          metadata: { toRole, afterHours: policy.escalation!.afterHours },
+        },
       });
-      const userIds = await eligibleApprovers(tx, workspaceId, step, escalatedPolicy, request.requestedById, toRole);
-      await notifyApprovers(tx, { workspaceId, userIds, approvalId: request.id, title: request.title, body: payload.content ?? '', stepName: step.name, publicUrl: ctx.env.publicUrl, escalated: true });
+      const userIds = await eligibleApprovers(
+        tx,
+        workspaceId,
+        step,
+        escalatedPolicy,
+        request.requestedById,
+        toRole,
+      );
+      await notifyApprovers(tx, {
+        workspaceId,
+        userIds,
+        approvalId: request.id,
+        title: request.title,
+        body: payload.content ?? '',
+        stepName: step.name,
+        publicUrl: ctx.env.publicUrl,
+        escalated: true,
+      });
       return true;
     });
-    const fresh = (await ctx.db.approvalRequest.findFirstOrThrow({ where: { id: request.id, workspaceId } })) as RequestRow;
+    const fresh = (await ctx.db.approvalRequest.findFirstOrThrow({
+      where: { id: request.id, workspaceId },
+    })) as RequestRow;
     if (!updated) return resumeFromState(ctx, fresh);
-    ctx.emit({ type: 'approval.requested', data: { approvalId: request.id, title: request.title, step: step.name, escalated: true, toRole } });
+    ctx.emit({
+      type: 'approval.requested',
+      data: {
+        approvalId: request.id,
+        title: request.title,
+        step: step.name,
+        escalated: true,
+        toRole,
+      },
+    });
     ctx.log.info(`Approval escalated to ${toRole}`, { approvalId: request.id });
     return waitFor(ctx, fresh);
   }
@@ -153,10 +227,21 @@ async function onTimer(ctx: Ctx, request: RequestRow): Promise<NodeResult> {
     });
     if (res.count === 0) {
       // Someone decided just before the timer: their decision wins.
-      return resumeFromState(ctx, (await ctx.db.approvalRequest.findFirstOrThrow({ where: { id: request.id, workspaceId } })) as RequestRow);
+      return resumeFromState(
+        ctx,
+        (await ctx.db.approvalRequest.findFirstOrThrow({
+          where: { id: request.id, workspaceId },
+        })) as RequestRow,
+      );
     }
     await ctx.db.approvalAction.create({
-      data: { workspaceId, requestId: request.id, stepIndex: request.currentStep, action: action === 'approve' ? 'approve' : 'reject', metadata: { timeout: true, afterHours: policy.timeout.afterHours } },
+      data: {
+        workspaceId,
+        requestId: request.id,
+        stepIndex: request.currentStep,
+        action: action === 'approve' ? 'approve' : 'reject',
+        metadata: { timeout: true, afterHours: policy.timeout.afterHours },
+      },
     });
     return decided(ctx, request, action === 'approve' ? 'approved' : 'rejected', {
       reason: 'timeout',
@@ -172,17 +257,26 @@ async function resumeFromState(ctx: Ctx, request: RequestRow): Promise<NodeResul
   if (request.status === 'pending') return waitFor(ctx, request);
   const decision = request.status === 'approved' ? 'approved' : 'rejected';
   const last = await ctx.db.approvalAction.findFirst({
-    where: { workspaceId: ctx.execution.workspaceId, requestId: request.id, action: decision === 'approved' ? 'approve' : 'reject' },
+    where: {
+      workspaceId: ctx.execution.workspaceId,
+      requestId: request.id,
+      action: decision === 'approved' ? 'approve' : 'reject',
+    },
     orderBy: { createdAt: 'desc' },
   });
-  return decided(ctx, request, decision, { approverId: last?.actorId ?? request.resolvedById, comment: last?.comment ?? null, ...(request.status === 'expired' ? { reason: 'timeout' } : {}) });
+  return decided(ctx, request, decision, {
+    approverId: last?.actorId ?? request.resolvedById,
+    comment: last?.comment ?? null,
+    ...(request.status === 'expired' ? { reason: 'timeout' } : {}),
+  });
 }
 
 export const approvalNode = defineNodeType({
   type: 'approval',
   version: 1,
   label: 'Approval',
-  description: 'Pauses the run until people approve or reject (N-of-M per step, multi-step), with auto-approve, escalation and timeout.',
+  description:
+    'Pauses the run until people approve or reject (N-of-M per step, multi-step), with auto-approve, escalation and timeout.',
   icon: '✅',
   category: 'content',
   inputs: [{ name: 'main', label: 'in' }],
@@ -201,37 +295,73 @@ export const approvalNode = defineNodeType({
     })) as RequestRow | null;
 
     if (ctx.resume !== undefined) {
-      if (!existing) throw new UserError('The approval request of this step no longer exists.', undefined, 'APPROVAL_MISSING');
+      if (!existing)
+        throw new UserError(
+          'The approval request of this step no longer exists.',
+          undefined,
+          'APPROVAL_MISSING',
+        );
       const resume = resumeSchema.safeParse(ctx.resume);
-      if (!resume.success) throw new UserError(`Unexpected resume payload for an approval: ${JSON.stringify(ctx.resume)}`, undefined, 'APPROVAL_BAD_RESUME');
+      if (!resume.success)
+        throw new UserError(
+          `Unexpected resume payload for an approval: ${JSON.stringify(ctx.resume)}`,
+          undefined,
+          'APPROVAL_BAD_RESUME',
+        );
       if ('reason' in resume.data) return onTimer(ctx, existing);
-      const fresh = (await ctx.db.approvalRequest.findFirstOrThrow({ where: { id: existing.id, workspaceId } })) as RequestRow;
+      const fresh = (await ctx.db.approvalRequest.findFirstOrThrow({
+        where: { id: existing.id, workspaceId },
+      })) as RequestRow;
       if (fresh.status !== 'pending') return resumeFromState(ctx, fresh);
       // Resumed with a decision the request does not show yet (e.g. an operator resumed directly): record it.
       const decision = resume.data.decision;
       await ctx.db.approvalRequest.updateMany({
         where: { id: existing.id, workspaceId, status: 'pending' },
-        data: { status: decision, resolvedAt: new Date(), resolvedById: resume.data.approverId ?? null },
+        data: {
+          status: decision,
+          resolvedAt: new Date(),
+          resolvedById: resume.data.approverId ?? null,
+        },
       });
-      return decided(ctx, existing, decision, { approverId: resume.data.approverId ?? null, comment: resume.data.comment ?? null });
+      return decided(ctx, existing, decision, {
+        approverId: resume.data.approverId ?? null,
+        comment: resume.data.comment ?? null,
+      });
     }
 
     // Re-delivery of the first run: the request exists; do not notify twice.
     if (existing) return resumeFromState(ctx, existing);
 
-    const content = config.content || (typeof inputField(ctx.input, 'text') === 'string' ? (inputField(ctx.input, 'text') as string) : '');
+    const content =
+      config.content ||
+      (typeof inputField(ctx.input, 'text') === 'string'
+        ? (inputField(ctx.input, 'text') as string)
+        : '');
     const contentIdIn = inputField(ctx.input, 'contentId');
     const contentId =
       typeof contentIdIn === 'string'
-        ? ((await ctx.db.generatedContent.findFirst({ where: { id: contentIdIn, workspaceId }, select: { id: true } }))?.id ?? null)
+        ? ((
+            await ctx.db.generatedContent.findFirst({
+              where: { id: contentIdIn, workspaceId },
+              select: { id: true },
+            })
+          )?.id ?? null)
         : null;
-    const steps: StoredApprovalStep[] = config.steps.map((s) => ({ name: s.name, approverRoles: s.approvers.roles, approverUserIds: s.approvers.userIds, required: s.required }));
+    const steps: StoredApprovalStep[] = config.steps.map((s) => ({
+      name: s.name,
+      approverRoles: s.approvers.roles,
+      approverUserIds: s.approvers.userIds,
+      required: s.required,
+    }));
     const policy: StoredApprovalPolicy = {
       allowSelfApproval: config.allowSelfApproval,
       ...(config.escalation ? { escalation: config.escalation } : {}),
       ...(config.timeout ? { timeout: config.timeout } : {}),
     };
-    const execRow = await ctx.db.execution.findFirst({ where: { id: execution.id, workspaceId }, select: { startedById: true } });
+    const execRow = await ctx.db.execution.findFirst({
+      where: { id: execution.id, workspaceId },
+      select: { startedById: true },
+    });
     const requestedById = execRow?.startedById ?? null;
     const now = Date.now();
 
@@ -240,7 +370,11 @@ export const approvalNode = defineNodeType({
       const raw = config.autoApprove.scoreFrom;
       const n = typeof raw === 'number' ? raw : Number(String(raw).trim());
       if (String(raw).trim() === '' || !Number.isFinite(n)) {
-        throw new UserError(`Auto-approve score "${String(raw)}" is not a number. Point "score from" at a compliance score.`, 'config.autoApprove.scoreFrom', 'APPROVAL_BAD_SCORE');
+        throw new UserError(
+          `Auto-approve score "${String(raw)}" is not a number. Point "score from" at a compliance score.`,
+          'config.autoApprove.scoreFrom',
+          'APPROVAL_BAD_SCORE',
+        );
       }
       score = n;
     }
@@ -281,24 +415,55 @@ export const approvalNode = defineNodeType({
     const created = await ctx.db.$transaction(async (tx) => {
       // Unique (executionId, nodeId, itemIndex): a concurrent duplicate delivery loses here.
       const row = await tx.approvalRequest.upsert({
-        where: { executionId_nodeId_itemIndex: { executionId: execution.id, nodeId: ctx.node.id, itemIndex } },
+        where: {
+          executionId_nodeId_itemIndex: {
+            executionId: execution.id,
+            nodeId: ctx.node.id,
+            itemIndex,
+          },
+        },
         create: data,
         update: {},
       });
-      const isNew = (await tx.approvalAction.count({ where: { requestId: row.id } })) === 0 && (await tx.notification.count({ where: { workspaceId, data: { path: ['approvalId'], equals: row.id } } })) === 0;
+      const isNew =
+        (await tx.approvalAction.count({ where: { requestId: row.id } })) === 0 &&
+        (await tx.notification.count({
+          where: { workspaceId, data: { path: ['approvalId'], equals: row.id } },
+        })) === 0;
       if (!isNew) return { row, isNew };
       if (autoApproved) {
-        await tx.approvalAction.create({ data: { workspaceId, requestId: row.id, stepIndex: 0, action: 'approve', comment: `Auto-approved: score ${score} ≥ ${config.autoApprove!.minScore}`, metadata: { auto: true, score } } });
+        await tx.approvalAction.create({
+          data: {
+            workspaceId,
+            requestId: row.id,
+            stepIndex: 0,
+            action: 'approve',
+            comment: `Auto-approved: score ${score} ≥ ${config.autoApprove!.minScore}`,
+            metadata: { auto: true, score },
+          },
+        });
       } else {
         const userIds = await eligibleApprovers(tx, workspaceId, steps[0]!, policy, requestedById);
-        await notifyApprovers(tx, { workspaceId, userIds, approvalId: row.id, title: config.title, body: content, stepName: steps[0]!.name, publicUrl: ctx.env.publicUrl });
+        await notifyApprovers(tx, {
+          workspaceId,
+          userIds,
+          approvalId: row.id,
+          title: config.title,
+          body: content,
+          stepName: steps[0]!.name,
+          publicUrl: ctx.env.publicUrl,
+        });
       }
       return { row, isNew };
     });
     const request = created.row as RequestRow;
 
     if (autoApproved) {
-      return decided(ctx, request, 'approved', { auto: true, score, comment: `Auto-approved: score ${score} ≥ ${config.autoApprove!.minScore}` });
+      return decided(ctx, request, 'approved', {
+        auto: true,
+        score,
+        comment: `Auto-approved: score ${score} ≥ ${config.autoApprove!.minScore}`,
+      });
     }
     if (!created.isNew) return resumeFromState(ctx, request);
     ctx.emit({
@@ -318,4 +483,9 @@ export const approvalNode = defineNodeType({
 
 export { applyApprovalDecision } from './decision.js';
 export type { ApplyDecisionInput, ApplyDecisionResult, ApprovalFinal } from './decision.js';
-export { ApprovalError, ApprovalNotFoundError, ApprovalForbiddenError, ApprovalAlreadyDecidedError } from './errors.js';
+export {
+  ApprovalError,
+  ApprovalNotFoundError,
+  ApprovalForbiddenError,
+  ApprovalAlreadyDecidedError,
+} from './errors.js';

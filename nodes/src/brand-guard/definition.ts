@@ -8,7 +8,16 @@ import { z } from 'zod';
 import { defineNodeType, output, UserError, type Json, type NodeContext } from '@gridflow/runtime';
 import { nearestKnowledge } from '../embedding/knowledge.js';
 import { stableUuid } from '../generate/definition.js';
-import { autofix, checkText, complianceScore, EMPTY_RULES, hasBlocking, voiceViolation, type BrandRules, type Violation } from './scoring.js';
+import {
+  autofix,
+  checkText,
+  complianceScore,
+  EMPTY_RULES,
+  hasBlocking,
+  voiceViolation,
+  type BrandRules,
+  type Violation,
+} from './scoring.js';
 import type { ContentPlatform } from './platform-limits.js';
 
 export const ENFORCEMENT_LEVELS = ['block', 'warn', 'autofix'] as const;
@@ -37,7 +46,9 @@ export const brandGuardConfigSchema = z.object({
     })
     .default({ requiredHashtags: [], links: 'allow', allowedDomains: [], mentions: 'allow' }),
   /** Metadata of an attached image (dominant colours, fonts), checked against palette and fonts. */
-  image: z.object({ colors: z.array(z.string()).optional(), fonts: z.array(z.string()).optional() }).optional(),
+  image: z
+    .object({ colors: z.array(z.string()).optional(), fonts: z.array(z.string()).optional() })
+    .optional(),
   /** Cosine similarity to the brand's knowledge below which brand voice is flagged. */
   voiceThreshold: z.number().min(0).max(1).default(0.2),
 });
@@ -61,7 +72,8 @@ export function enforcementOf(profileLevel: string): Enforcement {
 export function jsonStrings(value: unknown, filter: (s: string) => boolean = () => true): string[] {
   if (typeof value === 'string') return filter(value) ? [value] : [];
   if (Array.isArray(value)) return value.flatMap((v) => jsonStrings(v, filter));
-  if (value && typeof value === 'object') return Object.values(value).flatMap((v) => jsonStrings(v, filter));
+  if (value && typeof value === 'object')
+    return Object.values(value).flatMap((v) => jsonStrings(v, filter));
   return [];
 }
 
@@ -73,14 +85,28 @@ function inputField(input: Json, field: string): string | undefined {
   return undefined;
 }
 
-async function voiceSimilarity(ctx: NodeContext<BrandGuardConfig>, brandProfileId: string, text: string) {
+async function voiceSimilarity(
+  ctx: NodeContext<BrandGuardConfig>,
+  brandProfileId: string,
+  text: string,
+) {
   const embedding = await ctx.embed(text);
-  const matches = await nearestKnowledge(ctx.db, ctx.execution.workspaceId, brandProfileId, embedding, 3);
+  const matches = await nearestKnowledge(
+    ctx.db,
+    ctx.execution.workspaceId,
+    brandProfileId,
+    embedding,
+    3,
+  );
   if (!matches.length) return null;
   return {
     similarity: Math.round(matches[0]!.similarity * 1000) / 1000,
     embedder: embedding.embedder,
-    matches: matches.map((m) => ({ id: m.id, title: m.title, similarity: Math.round(m.similarity * 1000) / 1000 })),
+    matches: matches.map((m) => ({
+      id: m.id,
+      title: m.title,
+      similarity: Math.round(m.similarity * 1000) / 1000,
+    })),
   };
 }
 
@@ -88,7 +114,8 @@ export const brandGuardNode = defineNodeType({
   type: 'brand-guard',
   version: 1,
   label: 'Brand guard',
-  description: 'Scores content against a brand profile (terms, hashtags, disclaimer, platform limits, links, voice) and blocks, warns or fixes.',
+  description:
+    'Scores content against a brand profile (terms, hashtags, disclaimer, platform limits, links, voice) and blocks, warns or fixes.',
   icon: '🛡️',
   category: 'content',
   inputs: [{ name: 'main', label: 'in' }],
@@ -97,13 +124,16 @@ export const brandGuardNode = defineNodeType({
     { name: 'fail', label: 'fail' },
   ],
   configSchema: brandGuardConfigSchema,
-  summary: (c) => `${c.platform}${c.enforcement ? ` · ${c.enforcement}` : ''}${c.minScore !== undefined ? ` · min ${c.minScore}` : ''}`,
+  summary: (c) =>
+    `${c.platform}${c.enforcement ? ` · ${c.enforcement}` : ''}${c.minScore !== undefined ? ` · min ${c.minScore}` : ''}`,
   async run(ctx) {
     const { config, execution } = ctx;
     const workspaceId = execution.workspaceId;
     const stepKey = ctx.step.idempotencyKey;
 
-    const previous = await ctx.db.guardResult.findFirst({ where: { workspaceId, details: { path: ['stepKey'], equals: stepKey } } });
+    const previous = await ctx.db.guardResult.findFirst({
+      where: { workspaceId, details: { path: ['stepKey'], equals: stepKey } },
+    });
     if (previous) {
       const prev = previous.details as { output?: Json; ports?: string[] };
       if (prev.output && prev.ports) return output(prev.output, prev.ports);
@@ -111,11 +141,24 @@ export const brandGuardNode = defineNodeType({
 
     const text = config.text || inputField(ctx.input, 'text') || '';
     const platform = config.platform as ContentPlatform;
-    const brand = await ctx.db.brandProfile.findFirst({ where: { id: config.brandProfileId, workspaceId } });
-    if (!brand) throw new UserError(`Brand profile "${config.brandProfileId}" was not found in this workspace. Pick another brand profile.`, 'config.brandProfileId', 'BRAND_NOT_FOUND');
+    const brand = await ctx.db.brandProfile.findFirst({
+      where: { id: config.brandProfileId, workspaceId },
+    });
+    if (!brand)
+      throw new UserError(
+        `Brand profile "${config.brandProfileId}" was not found in this workspace. Pick another brand profile.`,
+        'config.brandProfileId',
+        'BRAND_NOT_FOUND',
+      );
 
     const enforcement = config.enforcement ?? enforcementOf(brand.enforcementLevel);
-    const minScore = config.minScore ?? Math.round((brand.minComplianceScore <= 1 ? brand.minComplianceScore * 100 : brand.minComplianceScore) * 10) / 10;
+    const minScore =
+      config.minScore ??
+      Math.round(
+        (brand.minComplianceScore <= 1
+          ? brand.minComplianceScore * 100
+          : brand.minComplianceScore) * 10,
+      ) / 10;
     const rules: BrandRules = {
       ...EMPTY_RULES,
       bannedTerms: brand.bannedTerms,
@@ -169,7 +212,12 @@ export const brandGuardNode = defineNodeType({
     // Attach to the content it scores: explicit id, else the generate node's, else a row of its own.
     const candidateId = config.contentId || inputField(ctx.input, 'contentId');
     let contentId = candidateId
-      ? (await ctx.db.generatedContent.findFirst({ where: { id: candidateId, workspaceId }, select: { id: true } }))?.id
+      ? (
+          await ctx.db.generatedContent.findFirst({
+            where: { id: candidateId, workspaceId },
+            select: { id: true },
+          })
+        )?.id
       : undefined;
     if (!contentId) {
       contentId = stableUuid(`${workspaceId}:${stepKey}:guarded`);
@@ -202,8 +250,11 @@ export const brandGuardNode = defineNodeType({
       fixedText,
       applied,
       violations: strip(final.violations),
-      warnings: enforcement === 'warn' ? strip(final.violations.filter((v) => v.severity !== 'info')) : [],
-      ...(fixedText !== null ? { originalScore: original.score, originalViolations: strip(original.violations) } : {}),
+      warnings:
+        enforcement === 'warn' ? strip(final.violations.filter((v) => v.severity !== 'info')) : [],
+      ...(fixedText !== null
+        ? { originalScore: original.score, originalViolations: strip(original.violations) }
+        : {}),
       voice: final.voice,
       brandProfileId: brand.id,
       contentId,
@@ -230,7 +281,16 @@ export const brandGuardNode = defineNodeType({
         data: { complianceScore: final.score },
       }),
     ]);
-    ctx.emit({ type: 'guard.scored', data: { contentId, score: final.score, passed: final.passed, enforcement, violations: final.violations.length } });
+    ctx.emit({
+      type: 'guard.scored',
+      data: {
+        contentId,
+        score: final.score,
+        passed: final.passed,
+        enforcement,
+        violations: final.violations.length,
+      },
+    });
     return output(result, ports);
   },
 });

@@ -21,7 +21,14 @@ export interface PlatformRules {
 export const PLATFORM_RULES: Record<ContentPlatform, PlatformRules> = {
   x: { label: 'X', maxChars: 280, linksClickable: true, requiresMedia: false },
   linkedin: { label: 'LinkedIn', maxChars: 3000, linksClickable: true, requiresMedia: false },
-  instagram: { label: 'Instagram', maxChars: 2200, maxHashtags: 30, maxMentions: 20, linksClickable: false, requiresMedia: true },
+  instagram: {
+    label: 'Instagram',
+    maxChars: 2200,
+    maxHashtags: 30,
+    maxMentions: 20,
+    linksClickable: false,
+    requiresMedia: true,
+  },
   facebook: { label: 'Facebook', maxChars: 63206, linksClickable: true, requiresMedia: false },
   generic: { label: 'Generic', maxChars: 100_000, linksClickable: true, requiresMedia: false },
 };
@@ -56,7 +63,10 @@ function weighted(text: string): number {
   for (const ch of text) {
     const cp = ch.codePointAt(0)!;
     const light =
-      (cp >= 0 && cp <= 4351) || (cp >= 8192 && cp <= 8205) || (cp >= 8208 && cp <= 8223) || (cp >= 8242 && cp <= 8247);
+      (cp >= 0 && cp <= 4351) ||
+      (cp >= 8192 && cp <= 8205) ||
+      (cp >= 8208 && cp <= 8223) ||
+      (cp >= 8242 && cp <= 8247);
     n += light ? 1 : 2;
   }
   return n;
@@ -83,7 +93,11 @@ export function extractLinks(text: string): string[] {
  * Cuts text so that it fits `platform`'s limit, at a word boundary, with an ellipsis.
  * Keeps trailing hashtags when they fit, since platforms rank on them.
  */
-export function trimToLimit(platform: ContentPlatform, text: string, limit = PLATFORM_RULES[platform].maxChars): string {
+export function trimToLimit(
+  platform: ContentPlatform,
+  text: string,
+  limit = PLATFORM_RULES[platform].maxChars,
+): string {
   if (platformLength(platform, text) <= limit) return text;
   const ellipsis = '…';
   const words = text.split(/(\s+)/);

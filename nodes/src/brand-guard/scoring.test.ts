@@ -1,6 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { autofix, checkText, complianceScore, EMPTY_RULES, hasBlocking, voiceViolation, type BrandRules } from './scoring.js';
-import { extractHashtags, platformLength, trimToLimit, xWeightedLength } from './platform-limits.js';
+import {
+  autofix,
+  checkText,
+  complianceScore,
+  EMPTY_RULES,
+  hasBlocking,
+  voiceViolation,
+  type BrandRules,
+} from './scoring.js';
+import {
+  extractHashtags,
+  platformLength,
+  trimToLimit,
+  xWeightedLength,
+} from './platform-limits.js';
 
 const rules = (over: Partial<BrandRules>): BrandRules => ({ ...EMPTY_RULES, ...over });
 
@@ -29,21 +42,43 @@ describe('checkText', () => {
     const text = 'Our Guaranteed results beat the guaranteedly odd.';
     const v = checkText(text, 'linkedin', rules({ bannedTerms: ['guaranteed'] }));
     expect(v).toHaveLength(1);
-    expect(v[0]).toMatchObject({ rule: 'banned_term', severity: 'block', span: { start: 4, end: 14 } });
+    expect(v[0]).toMatchObject({
+      rule: 'banned_term',
+      severity: 'block',
+      span: { start: 4, end: 14 },
+    });
     expect(text.slice(v[0]!.span!.start, v[0]!.span!.end)).toBe('Guaranteed');
   });
 
   it('reports missing required terms, hashtags and disclaimer', () => {
-    const v = checkText('Spring is here #spring', 'linkedin', rules({ requiredTerms: ['Acme'], requiredHashtags: ['#Spring', 'AcmeLife'], disclaimer: 'Ad.' }));
-    expect(v.map((x) => x.rule).sort()).toEqual(['disclaimer', 'required_hashtag', 'required_term']);
+    const v = checkText(
+      'Spring is here #spring',
+      'linkedin',
+      rules({
+        requiredTerms: ['Acme'],
+        requiredHashtags: ['#Spring', 'AcmeLife'],
+        disclaimer: 'Ad.',
+      }),
+    );
+    expect(v.map((x) => x.rule).sort()).toEqual([
+      'disclaimer',
+      'required_hashtag',
+      'required_term',
+    ]);
     expect(v.find((x) => x.rule === 'required_hashtag')!.message).toContain('#acmelife');
   });
 
   it('enforces platform limits: X 280, Instagram 2,200 and 30 hashtags', () => {
     expect(checkText('a'.repeat(280), 'x', EMPTY_RULES)).toEqual([]);
     const long = checkText('a'.repeat(281), 'x', EMPTY_RULES);
-    expect(long[0]).toMatchObject({ rule: 'platform_length', severity: 'block', span: { start: 280, end: 281 } });
-    expect(checkText('a'.repeat(2201), 'instagram', EMPTY_RULES).map((x) => x.rule)).toEqual(['platform_length']);
+    expect(long[0]).toMatchObject({
+      rule: 'platform_length',
+      severity: 'block',
+      span: { start: 280, end: 281 },
+    });
+    expect(checkText('a'.repeat(2201), 'instagram', EMPTY_RULES).map((x) => x.rule)).toEqual([
+      'platform_length',
+    ]);
     expect(checkText('a'.repeat(2201), 'linkedin', EMPTY_RULES)).toEqual([]);
     const tags = Array.from({ length: 31 }, (_, i) => `#tag${i}`).join(' ');
     expect(checkText(tags, 'instagram', EMPTY_RULES).map((x) => x.rule)).toEqual(['hashtag_limit']);
@@ -52,23 +87,39 @@ describe('checkText', () => {
 
   it('applies link and mention rules', () => {
     const text = 'Read https://blog.acme.com/post and https://evil.example/x thanks @bob';
-    const allow = checkText(text, 'linkedin', rules({ links: 'allowlist', allowedDomains: ['acme.com'], mentions: 'forbid' }));
+    const allow = checkText(
+      text,
+      'linkedin',
+      rules({ links: 'allowlist', allowedDomains: ['acme.com'], mentions: 'forbid' }),
+    );
     expect(allow.map((x) => x.rule)).toEqual(['mention_forbidden', 'link_domain']);
     expect(text.slice(allow[1]!.span!.start, allow[1]!.span!.end)).toBe('https://evil.example/x');
-    expect(checkText(text, 'linkedin', rules({ links: 'forbid' })).filter((x) => x.rule === 'link_forbidden')).toHaveLength(2);
-    expect(checkText('see https://acme.com', 'instagram', EMPTY_RULES).map((x) => x.severity)).toEqual(['info']);
+    expect(
+      checkText(text, 'linkedin', rules({ links: 'forbid' })).filter(
+        (x) => x.rule === 'link_forbidden',
+      ),
+    ).toHaveLength(2);
+    expect(
+      checkText('see https://acme.com', 'instagram', EMPTY_RULES).map((x) => x.severity),
+    ).toEqual(['info']);
   });
 
   it('checks image palette and fonts', () => {
     const r = rules({ palette: ['#0A66C2', '#FFFFFF'], fonts: ['Inter'] });
-    expect(checkText('hi', 'linkedin', r, { colors: ['#0b67c0', '#fefefe'], fonts: ['inter'] })).toEqual([]);
+    expect(
+      checkText('hi', 'linkedin', r, { colors: ['#0b67c0', '#fefefe'], fonts: ['inter'] }),
+    ).toEqual([]);
     const v = checkText('hi', 'linkedin', r, { colors: ['#ff0000'], fonts: ['Comic Sans'] });
     expect(v.map((x) => x.rule)).toEqual(['palette', 'font']);
   });
 
   it('scores 100 minus penalties and knows what blocks', () => {
     expect(complianceScore([])).toBe(100);
-    const v = checkText('Guaranteed wins', 'linkedin', rules({ bannedTerms: ['guaranteed'], requiredTerms: ['Acme'] }));
+    const v = checkText(
+      'Guaranteed wins',
+      'linkedin',
+      rules({ bannedTerms: ['guaranteed'], requiredTerms: ['Acme'] }),
+    );
     expect(complianceScore(v)).toBe(60);
     expect(hasBlocking(v)).toBe(true);
     expect(complianceScore(checkText('', 'x', EMPTY_RULES))).toBe(0);
@@ -83,7 +134,11 @@ describe('checkText', () => {
 
 describe('autofix', () => {
   it('removes banned terms, adds required hashtags and the disclaimer, and re-checks clean', () => {
-    const r = rules({ bannedTerms: ['guaranteed', 'best ever'], requiredHashtags: ['Acme'], disclaimer: 'Paid partnership.' });
+    const r = rules({
+      bannedTerms: ['guaranteed', 'best ever'],
+      requiredHashtags: ['Acme'],
+      disclaimer: 'Paid partnership.',
+    });
     const { text, applied } = autofix('Our guaranteed , best ever offer!', 'linkedin', r);
     expect(text).toBe('Our, offer!\n\n#Acme\nPaid partnership.');
     expect(applied).toHaveLength(4);

@@ -134,7 +134,11 @@ function hexToRgb(hex: string): [number, number, number] | undefined {
   const m = /^#?([0-9a-f]{3}|[0-9a-f]{6})$/i.exec(hex.trim());
   if (!m) return undefined;
   let h = m[1]!;
-  if (h.length === 3) h = h.split('').map((c) => c + c).join('');
+  if (h.length === 3)
+    h = h
+      .split('')
+      .map((c) => c + c)
+      .join('');
   return [parseInt(h.slice(0, 2), 16), parseInt(h.slice(2, 4), 16), parseInt(h.slice(4, 6), 16)];
 }
 
@@ -156,9 +160,16 @@ export function checkText(
   image?: ImageMetadata,
 ): Violation[] {
   const out: Violation[] = [];
-  const add = (v: Omit<Violation, 'penalty'> & { penalty?: number }) => out.push({ penalty: PENALTY[v.rule], ...v });
+  const add = (v: Omit<Violation, 'penalty'> & { penalty?: number }) =>
+    out.push({ penalty: PENALTY[v.rule], ...v });
   if (!text.trim()) {
-    add({ rule: 'empty', severity: 'block', message: 'The content is empty.', suggestion: 'Provide the text to publish.', fixable: false });
+    add({
+      rule: 'empty',
+      severity: 'block',
+      message: 'The content is empty.',
+      suggestion: 'Provide the text to publish.',
+      fixable: false,
+    });
     return out;
   }
 
@@ -177,19 +188,40 @@ export function checkText(
 
   for (const term of rules.requiredTerms.filter((t) => t.trim())) {
     if (!termPattern(term).test(text)) {
-      add({ rule: 'required_term', severity: 'warning', message: `Required term "${term}" is missing.`, suggestion: `Mention "${term}".`, fixable: false });
+      add({
+        rule: 'required_term',
+        severity: 'warning',
+        message: `Required term "${term}" is missing.`,
+        suggestion: `Mention "${term}".`,
+        fixable: false,
+      });
     }
   }
 
   const tags = new Set(extractHashtags(text).map(normaliseTag));
   for (const tag of rules.requiredHashtags.filter((t) => normaliseTag(t))) {
     if (!tags.has(normaliseTag(tag))) {
-      add({ rule: 'required_hashtag', severity: 'warning', message: `Required hashtag #${normaliseTag(tag)} is missing.`, suggestion: `Add #${tag.replace(/^#/, '')}.`, fixable: true });
+      add({
+        rule: 'required_hashtag',
+        severity: 'warning',
+        message: `Required hashtag #${normaliseTag(tag)} is missing.`,
+        suggestion: `Add #${tag.replace(/^#/, '')}.`,
+        fixable: true,
+      });
     }
   }
 
-  if (rules.disclaimer?.trim() && !text.toLowerCase().includes(rules.disclaimer.trim().toLowerCase())) {
-    add({ rule: 'disclaimer', severity: 'block', message: `The disclaimer "${rules.disclaimer.trim()}" is missing.`, suggestion: 'Append the disclaimer.', fixable: true });
+  if (
+    rules.disclaimer?.trim() &&
+    !text.toLowerCase().includes(rules.disclaimer.trim().toLowerCase())
+  ) {
+    add({
+      rule: 'disclaimer',
+      severity: 'block',
+      message: `The disclaimer "${rules.disclaimer.trim()}" is missing.`,
+      suggestion: 'Append the disclaimer.',
+      fixable: true,
+    });
   }
 
   const platformRules = PLATFORM_RULES[platform];
@@ -221,31 +253,69 @@ export function checkText(
 
   const mentions = [...text.matchAll(MENTION_PATTERN)];
   if (platformRules.maxMentions !== undefined && mentions.length > platformRules.maxMentions) {
-    add({ rule: 'mention_limit', severity: 'block', message: `${mentions.length} mentions: ${platformRules.label} allows ${platformRules.maxMentions}.`, suggestion: 'Mention fewer accounts.', fixable: false });
+    add({
+      rule: 'mention_limit',
+      severity: 'block',
+      message: `${mentions.length} mentions: ${platformRules.label} allows ${platformRules.maxMentions}.`,
+      suggestion: 'Mention fewer accounts.',
+      fixable: false,
+    });
   }
   if (rules.mentions === 'forbid') {
     for (const m of mentions) {
       const start = m.index! + m[1]!.length;
-      add({ rule: 'mention_forbidden', severity: 'warning', message: `Mentions are not allowed (@${m[2]}).`, span: { start, end: start + m[2]!.length + 1 }, suggestion: 'Remove the mention.', fixable: false });
+      add({
+        rule: 'mention_forbidden',
+        severity: 'warning',
+        message: `Mentions are not allowed (@${m[2]}).`,
+        span: { start, end: start + m[2]!.length + 1 },
+        suggestion: 'Remove the mention.',
+        fixable: false,
+      });
     }
   }
 
   for (const m of text.matchAll(URL_PATTERN)) {
     const span = { start: m.index!, end: m.index! + m[0].length };
     if (rules.links === 'forbid') {
-      add({ rule: 'link_forbidden', severity: 'block', message: `Links are not allowed (${m[0]}).`, span, suggestion: 'Remove the link.', fixable: false });
+      add({
+        rule: 'link_forbidden',
+        severity: 'block',
+        message: `Links are not allowed (${m[0]}).`,
+        span,
+        suggestion: 'Remove the link.',
+        fixable: false,
+      });
       continue;
     }
     if (rules.links === 'allowlist') {
       const host = hostOf(m[0]);
-      const ok = host && rules.allowedDomains.some((d) => host === d.toLowerCase() || host.endsWith(`.${d.toLowerCase()}`));
+      const ok =
+        host &&
+        rules.allowedDomains.some(
+          (d) => host === d.toLowerCase() || host.endsWith(`.${d.toLowerCase()}`),
+        );
       if (!ok) {
-        add({ rule: 'link_domain', severity: 'block', message: `Link to ${host ?? m[0]} is not on the allowed domains (${rules.allowedDomains.join(', ') || 'none'}).`, span, suggestion: 'Link to an allowed domain.', fixable: false });
+        add({
+          rule: 'link_domain',
+          severity: 'block',
+          message: `Link to ${host ?? m[0]} is not on the allowed domains (${rules.allowedDomains.join(', ') || 'none'}).`,
+          span,
+          suggestion: 'Link to an allowed domain.',
+          fixable: false,
+        });
         continue;
       }
     }
     if (!platformRules.linksClickable) {
-      add({ rule: 'link_not_clickable', severity: 'info', message: `Links in ${platformRules.label} captions are not clickable.`, span, suggestion: 'Say "link in bio" and put the link in the profile.', fixable: false });
+      add({
+        rule: 'link_not_clickable',
+        severity: 'info',
+        message: `Links in ${platformRules.label} captions are not clickable.`,
+        span,
+        suggestion: 'Say "link in bio" and put the link in the profile.',
+        fixable: false,
+      });
     }
   }
 
@@ -255,7 +325,13 @@ export function checkText(
       for (const c of image.colors ?? []) {
         const nearest = Math.min(...palette.map((p) => colorDistance(c, p)));
         if (nearest > PALETTE_TOLERANCE) {
-          add({ rule: 'palette', severity: 'warning', message: `Image colour ${c} is off-palette.`, suggestion: `Use the brand colours (${palette.join(', ')}).`, fixable: false });
+          add({
+            rule: 'palette',
+            severity: 'warning',
+            message: `Image colour ${c} is off-palette.`,
+            suggestion: `Use the brand colours (${palette.join(', ')}).`,
+            fixable: false,
+          });
         }
       }
     }
@@ -263,7 +339,13 @@ export function checkText(
       const allowed = new Set(rules.fonts.map((f) => f.toLowerCase()));
       for (const f of image.fonts ?? []) {
         if (!allowed.has(f.toLowerCase())) {
-          add({ rule: 'font', severity: 'warning', message: `Font "${f}" is not a brand font.`, suggestion: `Use ${rules.fonts.join(' or ')}.`, fixable: false });
+          add({
+            rule: 'font',
+            severity: 'warning',
+            message: `Font "${f}" is not a brand font.`,
+            suggestion: `Use ${rules.fonts.join(' or ')}.`,
+            fixable: false,
+          });
         }
       }
     }
@@ -288,7 +370,9 @@ function sliceIndexAtLength(platform: ContentPlatform, text: string, limit: numb
  */
 export function voiceViolation(similarity: number, threshold: number): Violation | undefined {
   if (similarity >= threshold) return undefined;
-  const penalty = Math.round(PENALTY.brand_voice * Math.min(1, (threshold - similarity) / threshold));
+  const penalty = Math.round(
+    PENALTY.brand_voice * Math.min(1, (threshold - similarity) / threshold),
+  );
   return {
     rule: 'brand_voice',
     severity: 'warning',
@@ -358,7 +442,10 @@ export function autofix(text: string, platform: ContentPlatform, rules: BrandRul
         const start = m.index! + m[1]!.length;
         body = body.slice(0, start) + body.slice(start + m[2]!.length + 1);
       }
-      body = body.replace(/[ \t]{2,}/g, ' ').replace(/[ \t]+$/gm, '').trim();
+      body = body
+        .replace(/[ \t]{2,}/g, ' ')
+        .replace(/[ \t]+$/gm, '')
+        .trim();
       if (drop.length) applied.push(`removed ${drop.length} hashtags over the limit`);
     }
   }

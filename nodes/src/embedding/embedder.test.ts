@@ -24,10 +24,14 @@ describe('local embedder', () => {
 
   it('ranks related text above unrelated text', async () => {
     const e = createLocalEmbedder();
-    const brand = await e.embed('Fresh sourdough bread baked every morning in our neighbourhood bakery');
+    const brand = await e.embed(
+      'Fresh sourdough bread baked every morning in our neighbourhood bakery',
+    );
     const near = await e.embed('Our bakery bakes fresh sourdough every morning');
     const far = await e.embed('Quarterly earnings call for institutional investors');
-    expect(cosineSimilarity(brand.vector, near.vector)).toBeGreaterThan(cosineSimilarity(brand.vector, far.vector) + 0.2);
+    expect(cosineSimilarity(brand.vector, near.vector)).toBeGreaterThan(
+      cosineSimilarity(brand.vector, far.vector) + 0.2,
+    );
   });
 });
 
@@ -53,7 +57,9 @@ describe('createEmbedder', () => {
     expect(err).toBeInstanceOf(NonRetriableError);
     expect((err as Error).message).toContain('OPENAI_API_KEY');
     fake.failNext(1, { status: 429, retryAfter: 2 });
-    const rl = await createEmbedder({ openaiApiKey: fake.apiKey, openaiBaseUrl: fake.url }).embed('x').catch((e: unknown) => e);
+    const rl = await createEmbedder({ openaiApiKey: fake.apiKey, openaiBaseUrl: fake.url })
+      .embed('x')
+      .catch((e: unknown) => e);
     expect(rl).toBeInstanceOf(RetryAfterError);
     expect((rl as RetryAfterError).retryAfterMs).toBe(2000);
   });

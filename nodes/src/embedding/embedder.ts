@@ -57,7 +57,9 @@ export function createEmbedder(options: EmbedderOptions = {}): Embedder {
       if (!raw) throw new Error('OpenAI embeddings response had no data');
       const vector = Array.from(raw as ArrayLike<number>);
       if (vector.length !== dimension) {
-        throw new Error(`embedder ${name} returned ${vector.length} dimensions, expected ${dimension}`);
+        throw new Error(
+          `embedder ${name} returned ${vector.length} dimensions, expected ${dimension}`,
+        );
       }
       return { vector, embedder: name, dimension };
     },

@@ -20,16 +20,44 @@ describe('knowledge entries with pgvector (PostgreSQL)', () => {
       db.prisma.workspace.create({ data: { name: 'A', slug: 'kn-a' } }),
       db.prisma.workspace.create({ data: { name: 'B', slug: 'kn-b' } }),
     ]);
-    const brand = await db.prisma.brandProfile.create({ data: { workspaceId: ws.id, name: 'Bakery' } });
-    const otherBrand = await db.prisma.brandProfile.create({ data: { workspaceId: other.id, name: 'Bakery' } });
+    const brand = await db.prisma.brandProfile.create({
+      data: { workspaceId: ws.id, name: 'Bakery' },
+    });
+    const otherBrand = await db.prisma.brandProfile.create({
+      data: { workspaceId: other.id, name: 'Bakery' },
+    });
     const local = createLocalEmbedder();
     const openai = createEmbedder({ openaiApiKey: fake.apiKey, openaiBaseUrl: fake.url });
-    await storeKnowledgeEntry(db.prisma, ws.id, brand.id, 'Fresh sourdough bread baked every morning', local);
-    await storeKnowledgeEntry(db.prisma, ws.id, brand.id, 'Quarterly earnings for institutional investors', local);
+    await storeKnowledgeEntry(
+      db.prisma,
+      ws.id,
+      brand.id,
+      'Fresh sourdough bread baked every morning',
+      local,
+    );
+    await storeKnowledgeEntry(
+      db.prisma,
+      ws.id,
+      brand.id,
+      'Quarterly earnings for institutional investors',
+      local,
+    );
     // Same text, different embedder: must never be compared with local vectors.
-    await storeKnowledgeEntry(db.prisma, ws.id, brand.id, 'Fresh sourdough bread baked every morning', openai);
+    await storeKnowledgeEntry(
+      db.prisma,
+      ws.id,
+      brand.id,
+      'Fresh sourdough bread baked every morning',
+      openai,
+    );
     // Same brand name, other workspace: invisible.
-    await storeKnowledgeEntry(db.prisma, other.id, otherBrand.id, 'Fresh sourdough bread baked every morning', local);
+    await storeKnowledgeEntry(
+      db.prisma,
+      other.id,
+      otherBrand.id,
+      'Fresh sourdough bread baked every morning',
+      local,
+    );
 
     const q = await local.embed('Our sourdough is baked fresh each morning');
     const hits = await nearestKnowledge(db.prisma, ws.id, brand.id, q, 5);
@@ -40,10 +68,20 @@ describe('knowledge entries with pgvector (PostgreSQL)', () => {
     expect(hits[0]!.similarity).toBeGreaterThan(hits[1]!.similarity);
     expect(hits[0]!.similarity).toBeLessThanOrEqual(1);
 
-    const viaOpenAI = await nearestKnowledge(db.prisma, ws.id, brand.id, await openai.embed('sourdough'), 5);
+    const viaOpenAI = await nearestKnowledge(
+      db.prisma,
+      ws.id,
+      brand.id,
+      await openai.embed('sourdough'),
+      5,
+    );
     expect(viaOpenAI).toHaveLength(1);
-    const row = await db.prisma.brandKnowledgeEntry.findFirstOrThrow({ where: { workspaceId: ws.id, embedder: 'openai:text-embedding-3-small' } });
+    const row = await db.prisma.brandKnowledgeEntry.findFirstOrThrow({
+      where: { workspaceId: ws.id, embedder: 'openai:text-embedding-3-small' },
+    });
     expect(row.dimension).toBe(1536);
-    expect(await nearestKnowledge(db.prisma, ws.id, brand.id, await local.embed(''), 5)).toEqual([]);
+    expect(await nearestKnowledge(db.prisma, ws.id, brand.id, await local.embed(''), 5)).toEqual(
+      [],
+    );
   });
 });

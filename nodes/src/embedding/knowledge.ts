@@ -75,7 +75,9 @@ export async function nearestKnowledge(
 ): Promise<KnowledgeMatch[]> {
   if (!embedding.vector.some((v) => v !== 0)) return []; // cosine distance to a zero vector is undefined
   const literal = toVectorLiteral(embedding.vector);
-  const rows = await db.$queryRaw<Array<{ id: string; title: string; content: string; similarity: number }>>`
+  const rows = await db.$queryRaw<
+    Array<{ id: string; title: string; content: string; similarity: number }>
+  >`
     SELECT id, title, content, (1 - (embedding <=> ${literal}::vector))::float8 AS similarity
     FROM brand_knowledge_entries
     WHERE workspace_id = ${workspaceId}

@@ -47,7 +47,8 @@ export function localEmbedVector(text: string, dimension = LOCAL_EMBEDDER_DIMENS
     const padded = ` ${w} `;
     if (padded.length >= 3) {
       const grams = padded.length - 2;
-      for (let j = 0; j < grams; j++) addFeature(vec, `c:${padded.slice(j, j + 3)}`, 0.5 / Math.sqrt(grams));
+      for (let j = 0; j < grams; j++)
+        addFeature(vec, `c:${padded.slice(j, j + 3)}`, 0.5 / Math.sqrt(grams));
     }
   }
   let norm = 0;
@@ -57,7 +58,10 @@ export function localEmbedVector(text: string, dimension = LOCAL_EMBEDDER_DIMENS
 }
 
 export function createLocalEmbedder(dimension = LOCAL_EMBEDDER_DIMENSION) {
-  const name = dimension === LOCAL_EMBEDDER_DIMENSION ? LOCAL_EMBEDDER_NAME : `${LOCAL_EMBEDDER_NAME}-${dimension}`;
+  const name =
+    dimension === LOCAL_EMBEDDER_DIMENSION
+      ? LOCAL_EMBEDDER_NAME
+      : `${LOCAL_EMBEDDER_NAME}-${dimension}`;
   return {
     name,
     dimension,
@@ -69,7 +73,8 @@ export function createLocalEmbedder(dimension = LOCAL_EMBEDDER_DIMENSION) {
 
 /** Cosine similarity of two vectors of the same length (0 when either is all zeros). */
 export function cosineSimilarity(a: readonly number[], b: readonly number[]): number {
-  if (a.length !== b.length) throw new Error(`cannot compare vectors of dimension ${a.length} and ${b.length}`);
+  if (a.length !== b.length)
+    throw new Error(`cannot compare vectors of dimension ${a.length} and ${b.length}`);
   let dot = 0;
   let na = 0;
   let nb = 0;

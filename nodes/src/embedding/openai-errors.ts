@@ -28,16 +28,28 @@ export function mapOpenAIError(err: unknown, what: string): Error {
         'OPENAI_UNAUTHORIZED',
       );
     }
-    if (status === 403) return new NonRetriableError(`OpenAI ${what}: access denied (403). ${detail}`, 'OPENAI_FORBIDDEN');
+    if (status === 403)
+      return new NonRetriableError(
+        `OpenAI ${what}: access denied (403). ${detail}`,
+        'OPENAI_FORBIDDEN',
+      );
     if (status === 429) {
-      return new RetryAfterError(`OpenAI ${what}: rate limited (429). ${detail}`, retryAfterMs(err.headers as Headers | undefined), 'OPENAI_RATE_LIMITED');
+      return new RetryAfterError(
+        `OpenAI ${what}: rate limited (429). ${detail}`,
+        retryAfterMs(err.headers as Headers | undefined),
+        'OPENAI_RATE_LIMITED',
+      );
     }
     if (status >= 500) {
       const e = new Error(`OpenAI ${what}: server error ${status}. ${detail}`);
       (e as Error & { code: string }).code = `OPENAI_${status}`;
       return e;
     }
-    if (status >= 400) return new NonRetriableError(`OpenAI ${what}: request refused (${status}). ${detail}`, `OPENAI_${status}`);
+    if (status >= 400)
+      return new NonRetriableError(
+        `OpenAI ${what}: request refused (${status}). ${detail}`,
+        `OPENAI_${status}`,
+      );
   }
   return err instanceof Error ? err : new Error(String(err));
 }

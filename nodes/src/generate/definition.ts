@@ -8,7 +8,12 @@ import { createHash } from 'node:crypto';
 import OpenAI from 'openai';
 import { z } from 'zod';
 import { defineNodeType, output, UserError, type Json, type NodeContext } from '@gridflow/runtime';
-import { PLATFORM_RULES, extractHashtags, platformLength, type ContentPlatform } from '../brand-guard/platform-limits.js';
+import {
+  PLATFORM_RULES,
+  extractHashtags,
+  platformLength,
+  type ContentPlatform,
+} from '../brand-guard/platform-limits.js';
 import { mapOpenAIError } from '../embedding/openai-errors.js';
 import { writeOffline } from './offline-writer.js';
 import { imageCost, textCost } from './pricing.js';
@@ -16,15 +21,28 @@ import { imageCost, textCost } from './pricing.js';
 export const CONTENT_PLATFORMS = ['linkedin', 'x', 'facebook', 'instagram', 'generic'] as const;
 
 export const generateConfigSchema = z.object({
-  model: z.string().min(1).default('gpt-4o-mini').describe('Chat model (OpenAI or your OpenAI-compatible server)'),
+  model: z
+    .string()
+    .min(1)
+    .default('gpt-4o-mini')
+    .describe('Chat model (OpenAI or your OpenAI-compatible server)'),
   systemPrompt: z
     .string()
-    .default('You are an experienced social media copywriter. Write ready-to-publish posts, no preamble.')
+    .default(
+      'You are an experienced social media copywriter. Write ready-to-publish posts, no preamble.',
+    )
     .describe('System prompt')
     .meta({ 'x-gridflow-widget': 'textarea' }),
-  prompt: z.string().min(1, 'Write the brief: what the post is about').describe('Brief; {{ }} fields are filled in at run time')
+  prompt: z
+    .string()
+    .min(1, 'Write the brief: what the post is about')
+    .describe('Brief; {{ }} fields are filled in at run time')
     .meta({ 'x-gridflow-widget': 'textarea' }),
-  brandProfileId: z.string().min(1).optional().describe('Brand profile whose voice, tone and terms are applied'),
+  brandProfileId: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Brand profile whose voice, tone and terms are applied'),
   platform: z.enum(CONTENT_PLATFORMS).default('linkedin'),
   variants: z.number().int().min(1).max(5).default(1),
   temperature: z.number().min(0).max(2).default(0.7),
@@ -65,7 +83,11 @@ interface BrandVoice {
   requiredTerms: string[];
 }
 
-export function buildSystemPrompt(base: string, platform: ContentPlatform, brand?: BrandVoice): string {
+export function buildSystemPrompt(
+  base: string,
+  platform: ContentPlatform,
+  brand?: BrandVoice,
+): string {
   const lines = [base.trim()];
   const rules = PLATFORM_RULES[platform];
   if (platform !== 'generic') {
@@ -78,8 +100,10 @@ export function buildSystemPrompt(base: string, platform: ContentPlatform, brand
     lines.push(`Brand: ${brand.name}.`);
     if (brand.voiceTone.trim()) lines.push(`Voice and tone: ${brand.voiceTone.trim()}`);
     if (brand.toneKeywords.length) lines.push(`Tone keywords: ${brand.toneKeywords.join(', ')}.`);
-    if (brand.requiredTerms.length) lines.push(`Always include: ${brand.requiredTerms.join(', ')}.`);
-    if (brand.bannedTerms.length) lines.push(`Never use these words: ${brand.bannedTerms.join(', ')}.`);
+    if (brand.requiredTerms.length)
+      lines.push(`Always include: ${brand.requiredTerms.join(', ')}.`);
+    if (brand.bannedTerms.length)
+      lines.push(`Never use these words: ${brand.bannedTerms.join(', ')}.`);
   }
   lines.push('Return only the post text.');
   return lines.join('\n');
@@ -87,7 +111,12 @@ export function buildSystemPrompt(base: string, platform: ContentPlatform, brand
 
 function variantInfo(platform: ContentPlatform, text: string) {
   const length = platformLength(platform, text);
-  return { text, length, withinLimit: length <= PLATFORM_RULES[platform].maxChars, hashtags: extractHashtags(text) };
+  return {
+    text,
+    length,
+    withinLimit: length <= PLATFORM_RULES[platform].maxChars,
+    hashtags: extractHashtags(text),
+  };
 }
 
 async function loadBrand(ctx: NodeContext<GenerateConfig>): Promise<BrandVoice | undefined> {
@@ -95,9 +124,21 @@ async function loadBrand(ctx: NodeContext<GenerateConfig>): Promise<BrandVoice |
   if (!id) return undefined;
   const brand = await ctx.db.brandProfile.findFirst({
     where: { id, workspaceId: ctx.execution.workspaceId },
-    select: { id: true, name: true, voiceTone: true, toneKeywords: true, bannedTerms: true, requiredTerms: true },
+    select: {
+      id: true,
+      name: true,
+      voiceTone: true,
+      toneKeywords: true,
+      bannedTerms: true,
+      requiredTerms: true,
+    },
   });
-  if (!brand) throw new UserError(`Brand profile "${id}" was not found in this workspace. Pick another brand profile.`, 'config.brandProfileId', 'BRAND_NOT_FOUND');
+  if (!brand)
+    throw new UserError(
+      `Brand profile "${id}" was not found in this workspace. Pick another brand profile.`,
+      'config.brandProfileId',
+      'BRAND_NOT_FOUND',
+    );
   return brand;
 }
 
@@ -105,7 +146,8 @@ export const generateNode = defineNodeType({
   type: 'generate',
   version: 1,
   label: 'Generate content',
-  description: 'Writes post variants with OpenAI (or a compatible server) in your brand voice; offline template writer without a key.',
+  description:
+    'Writes post variants with OpenAI (or a compatible server) in your brand voice; offline template writer without a key.',
   icon: '✍️',
   category: 'content',
   inputs: [{ name: 'main', label: 'in' }],
@@ -118,7 +160,9 @@ export const generateNode = defineNodeType({
     const contentId = stableUuid(`${execution.workspaceId}:${ctx.step.idempotencyKey}`);
 
     // Idempotent per step: a retry or re-delivery returns what was generated (and paid for) before.
-    const existing = await ctx.db.generatedContent.findFirst({ where: { id: contentId, workspaceId: execution.workspaceId } });
+    const existing = await ctx.db.generatedContent.findFirst({
+      where: { id: contentId, workspaceId: execution.workspaceId },
+    });
     if (existing?.text) {
       const meta = existing.metadata as { output?: Json } | null;
       if (meta?.output) return output(meta.output);
@@ -173,9 +217,15 @@ export const generateNode = defineNodeType({
           if (text) texts.push(text);
         }
       }
-      if (texts.length === 0) throw new Error(`OpenAI chat completion: model "${config.model}" returned no text`);
+      if (texts.length === 0)
+        throw new Error(`OpenAI chat completion: model "${config.model}" returned no text`);
       const cost = textCost(config.model, promptTokens, completionTokens);
-      usage = { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens, ...cost };
+      usage = {
+        promptTokens,
+        completionTokens,
+        totalTokens: promptTokens + completionTokens,
+        ...cost,
+      };
       await ctx.db.apiUsage.create({
         data: {
           workspaceId: execution.workspaceId,
@@ -197,13 +247,20 @@ export const generateNode = defineNodeType({
         let img;
         try {
           img = await client.images.generate(
-            { model: config.image.model, prompt: config.image.prompt ?? config.prompt, n: 1, size: config.image.size },
+            {
+              model: config.image.model,
+              prompt: config.image.prompt ?? config.prompt,
+              n: 1,
+              size: config.image.size,
+            },
             { signal: ctx.signal },
           );
         } catch (err) {
           throw mapOpenAIError(err, 'image generation');
         }
-        imageUrl = img.data?.[0]?.url ?? (img.data?.[0]?.b64_json ? `data:image/png;base64,${img.data[0].b64_json}` : null);
+        imageUrl =
+          img.data?.[0]?.url ??
+          (img.data?.[0]?.b64_json ? `data:image/png;base64,${img.data[0].b64_json}` : null);
         await ctx.db.apiUsage.create({
           data: {
             workspaceId: execution.workspaceId,
@@ -235,7 +292,8 @@ export const generateNode = defineNodeType({
           latencyMs: Date.now() - started,
         },
       });
-      if (config.image.enabled) ctx.log.warn('Image generation needs an OpenAI key or base URL; no image was generated.');
+      if (config.image.enabled)
+        ctx.log.warn('Image generation needs an OpenAI key or base URL; no image was generated.');
     }
 
     const variants = texts.map((t) => variantInfo(platform, t));
@@ -249,7 +307,9 @@ export const generateNode = defineNodeType({
       contentId,
       imageUrl,
       brandProfileId: brand?.id ?? null,
-      ...(writer === 'offline-template' ? { note: 'Written by the offline template writer (no OpenAI key or base URL configured).' } : {}),
+      ...(writer === 'offline-template'
+        ? { note: 'Written by the offline template writer (no OpenAI key or base URL configured).' }
+        : {}),
     } satisfies Record<string, Json>;
 
     const data = {
@@ -260,20 +320,34 @@ export const generateNode = defineNodeType({
       itemIndex: ctx.step.itemIndex ?? -1,
       platform,
       kind: imageUrl ? 'image' : 'text',
-      intent: { prompt: config.prompt, systemPrompt: system, temperature: config.temperature, variants: config.variants, maxTokens: config.maxTokens },
+      intent: {
+        prompt: config.prompt,
+        systemPrompt: system,
+        temperature: config.temperature,
+        variants: config.variants,
+        maxTokens: config.maxTokens,
+      },
       text: result.text,
       imageUrl,
       hashtags: variants[0]!.hashtags,
       model,
       status: 'draft',
-      metadata: { idempotencyKey: ctx.step.idempotencyKey, stepId: ctx.step.id, writer, output: result },
+      metadata: {
+        idempotencyKey: ctx.step.idempotencyKey,
+        stepId: ctx.step.id,
+        writer,
+        output: result,
+      },
     };
     await ctx.db.generatedContent.upsert({
       where: { id: contentId },
       create: { id: contentId, workspaceId: execution.workspaceId, ...data },
       update: data,
     });
-    ctx.emit({ type: 'content.generated', data: { contentId, platform, writer, model, variants: variants.length } });
+    ctx.emit({
+      type: 'content.generated',
+      data: { contentId, platform, writer, model, variants: variants.length },
+    });
     return output(result);
   },
 });

@@ -4,7 +4,12 @@
  * hashtags), varies the hook per variant, and respects the platform's limits. Its output is
  * labelled `writer: 'offline-template'`.
  */
-import { PLATFORM_RULES, extractHashtags, trimToLimit, type ContentPlatform } from '../brand-guard/platform-limits.js';
+import {
+  PLATFORM_RULES,
+  extractHashtags,
+  trimToLimit,
+  type ContentPlatform,
+} from '../brand-guard/platform-limits.js';
 
 export interface OfflineBrand {
   name?: string;
@@ -12,7 +17,13 @@ export interface OfflineBrand {
   bannedTerms?: string[];
 }
 
-const HOOKS = ['', 'Big news: ', 'Here is the short version: ', 'Worth a minute: ', 'In case you missed it: '];
+const HOOKS = [
+  '',
+  'Big news: ',
+  'Here is the short version: ',
+  'Worth a minute: ',
+  'In case you missed it: ',
+];
 const CTAS: Record<ContentPlatform, string> = {
   linkedin: 'What do you think? Share your view in the comments.',
   x: '',
@@ -49,20 +60,37 @@ export function keywordHashtags(text: string, n: number): string[] {
 function removeBanned(text: string, banned: string[]): string {
   let out = text;
   for (const term of banned.filter((t) => t.trim())) {
-    const body = term.trim().split(/\s+/).map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('\\s+');
+    const body = term
+      .trim()
+      .split(/\s+/)
+      .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('\\s+');
     out = out.replace(new RegExp(`(?<![\\p{L}\\p{N}_])${body}(?![\\p{L}\\p{N}_])`, 'giu'), '');
   }
-  return out.replace(/[ \t]{2,}/g, ' ').replace(/ +([,.;:!?])/g, '$1').trim();
+  return out
+    .replace(/[ \t]{2,}/g, ' ')
+    .replace(/ +([,.;:!?])/g, '$1')
+    .trim();
 }
 
-export function writeOffline(brief: string, platform: ContentPlatform, variants: number, brand: OfflineBrand = {}): string[] {
+export function writeOffline(
+  brief: string,
+  platform: ContentPlatform,
+  variants: number,
+  brand: OfflineBrand = {},
+): string[] {
   const parts = sentences(removeBanned(brief, brand.bannedTerms ?? []));
   const hook = parts[0] ?? '';
   const body = parts.slice(1).join(' ');
   const existingTags = new Set(extractHashtags(brief).map((t) => t.toLowerCase()));
-  const tagCount = platform === 'instagram' ? 5 : platform === 'x' ? 2 : platform === 'generic' ? 0 : 3;
-  const tags = keywordHashtags(brief.replace(/#[\p{L}\p{N}_]+/gu, ''), tagCount).filter((t) => !existingTags.has(t.slice(1).toLowerCase()));
-  const required = (brand.requiredTerms ?? []).filter((t) => t.trim() && !brief.toLowerCase().includes(t.toLowerCase()));
+  const tagCount =
+    platform === 'instagram' ? 5 : platform === 'x' ? 2 : platform === 'generic' ? 0 : 3;
+  const tags = keywordHashtags(brief.replace(/#[\p{L}\p{N}_]+/gu, ''), tagCount).filter(
+    (t) => !existingTags.has(t.slice(1).toLowerCase()),
+  );
+  const required = (brand.requiredTerms ?? []).filter(
+    (t) => t.trim() && !brief.toLowerCase().includes(t.toLowerCase()),
+  );
   const signature = required.length ? `${required.join(' · ')}` : '';
   return Array.from({ length: variants }, (_, i) => {
     const opener = HOOKS[i % HOOKS.length]!;
@@ -74,10 +102,14 @@ export function writeOffline(brief: string, platform: ContentPlatform, variants:
         break;
       case 'linkedin':
       case 'facebook':
-        text = [first, body, signature, CTAS[platform], tags.join(' ')].filter(Boolean).join('\n\n');
+        text = [first, body, signature, CTAS[platform], tags.join(' ')]
+          .filter(Boolean)
+          .join('\n\n');
         break;
       case 'instagram':
-        text = [first, body, signature, CTAS.instagram, tags.join(' ')].filter(Boolean).join('\n.\n');
+        text = [first, body, signature, CTAS.instagram, tags.join(' ')]
+          .filter(Boolean)
+          .join('\n.\n');
         break;
       case 'generic':
         text = [first, body, signature].filter(Boolean).join(' ');

@@ -36,15 +36,24 @@ function lookup<T>(table: Record<string, T>, model: string): T | undefined {
   return family ? table[family] : undefined;
 }
 
-export function textCost(model: string, promptTokens: number, completionTokens: number): { costUsd: number; priced: boolean } {
+export function textCost(
+  model: string,
+  promptTokens: number,
+  completionTokens: number,
+): { costUsd: number; priced: boolean } {
   const p = lookup(TEXT_PRICES, model);
   if (!p) return { costUsd: 0, priced: false };
-  return { costUsd: round6((promptTokens * p.input + completionTokens * p.output) / 1_000_000), priced: true };
+  return {
+    costUsd: round6((promptTokens * p.input + completionTokens * p.output) / 1_000_000),
+    priced: true,
+  };
 }
 
 export function imageCost(model: string, images: number): { costUsd: number; priced: boolean } {
   const p = lookup(IMAGE_PRICES, model);
-  return p === undefined ? { costUsd: 0, priced: false } : { costUsd: round6(p * images), priced: true };
+  return p === undefined
+    ? { costUsd: 0, priced: false }
+    : { costUsd: round6(p * images), priced: true };
 }
 
 function round6(n: number): number {

@@ -4,40 +4,69 @@
  */
 import { NonRetriableError, type Json, type NodeContext } from '@gridflow/runtime';
 import type { SocialAccount } from '@gridflow/db';
-import { CONNECTORS, platformBaseUrl, PlatformError, type ConnectorAccount, type ConnectorContext, type ConnectorPlatform } from './connectors/index.js';
+import {
+  CONNECTORS,
+  platformBaseUrl,
+  PlatformError,
+  type ConnectorAccount,
+  type ConnectorContext,
+  type ConnectorPlatform,
+} from './connectors/index.js';
 
 /** Refresh when the token expires within this window. */
 const REFRESH_MARGIN_MS = 5 * 60_000;
 
 type AnyCtx = NodeContext<unknown>;
 
-export function connectorContext(ctx: AnyCtx, platform: Exclude<ConnectorPlatform, 'generic'>): ConnectorContext {
+export function connectorContext(
+  ctx: AnyCtx,
+  platform: Exclude<ConnectorPlatform, 'generic'>,
+): ConnectorContext {
   const { baseUrl, trusted } = platformBaseUrl(ctx.env, platform);
   return { http: ctx.http, baseUrl, trustedBaseUrl: trusted };
 }
 
 function accountLabel(account: SocialAccount): string {
   const platform = CONNECTORS[account.platform as ConnectorPlatform]?.platform ?? account.platform;
-  return `${platform} account ${account.username ? `@${account.username}` : account.displayName ?? account.platformAccountId}`;
+  return `${platform} account ${account.username ? `@${account.username}` : (account.displayName ?? account.platformAccountId)}`;
 }
 
-async function refresh(ctx: AnyCtx, account: SocialAccount, cctx: ConnectorContext, reason: string): Promise<SocialAccount> {
+async function refresh(
+  ctx: AnyCtx,
+  account: SocialAccount,
+  cctx: ConnectorContext,
+  reason: string,
+): Promise<SocialAccount> {
   const connector = CONNECTORS[account.platform as ConnectorPlatform];
-  const refreshToken = account.refreshTokenEncrypted ? ctx.decrypt(account.refreshTokenEncrypted) : undefined;
+  const refreshToken = account.refreshTokenEncrypted
+    ? ctx.decrypt(account.refreshTokenEncrypted)
+    : undefined;
   // Graph API tokens are exchanged, not refreshed: the current long-lived token is the input.
   const graph = account.platform === 'facebook' || account.platform === 'instagram';
   const input = refreshToken ?? (graph ? ctx.decrypt(account.accessTokenEncrypted) : undefined);
   if (!connector?.refreshToken || !input) {
-    await ctx.db.socialAccount.updateMany({ where: { id: account.id, workspaceId: ctx.execution.workspaceId }, data: { status: 'expired' } });
-    throw new NonRetriableError(`The ${accountLabel(account)} needs to be reconnected: ${reason}.`, 'ACCOUNT_EXPIRED');
+    await ctx.db.socialAccount.updateMany({
+      where: { id: account.id, workspaceId: ctx.execution.workspaceId },
+      data: { status: 'expired' },
+    });
+    throw new NonRetriableError(
+      `The ${accountLabel(account)} needs to be reconnected: ${reason}.`,
+      'ACCOUNT_EXPIRED',
+    );
   }
   let fresh;
   try {
     fresh = await connector.refreshToken(cctx, toConnectorAccount(ctx, account), input);
   } catch (err) {
     if (err instanceof PlatformError && !err.retryable) {
-      await ctx.db.socialAccount.updateMany({ where: { id: account.id, workspaceId: ctx.execution.workspaceId }, data: { status: 'expired' } });
-      throw new NonRetriableError(`The ${accountLabel(account)} needs to be reconnected: the token refresh was refused (${err.message}).`, 'ACCOUNT_EXPIRED');
+      await ctx.db.socialAccount.updateMany({
+        where: { id: account.id, workspaceId: ctx.execution.workspaceId },
+        data: { status: 'expired' },
+      });
+      throw new NonRetriableError(
+        `The ${accountLabel(account)} needs to be reconnected: the token refresh was refused (${err.message}).`,
+        'ACCOUNT_EXPIRED',
+      );
     }
     throw err;
   }
@@ -58,7 +87,10 @@ export function toConnectorAccount(ctx: AnyCtx, account: SocialAccount): Connect
   return {
     platformAccountId: account.platformAccountId,
     accessToken: ctx.decrypt(account.accessTokenEncrypted),
-    metadata: { ...((account.metadata ?? {}) as Record<string, Json>), ...(account.username ? { username: account.username } : {}) },
+    metadata: {
+      ...((account.metadata ?? {}) as Record<string, Json>),
+      ...(account.username ? { username: account.username } : {}),
+    },
   };
 }
 

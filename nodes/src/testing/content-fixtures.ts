@@ -8,7 +8,19 @@ export interface SeededWorkspace {
   brandProfileId: string;
 }
 
-export async function seedWorkspace(db: PrismaClient, brand: Partial<{ bannedTerms: string[]; requiredTerms: string[]; voiceTone: string; toneKeywords: string[]; enforcementLevel: string; minComplianceScore: number; palette: object; fonts: object }> = {}): Promise<SeededWorkspace> {
+export async function seedWorkspace(
+  db: PrismaClient,
+  brand: Partial<{
+    bannedTerms: string[];
+    requiredTerms: string[];
+    voiceTone: string;
+    toneKeywords: string[];
+    enforcementLevel: string;
+    minComplianceScore: number;
+    palette: object;
+    fonts: object;
+  }> = {},
+): Promise<SeededWorkspace> {
   const tag = randomBytes(4).toString('hex');
   const ws = await db.workspace.create({ data: { name: `Test ${tag}`, slug: `test-${tag}` } });
   const roles = [

@@ -68,7 +68,11 @@ export function createFakeContext<C>(options: FakeContextOptions<C>): FakeContex
     config: options.config,
     input: options.input ?? null,
     trigger: options.trigger ?? null,
-    node: { id: nodeId, name: options.node?.name ?? 'Test node', type: options.node?.type ?? 'test' },
+    node: {
+      id: nodeId,
+      name: options.node?.name ?? 'Test node',
+      type: options.node?.type ?? 'test',
+    },
     execution: {
       id: executionId,
       gridId: options.execution?.gridId ?? 'grid-test',
@@ -91,7 +95,8 @@ export function createFakeContext<C>(options: FakeContextOptions<C>): FakeContex
     // Reversible and visibly not plaintext; real encryption is tested in @gridflow/db.
     encrypt: (plaintext) => `fake-enc:${Buffer.from(plaintext, 'utf8').toString('base64')}`,
     decrypt: (ciphertext) => {
-      if (!ciphertext.startsWith('fake-enc:')) throw new Error('fake ctx: not a fake-encrypted value');
+      if (!ciphertext.startsWith('fake-enc:'))
+        throw new Error('fake ctx: not a fake-encrypted value');
       return Buffer.from(ciphertext.slice('fake-enc:'.length), 'base64').toString('utf8');
     },
     embed: options.embed ?? (() => missing('embed')),

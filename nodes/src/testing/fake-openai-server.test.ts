@@ -29,20 +29,35 @@ describe('fake OpenAI server with the real openai client', () => {
 
   it('refuses a wrong key with 401 and injects 429 with Retry-After', async () => {
     const bad = new OpenAI({ apiKey: 'wrong', baseURL: fake.url, maxRetries: 0 });
-    await expect(bad.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }] })).rejects.toMatchObject({ status: 401 });
+    await expect(
+      bad.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }] }),
+    ).rejects.toMatchObject({ status: 401 });
     fake.failNext(1, { status: 429, retryAfter: 7 });
     const client = new OpenAI({ apiKey: fake.apiKey, baseURL: fake.url, maxRetries: 0 });
-    const err = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
+    const err = await client.chat.completions
+      .create({ model: 'm', messages: [{ role: 'user', content: 'x' }] })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.RateLimitError);
-    expect((err as InstanceType<typeof OpenAI.RateLimitError>).headers.get('retry-after')).toBe('7');
+    expect((err as InstanceType<typeof OpenAI.RateLimitError>).headers.get('retry-after')).toBe(
+      '7',
+    );
     // The fault was consumed: the next call works.
-    await expect(client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }] })).resolves.toBeTruthy();
+    await expect(
+      client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }] }),
+    ).resolves.toBeTruthy();
   });
 
   it('returns embeddings in base64 (the client default) and as floats', async () => {
     const client = new OpenAI({ apiKey: fake.apiKey, baseURL: fake.url, maxRetries: 0 });
-    const a = await client.embeddings.create({ model: 'text-embedding-3-small', input: 'hello brand world' });
-    const b = await client.embeddings.create({ model: 'text-embedding-3-small', input: 'hello brand world', encoding_format: 'float' });
+    const a = await client.embeddings.create({
+      model: 'text-embedding-3-small',
+      input: 'hello brand world',
+    });
+    const b = await client.embeddings.create({
+      model: 'text-embedding-3-small',
+      input: 'hello brand world',
+      encoding_format: 'float',
+    });
     const va = Array.from(a.data[0]!.embedding as ArrayLike<number>);
     expect(va).toHaveLength(1536);
     expect(b.data[0]!.embedding).toHaveLength(1536);

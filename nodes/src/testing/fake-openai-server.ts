@@ -5,7 +5,14 @@
  * 429 (with Retry-After) or 5xx answers for the next N calls.
  */
 import { localEmbedVector } from '../embedding/local-embedder.js';
-import { bearer, listen, readRequest, sendJson, type Fault, type RecordedRequest } from './http-util.js';
+import {
+  bearer,
+  listen,
+  readRequest,
+  sendJson,
+  type Fault,
+  type RecordedRequest,
+} from './http-util.js';
 
 export interface ChatMessage {
   role: string;
@@ -52,12 +59,20 @@ function contentText(content: ChatMessage['content']): string {
 
 function defaultReply(body: ChatRequestBody, index: number): string {
   const user = [...body.messages].reverse().find((m) => m.role === 'user');
-  const brief = contentText(user?.content ?? '').replace(/\s+/g, ' ').trim().slice(0, 180);
+  const brief = contentText(user?.content ?? '')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 180);
   return `Variant ${index + 1}: ${brief}`;
 }
 
 function errorBody(status: number, message: string) {
-  const type = status === 429 ? 'rate_limit_exceeded' : status >= 500 ? 'server_error' : 'invalid_request_error';
+  const type =
+    status === 429
+      ? 'rate_limit_exceeded'
+      : status >= 500
+        ? 'server_error'
+        : 'invalid_request_error';
   return { error: { message, type, param: null, code: status === 401 ? 'invalid_api_key' : type } };
 }
 
@@ -74,9 +89,14 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     const faultIndex = faults.findIndex((f) => !f.pathPrefix || r.path.startsWith(f.pathPrefix));
     if (faultIndex >= 0) {
       const fault = faults.splice(faultIndex, 1)[0]!;
-      sendJson(res, fault.status, errorBody(fault.status, fault.message ?? `injected ${fault.status}`), {
-        ...(fault.retryAfter !== undefined ? { 'retry-after': String(fault.retryAfter) } : {}),
-      });
+      sendJson(
+        res,
+        fault.status,
+        errorBody(fault.status, fault.message ?? `injected ${fault.status}`),
+        {
+          ...(fault.retryAfter !== undefined ? { 'retry-after': String(fault.retryAfter) } : {}),
+        },
+      );
       return;
     }
     if (bearer(r.headers) !== apiKey) {
@@ -86,8 +106,16 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     const body = (r.body ?? {}) as Record<string, unknown>;
     if (r.method === 'POST' && r.path === '/v1/chat/completions') {
       const chat = body as unknown as ChatRequestBody;
-      if (typeof chat.model !== 'string' || !Array.isArray(chat.messages) || chat.messages.length === 0) {
-        sendJson(res, 400, errorBody(400, "'model' and a non-empty 'messages' array are required."));
+      if (
+        typeof chat.model !== 'string' ||
+        !Array.isArray(chat.messages) ||
+        chat.messages.length === 0
+      ) {
+        sendJson(
+          res,
+          400,
+          errorBody(400, "'model' and a non-empty 'messages' array are required."),
+        );
         return;
       }
       const n = chat.n ?? 1;
@@ -96,7 +124,9 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
         return;
       }
       const limit = chat.max_completion_tokens ?? chat.max_tokens;
-      const promptTokens = approxTokens(chat.messages.map((m) => contentText(m.content)).join('\n'));
+      const promptTokens = approxTokens(
+        chat.messages.map((m) => contentText(m.content)).join('\n'),
+      );
       let completionTokens = 0;
       const choices = Array.from({ length: n }, (_, index) => {
         let content = reply(chat, index);
@@ -106,7 +136,12 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
           finish = 'length';
         }
         completionTokens += approxTokens(content);
-        return { index, message: { role: 'assistant', content, refusal: null }, logprobs: null, finish_reason: finish };
+        return {
+          index,
+          message: { role: 'assistant', content, refusal: null },
+          logprobs: null,
+          finish_reason: finish,
+        };
       });
       sendJson(res, 200, {
         id: `chatcmpl-fake${++seq}`,
@@ -114,26 +149,46 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
         created: Math.floor(Date.now() / 1000),
         model: chat.model,
         choices,
-        usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
+        usage: {
+          prompt_tokens: promptTokens,
+          completion_tokens: completionTokens,
+          total_tokens: promptTokens + completionTokens,
+        },
       });
       return;
     }
     if (r.method === 'POST' && r.path === '/v1/embeddings') {
       const input = body['input'];
-      const inputs = typeof input === 'string' ? [input] : Array.isArray(input) ? (input as unknown[]) : null;
-      if (typeof body['model'] !== 'string' || !inputs || inputs.some((i) => typeof i !== 'string')) {
-        sendJson(res, 400, errorBody(400, "'model' and a string or string[] 'input' are required."));
+      const inputs =
+        typeof input === 'string' ? [input] : Array.isArray(input) ? (input as unknown[]) : null;
+      if (
+        typeof body['model'] !== 'string' ||
+        !inputs ||
+        inputs.some((i) => typeof i !== 'string')
+      ) {
+        sendJson(
+          res,
+          400,
+          errorBody(400, "'model' and a string or string[] 'input' are required."),
+        );
         return;
       }
       const dimension = typeof body['dimensions'] === 'number' ? body['dimensions'] : 1536;
       const base64 = body['encoding_format'] === 'base64';
       const data = (inputs as string[]).map((text, index) => {
         const vec = localEmbedVector(text, dimension);
-        const embedding = base64 ? Buffer.from(new Float32Array(vec).buffer).toString('base64') : vec;
+        const embedding = base64
+          ? Buffer.from(new Float32Array(vec).buffer).toString('base64')
+          : vec;
         return { object: 'embedding', index, embedding };
       });
       const tokens = (inputs as string[]).reduce((s, t) => s + approxTokens(t), 0);
-      sendJson(res, 200, { object: 'list', data, model: body['model'], usage: { prompt_tokens: tokens, total_tokens: tokens } });
+      sendJson(res, 200, {
+        object: 'list',
+        data,
+        model: body['model'],
+        usage: { prompt_tokens: tokens, total_tokens: tokens },
+      });
       return;
     }
     if (r.method === 'POST' && r.path === '/v1/images/generations') {

@@ -15,8 +15,20 @@
  * Injects 429 (Retry-After) / 5xx for the next N calls, records every request and accepted post,
  * and counts duplicates (same idempotency key, or same text to the same target without one).
  */
-import { extractHashtags, extractMentions, PLATFORM_RULES, platformLength } from '../brand-guard/platform-limits.js';
-import { bearer, listen, readRequest, sendJson, type Fault, type RecordedRequest } from './http-util.js';
+import {
+  extractHashtags,
+  extractMentions,
+  PLATFORM_RULES,
+  platformLength,
+} from '../brand-guard/platform-limits.js';
+import {
+  bearer,
+  listen,
+  readRequest,
+  sendJson,
+  type Fault,
+  type RecordedRequest,
+} from './http-util.js';
 import type { ServerResponse } from 'node:http';
 
 export type FakePlatformName = 'linkedin' | 'x' | 'facebook' | 'instagram' | 'generic';
@@ -95,7 +107,10 @@ export async function startFakePlatform(options: FakePlatformOptions = {}): Prom
   const posts: FakePost[] = [];
   const faults: Fault[] = [];
   const metrics = new Map<string, FakeMetrics>();
-  const containers = new Map<string, { igUser: string; caption: string; mediaUrls: string[]; published?: string }>();
+  const containers = new Map<
+    string,
+    { igUser: string; caption: string; mediaUrls: string[]; published?: string }
+  >();
   const issuedTokens: string[] = [];
   let seq = 0;
 
@@ -125,7 +140,11 @@ export async function startFakePlatform(options: FakePlatformOptions = {}): Prom
     sendJson(
       res,
       fault.status,
-      { status: fault.status, title: fault.status === 429 ? 'Too Many Requests' : 'Server Error', detail: fault.message ?? `injected ${fault.status}` },
+      {
+        status: fault.status,
+        title: fault.status === 429 ? 'Too Many Requests' : 'Server Error',
+        detail: fault.message ?? `injected ${fault.status}`,
+      },
       fault.retryAfter !== undefined ? { 'retry-after': String(fault.retryAfter) } : {},
     );
   }
@@ -151,11 +170,17 @@ export async function startFakePlatform(options: FakePlatformOptions = {}): Prom
   async function route(r: RecordedRequest, res: ServerResponse): Promise<void> {
     const idem = r.headers['idempotency-key'] ?? r.headers['x-idempotency-key'];
     // ---------- OAuth refresh endpoints (no bearer needed) ----------
-    if (r.method === 'POST' && (r.path === '/oauth/v2/accessToken' || r.path === '/2/oauth2/token')) {
+    if (
+      r.method === 'POST' &&
+      (r.path === '/oauth/v2/accessToken' || r.path === '/2/oauth2/token')
+    ) {
       const grant = param(r, 'grant_type');
       const refresh = param(r, 'refresh_token');
       if (grant !== 'refresh_token' || !refresh || !refreshTokens.has(refresh)) {
-        sendJson(res, 400, { error: 'invalid_grant', error_description: 'The provided refresh token is invalid or expired' });
+        sendJson(res, 400, {
+          error: 'invalid_grant',
+          error_description: 'The provided refresh token is invalid or expired',
+        });
         return;
       }
       const access = `refreshed-access-${++seq}`;
@@ -166,16 +191,37 @@ export async function startFakePlatform(options: FakePlatformOptions = {}): Prom
         res,
         200,
         linkedin
-          ? { access_token: access, expires_in: 5_184_000, refresh_token: refresh, refresh_token_expires_in: 31_536_000 }
-          : { token_type: 'bearer', expires_in: 7200, access_token: access, scope: 'tweet.read tweet.write users.read offline.access', refresh_token: refresh },
+          ? {
+              access_token: access,
+              expires_in: 5_184_000,
+              refresh_token: refresh,
+              refresh_token_expires_in: 31_536_000,
+            }
+          : {
+              token_type: 'bearer',
+              expires_in: 7200,
+              access_token: access,
+              scope: 'tweet.read tweet.write users.read offline.access',
+              refresh_token: refresh,
+            },
       );
       return;
     }
     const graphPath = r.path.replace(/^\/v\d+\.\d+(?=\/)/, '');
     if (r.method === 'GET' && graphPath === '/oauth/access_token') {
       const old = r.query['fb_exchange_token'];
-      if (r.query['grant_type'] !== 'fb_exchange_token' || !old || !(tokens.has(old) || refreshTokens.has(old))) {
-        graphError(res, 400, 190, 'Error validating access token: the session is invalid.', 'OAuthException');
+      if (
+        r.query['grant_type'] !== 'fb_exchange_token' ||
+        !old ||
+        !(tokens.has(old) || refreshTokens.has(old))
+      ) {
+        graphError(
+          res,
+          400,
+          190,
+          'Error validating access token: the session is invalid.',
+          'OAuthException',
+        );
         return;
       }
       const access = `refreshed-access-${++seq}`;
@@ -209,31 +255,63 @@ export async function startFakePlatform(options: FakePlatformOptions = {}): Prom
     if (r.path.startsWith('/rest/')) {
       const token = bearer(r.headers);
       if (!token || !tokens.has(token)) {
-        sendJson(res, 401, { status: 401, serviceErrorCode: 65600, code: 'INVALID_ACCESS_TOKEN', message: 'Invalid access token' });
+        sendJson(res, 401, {
+          status: 401,
+          serviceErrorCode: 65600,
+          code: 'INVALID_ACCESS_TOKEN',
+          message: 'Invalid access token',
+        });
         return;
       }
       const version = r.headers['linkedin-version'];
       if (!version || !/^\d{6}(\.\d{2})?$/.test(version)) {
-        sendJson(res, 400, { status: 400, code: 'VERSION_MISSING', message: 'A version must be present. Please specify a version by adding the LinkedIn-Version header.' });
+        sendJson(res, 400, {
+          status: 400,
+          code: 'VERSION_MISSING',
+          message:
+            'A version must be present. Please specify a version by adding the LinkedIn-Version header.',
+        });
         return;
       }
       if (r.method === 'POST' && r.path === '/rest/posts') {
         const body = (r.body ?? {}) as Record<string, unknown>;
         const problems: string[] = [];
-        if (typeof body['author'] !== 'string' || !/^urn:li:(person|organization):[\w-]+$/.test(body['author'])) problems.push('/author');
+        if (
+          typeof body['author'] !== 'string' ||
+          !/^urn:li:(person|organization):[\w-]+$/.test(body['author'])
+        )
+          problems.push('/author');
         if (typeof body['commentary'] !== 'string') problems.push('/commentary');
-        if (!['PUBLIC', 'CONNECTIONS', 'LOGGED_IN'].includes(String(body['visibility']))) problems.push('/visibility');
+        if (!['PUBLIC', 'CONNECTIONS', 'LOGGED_IN'].includes(String(body['visibility'])))
+          problems.push('/visibility');
         const dist = body['distribution'] as Record<string, unknown> | undefined;
-        if (!dist || typeof dist['feedDistribution'] !== 'string') problems.push('/distribution/feedDistribution');
+        if (!dist || typeof dist['feedDistribution'] !== 'string')
+          problems.push('/distribution/feedDistribution');
         if (body['lifecycleState'] !== 'PUBLISHED') problems.push('/lifecycleState');
         if (problems.length) {
-          sendJson(res, 422, { status: 422, code: 'UNPROCESSABLE_ENTITY', message: `Field Value validation failed in REQUEST_BODY: ${problems.join(', ')}`, errorDetails: { inputErrors: problems.map((p) => ({ input: { inputPath: { fieldPath: p } }, code: 'FIELD_VALUE_INVALID' })) } });
+          sendJson(res, 422, {
+            status: 422,
+            code: 'UNPROCESSABLE_ENTITY',
+            message: `Field Value validation failed in REQUEST_BODY: ${problems.join(', ')}`,
+            errorDetails: {
+              inputErrors: problems.map((p) => ({
+                input: { inputPath: { fieldPath: p } },
+                code: 'FIELD_VALUE_INVALID',
+              })),
+            },
+          });
           return;
         }
         // Commentary is "little text": rendered without escapes and with hashtag templates as #tags.
-        const text = (body['commentary'] as string).replace(/\{hashtag\|\\#\|([^}]+)\}/g, '#$1').replace(/\\([\\|{}@[\]()<>#*_~])/g, '$1');
+        const text = (body['commentary'] as string)
+          .replace(/\{hashtag\|\\#\|([^}]+)\}/g, '#$1')
+          .replace(/\\([\\|{}@[\]()<>#*_~])/g, '$1');
         if (platformLength('linkedin', text) > PLATFORM_RULES.linkedin.maxChars) {
-          sendJson(res, 422, { status: 422, code: 'UNPROCESSABLE_ENTITY', message: `/commentary length ${platformLength('linkedin', text)} exceeds the maximum allowed 3000` });
+          sendJson(res, 422, {
+            status: 422,
+            code: 'UNPROCESSABLE_ENTITY',
+            message: `/commentary length ${platformLength('linkedin', text)} exceeds the maximum allowed 3000`,
+          });
           return;
         }
         const id = `urn:li:share:${7_100_000_000 + ++seq}`;
@@ -265,32 +343,56 @@ export async function startFakePlatform(options: FakePlatformOptions = {}): Prom
           .filter((p) => p.platform === 'linkedin' && p.target === author)
           .reverse()
           .slice(0, count)
-          .map((p) => ({ id: p.id, author: p.target, commentary: (p.body as { commentary?: string }).commentary ?? '', createdAt: p.at.getTime(), lastModifiedAt: p.at.getTime(), lifecycleState: 'PUBLISHED', visibility: 'PUBLIC' }));
+          .map((p) => ({
+            id: p.id,
+            author: p.target,
+            commentary: (p.body as { commentary?: string }).commentary ?? '',
+            createdAt: p.at.getTime(),
+            lastModifiedAt: p.at.getTime(),
+            lifecycleState: 'PUBLISHED',
+            visibility: 'PUBLIC',
+          }));
         sendJson(res, 200, { paging: { start: 0, count, links: [] }, elements });
         return;
       }
       if (r.method === 'GET' && r.path === '/rest/organizationalEntityShareStatistics') {
-        const shares = /^List\((.*)\)$/.exec(r.query['shares'] ?? '')?.[1]?.split(',').map(decodeURIComponent) ?? [];
-        if (r.query['q'] !== 'organizationalEntity' || !r.query['organizationalEntity'] || shares.length === 0) {
-          sendJson(res, 400, { status: 400, message: 'q=organizationalEntity, organizationalEntity and shares=List(...) are required' });
+        const shares =
+          /^List\((.*)\)$/
+            .exec(r.query['shares'] ?? '')?.[1]
+            ?.split(',')
+            .map(decodeURIComponent) ?? [];
+        if (
+          r.query['q'] !== 'organizationalEntity' ||
+          !r.query['organizationalEntity'] ||
+          shares.length === 0
+        ) {
+          sendJson(res, 400, {
+            status: 400,
+            message:
+              'q=organizationalEntity, organizationalEntity and shares=List(...) are required',
+          });
           return;
         }
-        const elements = shares.filter((s) => posts.some((p) => p.id === s)).map((s) => {
-          const m = getMetrics(s);
-          return {
-            organizationalEntity: r.query['organizationalEntity'],
-            share: s,
-            totalShareStatistics: {
-              impressionCount: m.impressions,
-              uniqueImpressionsCount: m.reach,
-              clickCount: m.clicks,
-              likeCount: m.likes,
-              commentCount: m.comments,
-              shareCount: m.shares,
-              engagement: m.impressions ? (m.clicks + m.likes + m.comments + m.shares) / m.impressions : 0,
-            },
-          };
-        });
+        const elements = shares
+          .filter((s) => posts.some((p) => p.id === s))
+          .map((s) => {
+            const m = getMetrics(s);
+            return {
+              organizationalEntity: r.query['organizationalEntity'],
+              share: s,
+              totalShareStatistics: {
+                impressionCount: m.impressions,
+                uniqueImpressionsCount: m.reach,
+                clickCount: m.clicks,
+                likeCount: m.likes,
+                commentCount: m.comments,
+                shareCount: m.shares,
+                engagement: m.impressions
+                  ? (m.clicks + m.likes + m.comments + m.shares) / m.impressions
+                  : 0,
+              },
+            };
+          });
         sendJson(res, 200, { paging: { count: 10, start: 0, links: [] }, elements });
         return;
       }
@@ -303,7 +405,12 @@ export async function startFakePlatform(options: FakePlatformOptions = {}): Prom
     if (timeline && r.method === 'GET') {
       const token = bearer(r.headers);
       if (!token || !tokens.has(token)) {
-        sendJson(res, 401, { title: 'Unauthorized', type: 'about:blank', status: 401, detail: 'Unauthorized' });
+        sendJson(res, 401, {
+          title: 'Unauthorized',
+          type: 'about:blank',
+          status: 401,
+          detail: 'Unauthorized',
+        });
         return;
       }
       // One fake X user: every accepted tweet is on its timeline, newest first.
@@ -312,14 +419,28 @@ export async function startFakePlatform(options: FakePlatformOptions = {}): Prom
         .filter((p) => p.platform === 'x')
         .reverse()
         .slice(0, max)
-        .map((p) => ({ id: p.id, text: p.text, edit_history_tweet_ids: [p.id], created_at: p.at.toISOString() }));
-      sendJson(res, 200, data.length ? { data, meta: { result_count: data.length } } : { meta: { result_count: 0 } });
+        .map((p) => ({
+          id: p.id,
+          text: p.text,
+          edit_history_tweet_ids: [p.id],
+          created_at: p.at.toISOString(),
+        }));
+      sendJson(
+        res,
+        200,
+        data.length ? { data, meta: { result_count: data.length } } : { meta: { result_count: 0 } },
+      );
       return;
     }
     if (r.path === '/2/tweets' || r.path.startsWith('/2/tweets/')) {
       const token = bearer(r.headers);
       if (!token || !tokens.has(token)) {
-        sendJson(res, 401, { title: 'Unauthorized', type: 'about:blank', status: 401, detail: 'Unauthorized' });
+        sendJson(res, 401, {
+          title: 'Unauthorized',
+          type: 'about:blank',
+          status: 401,
+          detail: 'Unauthorized',
+        });
         return;
       }
       if (r.method === 'POST' && r.path === '/2/tweets') {
@@ -327,20 +448,48 @@ export async function startFakePlatform(options: FakePlatformOptions = {}): Prom
         const text = body['text'];
         const media = (body['media'] as { media_ids?: string[] } | undefined)?.media_ids ?? [];
         if ((typeof text !== 'string' || !text) && media.length === 0) {
-          sendJson(res, 400, { errors: [{ parameters: { text: [] }, message: 'Requires at least one of text, media' }], title: 'Invalid Request', detail: 'One or more parameters to your request was invalid.', type: 'https://api.twitter.com/2/problems/invalid-request' });
+          sendJson(res, 400, {
+            errors: [{ parameters: { text: [] }, message: 'Requires at least one of text, media' }],
+            title: 'Invalid Request',
+            detail: 'One or more parameters to your request was invalid.',
+            type: 'https://api.twitter.com/2/problems/invalid-request',
+          });
           return;
         }
         const t = typeof text === 'string' ? text : '';
         if (platformLength('x', t) > PLATFORM_RULES.x.maxChars) {
-          sendJson(res, 403, { detail: 'You are not permitted to perform this action: Tweet text is too long.', type: 'about:blank', title: 'Forbidden', status: 403 });
+          sendJson(res, 403, {
+            detail: 'You are not permitted to perform this action: Tweet text is too long.',
+            type: 'about:blank',
+            title: 'Forbidden',
+            status: 403,
+          });
           return;
         }
-        if (options.rejectDuplicateTweets && posts.some((p) => p.platform === 'x' && p.text === t)) {
-          sendJson(res, 403, { detail: 'You are not allowed to create a Tweet with duplicate content.', type: 'about:blank', title: 'Forbidden', status: 403 });
+        if (
+          options.rejectDuplicateTweets &&
+          posts.some((p) => p.platform === 'x' && p.text === t)
+        ) {
+          sendJson(res, 403, {
+            detail: 'You are not allowed to create a Tweet with duplicate content.',
+            type: 'about:blank',
+            title: 'Forbidden',
+            status: 403,
+          });
           return;
         }
         const id = String(1_860_000_000_000_000_000n + BigInt(++seq));
-        record({ platform: 'x', id, url: `https://x.com/i/web/status/${id}`, text: t, target: token, mediaUrls: media, ...(idem ? { idempotencyKey: idem } : {}), token, body });
+        record({
+          platform: 'x',
+          id,
+          url: `https://x.com/i/web/status/${id}`,
+          text: t,
+          target: token,
+          mediaUrls: media,
+          ...(idem ? { idempotencyKey: idem } : {}),
+          token,
+          body,
+        });
         sendJson(res, 201, { data: { id, text: t, edit_history_tweet_ids: [id] } });
         return;
       }
@@ -348,7 +497,19 @@ export async function startFakePlatform(options: FakePlatformOptions = {}): Prom
       if (r.method === 'GET' && id) {
         const post = posts.find((p) => p.platform === 'x' && p.id === id);
         if (!post) {
-          sendJson(res, 200, { errors: [{ value: id, detail: `Could not find tweet with id: [${id}].`, title: 'Not Found Error', resource_type: 'tweet', parameter: 'id', resource_id: id, type: 'https://api.twitter.com/2/problems/resource-not-found' }] });
+          sendJson(res, 200, {
+            errors: [
+              {
+                value: id,
+                detail: `Could not find tweet with id: [${id}].`,
+                title: 'Not Found Error',
+                resource_type: 'tweet',
+                parameter: 'id',
+                resource_id: id,
+                type: 'https://api.twitter.com/2/problems/resource-not-found',
+              },
+            ],
+          });
           return;
         }
         const m = getMetrics(id);
@@ -357,13 +518,29 @@ export async function startFakePlatform(options: FakePlatformOptions = {}): Prom
             id,
             text: post.text,
             edit_history_tweet_ids: [id],
-            public_metrics: { retweet_count: m.shares, reply_count: m.comments, like_count: m.likes, quote_count: 0, bookmark_count: m.saves, impression_count: m.impressions },
-            non_public_metrics: { impression_count: m.impressions, url_link_clicks: m.clicks, user_profile_clicks: 0 },
+            public_metrics: {
+              retweet_count: m.shares,
+              reply_count: m.comments,
+              like_count: m.likes,
+              quote_count: 0,
+              bookmark_count: m.saves,
+              impression_count: m.impressions,
+            },
+            non_public_metrics: {
+              impression_count: m.impressions,
+              url_link_clicks: m.clicks,
+              user_profile_clicks: 0,
+            },
           },
         });
         return;
       }
-      sendJson(res, 404, { title: 'Not Found', status: 404, detail: `No route ${r.method} ${r.path}`, type: 'about:blank' });
+      sendJson(res, 404, {
+        title: 'Not Found',
+        status: 404,
+        detail: `No route ${r.method} ${r.path}`,
+        type: 'about:blank',
+      });
       return;
     }
 
@@ -372,19 +549,43 @@ export async function startFakePlatform(options: FakePlatformOptions = {}): Prom
     if (segments.length >= 1 && segments.length <= 2) {
       const token = bearer(r.headers) ?? param(r, 'access_token');
       if (!token || !tokens.has(token)) {
-        graphError(res, 400, 190, 'Invalid OAuth access token - Cannot parse access token', 'OAuthException');
+        graphError(
+          res,
+          400,
+          190,
+          'Invalid OAuth access token - Cannot parse access token',
+          'OAuthException',
+        );
         return;
       }
       const [id, edge] = segments as [string, string | undefined];
       if (r.method === 'POST' && edge === 'feed') {
         const message = param(r, 'message');
         const link = param(r, 'link');
-        if (!message && !link) return graphError(res, 400, 100, '(#100) Missing message or attachment', 'OAuthException');
+        if (!message && !link)
+          return graphError(
+            res,
+            400,
+            100,
+            '(#100) Missing message or attachment',
+            'OAuthException',
+          );
         if (message && platformLength('facebook', message) > PLATFORM_RULES.facebook.maxChars) {
           return graphError(res, 400, 100, '(#100) The message is too long', 'OAuthException');
         }
         const postId = `${id}_${1000 + ++seq}`;
-        record({ platform: 'facebook', id: postId, url: `https://www.facebook.com/${postId}`, text: message ?? '', target: id, ...(link ? { link } : {}), mediaUrls: [], ...(idem ? { idempotencyKey: idem } : {}), token, body: r.body });
+        record({
+          platform: 'facebook',
+          id: postId,
+          url: `https://www.facebook.com/${postId}`,
+          text: message ?? '',
+          target: id,
+          ...(link ? { link } : {}),
+          mediaUrls: [],
+          ...(idem ? { idempotencyKey: idem } : {}),
+          token,
+          body: r.body,
+        });
         sendJson(res, 200, { id: postId });
         return;
       }
@@ -392,12 +593,39 @@ export async function startFakePlatform(options: FakePlatformOptions = {}): Prom
         const caption = param(r, 'caption') ?? '';
         const imageUrl = param(r, 'image_url');
         const videoUrl = param(r, 'video_url');
-        if (!imageUrl && !videoUrl) return graphError(res, 400, 100, '(#100) The parameter image_url is required', 'OAuthException');
+        if (!imageUrl && !videoUrl)
+          return graphError(
+            res,
+            400,
+            100,
+            '(#100) The parameter image_url is required',
+            'OAuthException',
+          );
         if (platformLength('instagram', caption) > PLATFORM_RULES.instagram.maxChars) {
-          return graphError(res, 400, 100, '(#100) The caption is too long: it must be at most 2200 characters', 'OAuthException');
+          return graphError(
+            res,
+            400,
+            100,
+            '(#100) The caption is too long: it must be at most 2200 characters',
+            'OAuthException',
+          );
         }
-        if (extractHashtags(caption).length > 30) return graphError(res, 400, 100, '(#100) The caption has more than 30 hashtags', 'OAuthException');
-        if (extractMentions(caption).length > 20) return graphError(res, 400, 100, '(#100) The caption has more than 20 mentions', 'OAuthException');
+        if (extractHashtags(caption).length > 30)
+          return graphError(
+            res,
+            400,
+            100,
+            '(#100) The caption has more than 30 hashtags',
+            'OAuthException',
+          );
+        if (extractMentions(caption).length > 20)
+          return graphError(
+            res,
+            400,
+            100,
+            '(#100) The caption has more than 20 mentions',
+            'OAuthException',
+          );
         const containerId = `1790${String(++seq).padStart(11, '0')}`;
         containers.set(containerId, { igUser: id, caption, mediaUrls: [imageUrl ?? videoUrl!] });
         sendJson(res, 200, { id: containerId });
@@ -406,11 +634,37 @@ export async function startFakePlatform(options: FakePlatformOptions = {}): Prom
       if (r.method === 'POST' && edge === 'media_publish') {
         const creation = param(r, 'creation_id');
         const container = creation ? containers.get(creation) : undefined;
-        if (!container || container.igUser !== id) return graphError(res, 400, 9007, 'The media is not ready for publishing, please wait for a moment', 'OAuthException', 2207027);
-        if (container.published) return graphError(res, 400, 9007, 'The media has already been published', 'OAuthException', 2207008);
+        if (!container || container.igUser !== id)
+          return graphError(
+            res,
+            400,
+            9007,
+            'The media is not ready for publishing, please wait for a moment',
+            'OAuthException',
+            2207027,
+          );
+        if (container.published)
+          return graphError(
+            res,
+            400,
+            9007,
+            'The media has already been published',
+            'OAuthException',
+            2207008,
+          );
         const mediaId = `1791${String(++seq).padStart(11, '0')}`;
         container.published = mediaId;
-        record({ platform: 'instagram', id: mediaId, url: `https://www.instagram.com/p/FAKE${mediaId.slice(-6)}/`, text: container.caption, target: id, mediaUrls: container.mediaUrls, ...(idem ? { idempotencyKey: idem } : {}), token, body: r.body });
+        record({
+          platform: 'instagram',
+          id: mediaId,
+          url: `https://www.instagram.com/p/FAKE${mediaId.slice(-6)}/`,
+          text: container.caption,
+          target: id,
+          mediaUrls: container.mediaUrls,
+          ...(idem ? { idempotencyKey: idem } : {}),
+          token,
+          body: r.body,
+        });
         sendJson(res, 200, { id: mediaId });
         return;
       }
@@ -429,9 +683,19 @@ export async function startFakePlatform(options: FakePlatformOptions = {}): Prom
         sendJson(res, 200, { data, paging: {} });
         return;
       }
-      const post = posts.find((p) => (p.platform === 'facebook' || p.platform === 'instagram') && p.id === id);
+      const post = posts.find(
+        (p) => (p.platform === 'facebook' || p.platform === 'instagram') && p.id === id,
+      );
       if (r.method === 'GET' && !edge) {
-        if (!post) return graphError(res, 400, 100, `(#100) Object with ID '${id}' does not exist`, 'GraphMethodException', 33);
+        if (!post)
+          return graphError(
+            res,
+            400,
+            100,
+            `(#100) Object with ID '${id}' does not exist`,
+            'GraphMethodException',
+            33,
+          );
         const m = getMetrics(id);
         const fields = (r.query['fields'] ?? 'id').split(',');
         const out: Record<string, unknown> = { id };
@@ -439,8 +703,16 @@ export async function startFakePlatform(options: FakePlatformOptions = {}): Prom
           const name = f.replace(/\..*$/, '');
           if (name === 'permalink' || name === 'permalink_url') out[name] = post.url;
           if (name === 'shares') out['shares'] = { count: m.shares };
-          if (name === 'comments') out['comments'] = { data: [], summary: { order: 'ranked', total_count: m.comments, can_comment: true } };
-          if (name === 'reactions') out['reactions'] = { data: [], summary: { total_count: m.likes, viewer_reaction: 'NONE' } };
+          if (name === 'comments')
+            out['comments'] = {
+              data: [],
+              summary: { order: 'ranked', total_count: m.comments, can_comment: true },
+            };
+          if (name === 'reactions')
+            out['reactions'] = {
+              data: [],
+              summary: { total_count: m.likes, viewer_reaction: 'NONE' },
+            };
           if (name === 'like_count') out['like_count'] = m.likes;
           if (name === 'comments_count') out['comments_count'] = m.comments;
           if (name === 'caption' || name === 'message') out[name] = post.text;
@@ -449,29 +721,86 @@ export async function startFakePlatform(options: FakePlatformOptions = {}): Prom
         return;
       }
       if (r.method === 'GET' && edge === 'insights') {
-        if (!post) return graphError(res, 400, 100, `(#100) Object with ID '${id}' does not exist`, 'GraphMethodException', 33);
+        if (!post)
+          return graphError(
+            res,
+            400,
+            100,
+            `(#100) Object with ID '${id}' does not exist`,
+            'GraphMethodException',
+            33,
+          );
         const m = getMetrics(id);
         const values: Record<string, number> =
           post.platform === 'facebook'
-            ? { post_impressions: m.impressions, post_impressions_unique: m.reach, post_clicks: m.clicks, post_reactions_like_total: m.likes }
-            : { impressions: m.impressions, views: m.impressions, reach: m.reach, likes: m.likes, comments: m.comments, shares: m.shares, saved: m.saves, total_interactions: m.likes + m.comments + m.shares + m.saves, profile_activity: m.clicks };
+            ? {
+                post_impressions: m.impressions,
+                post_impressions_unique: m.reach,
+                post_clicks: m.clicks,
+                post_reactions_like_total: m.likes,
+              }
+            : {
+                impressions: m.impressions,
+                views: m.impressions,
+                reach: m.reach,
+                likes: m.likes,
+                comments: m.comments,
+                shares: m.shares,
+                saved: m.saves,
+                total_interactions: m.likes + m.comments + m.shares + m.saves,
+                profile_activity: m.clicks,
+              };
         const wanted = (r.query['metric'] ?? '').split(',').filter(Boolean);
         const unknown = wanted.filter((w) => !(w in values));
         if (wanted.length === 0 || unknown.length) {
-          return graphError(res, 400, 100, `(#100) metric[0] must be one of the following values: ${Object.keys(values).join(', ')}`, 'OAuthException');
+          return graphError(
+            res,
+            400,
+            100,
+            `(#100) metric[0] must be one of the following values: ${Object.keys(values).join(', ')}`,
+            'OAuthException',
+          );
         }
         sendJson(res, 200, {
-          data: wanted.map((name) => ({ name, period: 'lifetime', values: [{ value: values[name] }], title: name, description: name, id: `${id}/insights/${name}/lifetime` })),
+          data: wanted.map((name) => ({
+            name,
+            period: 'lifetime',
+            values: [{ value: values[name] }],
+            title: name,
+            description: name,
+            id: `${id}/insights/${name}/lifetime`,
+          })),
           paging: {},
         });
         return;
       }
     }
-    sendJson(res, 404, { error: { message: `Unknown route ${r.method} ${r.path}`, type: 'GraphMethodException', code: 803 } });
+    sendJson(res, 404, {
+      error: {
+        message: `Unknown route ${r.method} ${r.path}`,
+        type: 'GraphMethodException',
+        code: 803,
+      },
+    });
   }
 
-  function graphError(res: ServerResponse, status: number, code: number, message: string, type: string, subcode?: number) {
-    sendJson(res, status, { error: { message, type, code, ...(subcode ? { error_subcode: subcode } : {}), fbtrace_id: `fake${seq}` } });
+  function graphError(
+    res: ServerResponse,
+    status: number,
+    code: number,
+    message: string,
+    type: string,
+    subcode?: number,
+  ) {
+    sendJson(res, status, {
+      error: {
+        message,
+        type,
+        code,
+        ...(subcode ? { error_subcode: subcode } : {}),
+        fbtrace_id: `fake${seq}`,
+      },
+    });
   }
 
   function getMetrics(postId: string): FakeMetrics {

@@ -19,7 +19,8 @@ export async function readRequest(req: IncomingMessage): Promise<RecordedRequest
   const rawBody = Buffer.concat(chunks).toString('utf8');
   const url = new URL(req.url ?? '/', 'http://fake.local');
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+  for (const [k, v] of Object.entries(req.headers))
+    if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
   const type = headers['content-type'] ?? '';
   let body: unknown = rawBody;
   if (rawBody && type.includes('application/json')) {
@@ -42,7 +43,12 @@ export async function readRequest(req: IncomingMessage): Promise<RecordedRequest
   };
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = body === undefined ? '' : JSON.stringify(body);
   res.writeHead(status, {
     ...(text ? { 'content-type': 'application/json' } : {}),
@@ -58,10 +64,13 @@ export interface Listening {
   close(): Promise<void>;
 }
 
-export async function listen(handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>): Promise<Listening> {
+export async function listen(
+  handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
+): Promise<Listening> {
   const server = createServer((req, res) => {
     handler(req, res).catch((err: unknown) => {
-      if (!res.headersSent) sendJson(res, 500, { error: { message: `fake server crashed: ${String(err)}` } });
+      if (!res.headersSent)
+        sendJson(res, 500, { error: { message: `fake server crashed: ${String(err)}` } });
       else res.end();
     });
   });

@@ -24,8 +24,14 @@ export function createTestHttpClient(opts: TestHttpClientOptions = {}): TestHttp
     async request(url, options = {}): Promise<HttpResponse> {
       calls.push({ url, options });
       const host = new URL(url).hostname;
-      if ((host === '127.0.0.1' || host === 'localhost') && !options.allowPrivateNetwork && !opts.permitLoopback) {
-        throw new Error(`test http client: ${url} is a loopback address and allowPrivateNetwork was not set`);
+      if (
+        (host === '127.0.0.1' || host === 'localhost') &&
+        !options.allowPrivateNetwork &&
+        !opts.permitLoopback
+      ) {
+        throw new Error(
+          `test http client: ${url} is a loopback address and allowPrivateNetwork was not set`,
+        );
       }
       const res = await fetch(url, {
         method: options.method ?? 'GET',

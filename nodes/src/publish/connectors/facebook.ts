@@ -11,21 +11,54 @@ export const facebookConnector: Connector = {
     const link = req.link ?? req.mediaUrls[0];
     const sent = { message: req.text, ...(link ? { link } : {}) };
     const f = form({ ...sent, access_token: account.accessToken });
-    const res = await send(ctx, 'Facebook', `/${encodeURIComponent(account.platformAccountId)}/feed`, { method: 'POST', headers: f.headers, body: f.body });
+    const res = await send(
+      ctx,
+      'Facebook',
+      `/${encodeURIComponent(account.platformAccountId)}/feed`,
+      { method: 'POST', headers: f.headers, body: f.body },
+    );
     const id = (res.json as { id?: string } | undefined)?.id;
-    if (!id) throw new PlatformError('Facebook: the response had no post id', 'server_error', res.status);
+    if (!id)
+      throw new PlatformError('Facebook: the response had no post id', 'server_error', res.status);
     return { postId: id, url: `https://www.facebook.com/${id}`, httpStatus: res.status, sent };
   },
   async findRecentPost(ctx, account, req, since) {
-    const res = await send(ctx, 'Facebook', `/${encodeURIComponent(account.platformAccountId)}/feed?fields=id,message,created_time&limit=20&access_token=${encodeURIComponent(account.accessToken)}`, {});
-    const data = (res.json as { data?: Array<{ id: string; message?: string; created_time?: string }> } | undefined)?.data ?? [];
-    const hit = data.find((p) => p.message === req.text && (!p.created_time || Date.parse(p.created_time) >= since.getTime()));
+    const res = await send(
+      ctx,
+      'Facebook',
+      `/${encodeURIComponent(account.platformAccountId)}/feed?fields=id,message,created_time&limit=20&access_token=${encodeURIComponent(account.accessToken)}`,
+      {},
+    );
+    const data =
+      (
+        res.json as
+          { data?: Array<{ id: string; message?: string; created_time?: string }> } | undefined
+      )?.data ?? [];
+    const hit = data.find(
+      (p) =>
+        p.message === req.text &&
+        (!p.created_time || Date.parse(p.created_time) >= since.getTime()),
+    );
     return hit ? { postId: hit.id, url: `https://www.facebook.com/${hit.id}` } : null;
   },
   async fetchMetrics(ctx, account, postId) {
-    const insights = await graphInsights(ctx, 'Facebook', account, postId, ['post_impressions', 'post_impressions_unique', 'post_clicks', 'post_reactions_like_total']);
-    const fields = await send(ctx, 'Facebook', `/${encodeURIComponent(postId)}?fields=shares,comments.summary(true),reactions.summary(true)&access_token=${encodeURIComponent(account.accessToken)}`, {});
-    const f = fields.json as { shares?: { count?: number }; comments?: { summary?: { total_count?: number } }; reactions?: { summary?: { total_count?: number } } };
+    const insights = await graphInsights(ctx, 'Facebook', account, postId, [
+      'post_impressions',
+      'post_impressions_unique',
+      'post_clicks',
+      'post_reactions_like_total',
+    ]);
+    const fields = await send(
+      ctx,
+      'Facebook',
+      `/${encodeURIComponent(postId)}?fields=shares,comments.summary(true),reactions.summary(true)&access_token=${encodeURIComponent(account.accessToken)}`,
+      {},
+    );
+    const f = fields.json as {
+      shares?: { count?: number };
+      comments?: { summary?: { total_count?: number } };
+      reactions?: { summary?: { total_count?: number } };
+    };
     const v = insights.values;
     return {
       impressions: num(v['post_impressions']),

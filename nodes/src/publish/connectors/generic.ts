@@ -11,16 +11,26 @@ export const genericConnector: Connector = {
   platform: 'generic',
   defaultBaseUrl: '',
   async publish(ctx, _account, req) {
-    const body = { text: req.text, mediaUrls: req.mediaUrls, ...(req.link ? { link: req.link } : {}), idempotencyKey: req.idempotencyKey };
+    const body = {
+      text: req.text,
+      mediaUrls: req.mediaUrls,
+      ...(req.link ? { link: req.link } : {}),
+      idempotencyKey: req.idempotencyKey,
+    };
     const j = json(body);
     const res = await send({ ...ctx, trustedBaseUrl: false }, 'Webhook', ctx.baseUrl, {
       method: 'POST',
-      headers: { ...j.headers, 'idempotency-key': req.idempotencyKey, ...(_account.accessToken ? { authorization: `Bearer ${_account.accessToken}` } : {}) },
+      headers: {
+        ...j.headers,
+        'idempotency-key': req.idempotencyKey,
+        ...(_account.accessToken ? { authorization: `Bearer ${_account.accessToken}` } : {}),
+      },
       body: j.body,
     });
     const r = (res.json ?? {}) as { id?: unknown; url?: unknown };
     return {
-      postId: typeof r.id === 'string' || typeof r.id === 'number' ? String(r.id) : req.idempotencyKey,
+      postId:
+        typeof r.id === 'string' || typeof r.id === 'number' ? String(r.id) : req.idempotencyKey,
       url: typeof r.url === 'string' ? r.url : null,
       httpStatus: res.status,
       sent: body as Json,

@@ -16,7 +16,10 @@ export const CONNECTORS: Record<ConnectorPlatform, Connector> = {
 };
 
 /** The API base URL for a social platform and whether it is operator configuration (then private addresses are allowed). */
-export function platformBaseUrl(env: NodeEnvironment, platform: Exclude<ConnectorPlatform, 'generic'>): { baseUrl: string; trusted: boolean } {
+export function platformBaseUrl(
+  env: NodeEnvironment,
+  platform: Exclude<ConnectorPlatform, 'generic'>,
+): { baseUrl: string; trusted: boolean } {
   const override = env.platformBaseUrls[platform];
   if (override) return { baseUrl: override.replace(/\/+$/, ''), trusted: true };
   return { baseUrl: CONNECTORS[platform].defaultBaseUrl, trusted: false };

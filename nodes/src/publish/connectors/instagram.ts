@@ -13,36 +13,98 @@ export const instagramConnector: Connector = {
   defaultBaseUrl: GRAPH_BASE_URL,
   async publish(ctx, account, req) {
     const image = req.mediaUrls[0];
-    if (!image) throw new PlatformError('Instagram: a feed post needs an image (mediaUrls)', 'validation', null);
+    if (!image)
+      throw new PlatformError(
+        'Instagram: a feed post needs an image (mediaUrls)',
+        'validation',
+        null,
+      );
     const user = encodeURIComponent(account.platformAccountId);
     const isVideo = /\.(mp4|mov)(\?|$)/i.test(image);
-    const sent = { caption: req.text, ...(isVideo ? { video_url: image, media_type: 'REELS' } : { image_url: image }) };
+    const sent = {
+      caption: req.text,
+      ...(isVideo ? { video_url: image, media_type: 'REELS' } : { image_url: image }),
+    };
     const c = form({ ...sent, access_token: account.accessToken });
-    const container = await send(ctx, 'Instagram', `/${user}/media`, { method: 'POST', headers: c.headers, body: c.body });
+    const container = await send(ctx, 'Instagram', `/${user}/media`, {
+      method: 'POST',
+      headers: c.headers,
+      body: c.body,
+    });
     const creationId = (container.json as { id?: string } | undefined)?.id;
-    if (!creationId) throw new PlatformError('Instagram: the container response had no id', 'server_error', container.status);
+    if (!creationId)
+      throw new PlatformError(
+        'Instagram: the container response had no id',
+        'server_error',
+        container.status,
+      );
     const p = form({ creation_id: creationId, access_token: account.accessToken });
-    const published = await send(ctx, 'Instagram', `/${user}/media_publish`, { method: 'POST', headers: p.headers, body: p.body });
+    const published = await send(ctx, 'Instagram', `/${user}/media_publish`, {
+      method: 'POST',
+      headers: p.headers,
+      body: p.body,
+    });
     const mediaId = (published.json as { id?: string } | undefined)?.id;
-    if (!mediaId) throw new PlatformError('Instagram: the publish response had no media id', 'server_error', published.status);
+    if (!mediaId)
+      throw new PlatformError(
+        'Instagram: the publish response had no media id',
+        'server_error',
+        published.status,
+      );
     // The post exists now: a failing permalink lookup must not fail (and re-run) the publish.
     let url: string | null = null;
     try {
-      const perm = await send(ctx, 'Instagram', `/${mediaId}?fields=permalink&access_token=${encodeURIComponent(account.accessToken)}`, {});
+      const perm = await send(
+        ctx,
+        'Instagram',
+        `/${mediaId}?fields=permalink&access_token=${encodeURIComponent(account.accessToken)}`,
+        {},
+      );
       url = (perm.json as { permalink?: string } | undefined)?.permalink ?? null;
     } catch {
       url = null;
     }
-    return { postId: mediaId, url, httpStatus: published.status, sent: { ...sent, creation_id: creationId } as Json };
+    return {
+      postId: mediaId,
+      url,
+      httpStatus: published.status,
+      sent: { ...sent, creation_id: creationId } as Json,
+    };
   },
   async findRecentPost(ctx, account, req, since) {
-    const res = await send(ctx, 'Instagram', `/${encodeURIComponent(account.platformAccountId)}/media?fields=id,caption,permalink,timestamp&limit=20&access_token=${encodeURIComponent(account.accessToken)}`, {});
-    const data = (res.json as { data?: Array<{ id: string; caption?: string; permalink?: string; timestamp?: string }> } | undefined)?.data ?? [];
-    const hit = data.find((m) => m.caption === req.text && (!m.timestamp || Date.parse(m.timestamp) >= since.getTime()));
+    const res = await send(
+      ctx,
+      'Instagram',
+      `/${encodeURIComponent(account.platformAccountId)}/media?fields=id,caption,permalink,timestamp&limit=20&access_token=${encodeURIComponent(account.accessToken)}`,
+      {},
+    );
+    const data =
+      (
+        res.json as
+          | {
+              data?: Array<{
+                id: string;
+                caption?: string;
+                permalink?: string;
+                timestamp?: string;
+              }>;
+            }
+          | undefined
+      )?.data ?? [];
+    const hit = data.find(
+      (m) => m.caption === req.text && (!m.timestamp || Date.parse(m.timestamp) >= since.getTime()),
+    );
     return hit ? { postId: hit.id, url: hit.permalink ?? null } : null;
   },
   async fetchMetrics(ctx, account, postId) {
-    const { values: v, raw } = await graphInsights(ctx, 'Instagram', account, postId, ['impressions', 'reach', 'likes', 'comments', 'shares', 'saved']);
+    const { values: v, raw } = await graphInsights(ctx, 'Instagram', account, postId, [
+      'impressions',
+      'reach',
+      'likes',
+      'comments',
+      'shares',
+      'saved',
+    ]);
     return {
       impressions: v['impressions'] ?? 0,
       reach: v['reach'] ?? 0,

@@ -28,13 +28,17 @@ export function toLittleText(text: string): string {
 
 /** The inverse, as LinkedIn renders it. */
 export function fromLittleText(text: string): string {
-  return text.replace(/\{hashtag\|\\#\|([^}]+)\}/g, '#$1').replace(/\\([\\|{}@[\]()<>#*_~])/g, '$1');
+  return text
+    .replace(/\{hashtag\|\\#\|([^}]+)\}/g, '#$1')
+    .replace(/\\([\\|{}@[\]()<>#*_~])/g, '$1');
 }
 
 export function authorUrn(account: ConnectorAccount): string {
   const id = account.platformAccountId;
   if (id.startsWith('urn:li:')) return id;
-  return account.metadata['kind'] === 'organization' ? `urn:li:organization:${id}` : `urn:li:person:${id}`;
+  return account.metadata['kind'] === 'organization'
+    ? `urn:li:organization:${id}`
+    : `urn:li:person:${id}`;
 }
 
 const headers = (token: string) => ({
@@ -51,30 +55,66 @@ export const linkedinConnector: Connector = {
       author: authorUrn(account),
       commentary: toLittleText(req.text),
       visibility: 'PUBLIC',
-      distribution: { feedDistribution: 'MAIN_FEED', targetEntities: [], thirdPartyDistributionChannels: [] },
+      distribution: {
+        feedDistribution: 'MAIN_FEED',
+        targetEntities: [],
+        thirdPartyDistributionChannels: [],
+      },
       lifecycleState: 'PUBLISHED',
       isReshareDisabledByAuthor: false,
       ...(req.link ? { content: { article: { source: req.link, title: req.link } } } : {}),
     };
     const j = json(body);
-    const res = await send(ctx, 'LinkedIn', '/rest/posts', { method: 'POST', headers: { ...headers(account.accessToken), ...j.headers }, body: j.body });
+    const res = await send(ctx, 'LinkedIn', '/rest/posts', {
+      method: 'POST',
+      headers: { ...headers(account.accessToken), ...j.headers },
+      body: j.body,
+    });
     const urn = res.headers['x-restli-id'] ?? res.headers['x-linkedin-id'];
-    if (!urn) throw new PlatformError('LinkedIn: the response had no x-restli-id header', 'server_error', res.status);
-    return { postId: urn, url: `https://www.linkedin.com/feed/update/${urn}/`, httpStatus: res.status, sent: body };
+    if (!urn)
+      throw new PlatformError(
+        'LinkedIn: the response had no x-restli-id header',
+        'server_error',
+        res.status,
+      );
+    return {
+      postId: urn,
+      url: `https://www.linkedin.com/feed/update/${urn}/`,
+      httpStatus: res.status,
+      sent: body,
+    };
   },
   async findRecentPost(ctx, account, req, since) {
     const q = `q=author&author=${encodeURIComponent(authorUrn(account))}&count=20&sortBy=LAST_MODIFIED`;
-    const res = await send(ctx, 'LinkedIn', `/rest/posts?${q}`, { headers: headers(account.accessToken) });
-    const els = (res.json as { elements?: Array<{ id?: string; commentary?: string; createdAt?: number }> } | undefined)?.elements ?? [];
-    const hit = els.find((e) => e.id && typeof e.commentary === 'string' && fromLittleText(e.commentary) === req.text && (e.createdAt ?? Date.now()) >= since.getTime());
+    const res = await send(ctx, 'LinkedIn', `/rest/posts?${q}`, {
+      headers: headers(account.accessToken),
+    });
+    const els =
+      (
+        res.json as
+          { elements?: Array<{ id?: string; commentary?: string; createdAt?: number }> } | undefined
+      )?.elements ?? [];
+    const hit = els.find(
+      (e) =>
+        e.id &&
+        typeof e.commentary === 'string' &&
+        fromLittleText(e.commentary) === req.text &&
+        (e.createdAt ?? Date.now()) >= since.getTime(),
+    );
     return hit ? { postId: hit.id!, url: `https://www.linkedin.com/feed/update/${hit.id}/` } : null;
   },
   async fetchMetrics(ctx, account, postId) {
     const org = authorUrn(account);
     const q = `q=organizationalEntity&organizationalEntity=${encodeURIComponent(org)}&shares=List(${encodeURIComponent(postId)})`;
-    const res = await send(ctx, 'LinkedIn', `/rest/organizationalEntityShareStatistics?${q}`, { headers: headers(account.accessToken) });
-    const el = (res.json as { elements?: Array<{ totalShareStatistics?: Record<string, number> }> } | undefined)?.elements?.[0];
-    if (!el) throw new PlatformError(`LinkedIn: no statistics for ${postId}`, 'not_found', res.status);
+    const res = await send(ctx, 'LinkedIn', `/rest/organizationalEntityShareStatistics?${q}`, {
+      headers: headers(account.accessToken),
+    });
+    const el = (
+      res.json as
+        { elements?: Array<{ totalShareStatistics?: Record<string, number> }> } | undefined
+    )?.elements?.[0];
+    if (!el)
+      throw new PlatformError(`LinkedIn: no statistics for ${postId}`, 'not_found', res.status);
     const s = el.totalShareStatistics ?? {};
     return {
       impressions: num(s['impressionCount']),
@@ -89,16 +129,34 @@ export const linkedinConnector: Connector = {
   },
   async refreshToken(ctx, account, refreshToken) {
     // The real token endpoint lives on www.linkedin.com, not api.linkedin.com.
-    const base = ctx.baseUrl === 'https://api.linkedin.com' ? 'https://www.linkedin.com' : ctx.baseUrl;
+    const base =
+      ctx.baseUrl === 'https://api.linkedin.com' ? 'https://www.linkedin.com' : ctx.baseUrl;
     const f = form({
       grant_type: 'refresh_token',
       refresh_token: refreshToken,
-      client_id: typeof account.metadata['clientId'] === 'string' ? account.metadata['clientId'] : undefined,
-      client_secret: typeof account.metadata['clientSecret'] === 'string' ? account.metadata['clientSecret'] : undefined,
+      client_id:
+        typeof account.metadata['clientId'] === 'string' ? account.metadata['clientId'] : undefined,
+      client_secret:
+        typeof account.metadata['clientSecret'] === 'string'
+          ? account.metadata['clientSecret']
+          : undefined,
     });
-    const res = await send(ctx, 'LinkedIn token refresh', `${base}/oauth/v2/accessToken`, { method: 'POST', headers: f.headers, body: f.body });
+    const res = await send(ctx, 'LinkedIn token refresh', `${base}/oauth/v2/accessToken`, {
+      method: 'POST',
+      headers: f.headers,
+      body: f.body,
+    });
     const j = res.json as { access_token?: string; refresh_token?: string; expires_in?: number };
-    if (!j?.access_token) throw new PlatformError('LinkedIn token refresh: no access_token in the response', 'auth_expired', res.status);
-    return { accessToken: j.access_token, ...(j.refresh_token ? { refreshToken: j.refresh_token } : {}), ...(j.expires_in ? { expiresAt: new Date(Date.now() + j.expires_in * 1000) } : {}) };
+    if (!j?.access_token)
+      throw new PlatformError(
+        'LinkedIn token refresh: no access_token in the response',
+        'auth_expired',
+        res.status,
+      );
+    return {
+      accessToken: j.access_token,
+      ...(j.refresh_token ? { refreshToken: j.refresh_token } : {}),
+      ...(j.expires_in ? { expiresAt: new Date(Date.now() + j.expires_in * 1000) } : {}),
+    };
   },
 };

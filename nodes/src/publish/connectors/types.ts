@@ -9,7 +9,15 @@ import type { MetricCounts } from '../../analytics/stats.js';
 export type ConnectorPlatform = 'linkedin' | 'x' | 'facebook' | 'instagram' | 'generic';
 
 /** `rate_limited`, `server_error`, `network`: retryable. The others are not. */
-export type PlatformErrorCode = 'rate_limited' | 'server_error' | 'network' | 'auth_expired' | 'validation' | 'duplicate' | 'not_found' | 'forbidden';
+export type PlatformErrorCode =
+  | 'rate_limited'
+  | 'server_error'
+  | 'network'
+  | 'auth_expired'
+  | 'validation'
+  | 'duplicate'
+  | 'not_found'
+  | 'forbidden';
 
 export class PlatformError extends Error {
   override name = 'PlatformError';
@@ -72,13 +80,30 @@ export interface Connector {
   platform: ConnectorPlatform;
   /** The real API's base URL, used when no override is configured. */
   defaultBaseUrl: string;
-  publish(ctx: ConnectorContext, account: ConnectorAccount, req: PublishRequest): Promise<PublishResponse>;
-  fetchMetrics(ctx: ConnectorContext, account: ConnectorAccount, postId: string): Promise<MetricsResponse>;
-  refreshToken?(ctx: ConnectorContext, account: ConnectorAccount, refreshToken: string): Promise<RefreshedToken>;
+  publish(
+    ctx: ConnectorContext,
+    account: ConnectorAccount,
+    req: PublishRequest,
+  ): Promise<PublishResponse>;
+  fetchMetrics(
+    ctx: ConnectorContext,
+    account: ConnectorAccount,
+    postId: string,
+  ): Promise<MetricsResponse>;
+  refreshToken?(
+    ctx: ConnectorContext,
+    account: ConnectorAccount,
+    refreshToken: string,
+  ): Promise<RefreshedToken>;
   /**
    * After an ambiguous attempt (answer lost, 5xx, crash mid-call): the account's post with this
    * request's text created since `since`, if the platform did accept it. Lets a retry adopt that
    * post instead of posting twice on platforms without idempotency keys.
    */
-  findRecentPost?(ctx: ConnectorContext, account: ConnectorAccount, req: PublishRequest, since: Date): Promise<{ postId: string; url: string | null } | null>;
+  findRecentPost?(
+    ctx: ConnectorContext,
+    account: ConnectorAccount,
+    req: PublishRequest,
+    since: Date,
+  ): Promise<{ postId: string; url: string | null } | null>;
 }

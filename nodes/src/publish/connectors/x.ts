@@ -1,7 +1,12 @@
 /** X API v2: `POST /2/tweets` (text; 280 weighted characters), metrics from `GET /2/tweets/:id`, OAuth 2.0 refresh at `/2/oauth2/token`. */
 import type { Json } from '@gridflow/runtime';
 import { form, json, num, send } from './http.js';
-import { PlatformError, type Connector, type ConnectorAccount, type PublishRequest } from './types.js';
+import {
+  PlatformError,
+  type Connector,
+  type ConnectorAccount,
+  type PublishRequest,
+} from './types.js';
 
 /** Media needs the v2 media upload flow first; links are part of the text on X. */
 function tweetText(req: PublishRequest): string {
@@ -9,7 +14,8 @@ function tweetText(req: PublishRequest): string {
 }
 
 function tweetUrl(account: ConnectorAccount, id: string): string {
-  const handle = typeof account.metadata['username'] === 'string' ? account.metadata['username'] : undefined;
+  const handle =
+    typeof account.metadata['username'] === 'string' ? account.metadata['username'] : undefined;
   return handle ? `https://x.com/${handle}/status/${id}` : `https://x.com/i/web/status/${id}`;
 }
 
@@ -20,26 +26,55 @@ export const xConnector: Connector = {
     const text = tweetText(req);
     const body = { text };
     const j = json(body);
-    const res = await send(ctx, 'X', '/2/tweets', { method: 'POST', headers: { authorization: `Bearer ${account.accessToken}`, ...j.headers }, body: j.body });
+    const res = await send(ctx, 'X', '/2/tweets', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${account.accessToken}`, ...j.headers },
+      body: j.body,
+    });
     const id = (res.json as { data?: { id?: string } } | undefined)?.data?.id;
     if (!id) throw new PlatformError('X: the response had no tweet id', 'server_error', res.status);
     return { postId: id, url: tweetUrl(account, id), httpStatus: res.status, sent: body };
   },
   async findRecentPost(ctx, account, req, since) {
-    const res = await send(ctx, 'X', `/2/users/${encodeURIComponent(account.platformAccountId)}/tweets?max_results=20&tweet.fields=created_at`, {
-      headers: { authorization: `Bearer ${account.accessToken}` },
-    });
-    const data = (res.json as { data?: Array<{ id: string; text: string; created_at?: string }> } | undefined)?.data ?? [];
+    const res = await send(
+      ctx,
+      'X',
+      `/2/users/${encodeURIComponent(account.platformAccountId)}/tweets?max_results=20&tweet.fields=created_at`,
+      {
+        headers: { authorization: `Bearer ${account.accessToken}` },
+      },
+    );
+    const data =
+      (res.json as { data?: Array<{ id: string; text: string; created_at?: string }> } | undefined)
+        ?.data ?? [];
     const text = tweetText(req);
-    const hit = data.find((t) => t.text === text && (!t.created_at || Date.parse(t.created_at) >= since.getTime()));
+    const hit = data.find(
+      (t) => t.text === text && (!t.created_at || Date.parse(t.created_at) >= since.getTime()),
+    );
     return hit ? { postId: hit.id, url: tweetUrl(account, hit.id) } : null;
   },
   async fetchMetrics(ctx, account, postId) {
-    const res = await send(ctx, 'X', `/2/tweets/${encodeURIComponent(postId)}?tweet.fields=public_metrics,non_public_metrics`, {
-      headers: { authorization: `Bearer ${account.accessToken}` },
-    });
-    const body = res.json as { data?: { public_metrics?: Record<string, number>; non_public_metrics?: Record<string, number> }; errors?: Array<{ detail?: string }> };
-    if (!body?.data) throw new PlatformError(`X: ${body?.errors?.[0]?.detail ?? `tweet ${postId} not found`}`, 'not_found', res.status);
+    const res = await send(
+      ctx,
+      'X',
+      `/2/tweets/${encodeURIComponent(postId)}?tweet.fields=public_metrics,non_public_metrics`,
+      {
+        headers: { authorization: `Bearer ${account.accessToken}` },
+      },
+    );
+    const body = res.json as {
+      data?: {
+        public_metrics?: Record<string, number>;
+        non_public_metrics?: Record<string, number>;
+      };
+      errors?: Array<{ detail?: string }>;
+    };
+    if (!body?.data)
+      throw new PlatformError(
+        `X: ${body?.errors?.[0]?.detail ?? `tweet ${postId} not found`}`,
+        'not_found',
+        res.status,
+      );
     const p = body.data.public_metrics ?? {};
     const np = body.data.non_public_metrics ?? {};
     return {
@@ -57,11 +92,25 @@ export const xConnector: Connector = {
     const f = form({
       grant_type: 'refresh_token',
       refresh_token: refreshToken,
-      client_id: typeof account.metadata['clientId'] === 'string' ? account.metadata['clientId'] : undefined,
+      client_id:
+        typeof account.metadata['clientId'] === 'string' ? account.metadata['clientId'] : undefined,
     });
-    const res = await send(ctx, 'X token refresh', '/2/oauth2/token', { method: 'POST', headers: f.headers, body: f.body });
+    const res = await send(ctx, 'X token refresh', '/2/oauth2/token', {
+      method: 'POST',
+      headers: f.headers,
+      body: f.body,
+    });
     const j = res.json as { access_token?: string; refresh_token?: string; expires_in?: number };
-    if (!j?.access_token) throw new PlatformError('X token refresh: no access_token in the response', 'auth_expired', res.status);
-    return { accessToken: j.access_token, ...(j.refresh_token ? { refreshToken: j.refresh_token } : {}), ...(j.expires_in ? { expiresAt: new Date(Date.now() + j.expires_in * 1000) } : {}) };
+    if (!j?.access_token)
+      throw new PlatformError(
+        'X token refresh: no access_token in the response',
+        'auth_expired',
+        res.status,
+      );
+    return {
+      accessToken: j.access_token,
+      ...(j.refresh_token ? { refreshToken: j.refresh_token } : {}),
+      ...(j.expires_in ? { expiresAt: new Date(Date.now() + j.expires_in * 1000) } : {}),
+    };
   },
 };
