@@ -26,7 +26,7 @@ export interface TemplateDefinition {
   document: unknown;
   templateVersion: number;
   /** Connections, brand profile and fields the user must fill in after install. */
-  requirements?: Json;
+  requirements?: unknown;
   previewImageUrl?: string | null;
 }
 

@@ -9,7 +9,7 @@ import { ConfigError, decrypt, encrypt, getConfig, openDatabase, REPO_ROOT } fro
 import { registry, describeNodeTypes } from '@gridflow/nodes';
 import { createApp } from './app.js';
 import { createLogger } from './ops/logger.js';
-import { createGridflowEngine, createServices, startSchedules } from './runtime-wiring.js';
+import { createGridflowEngine, createNodeTester, createServices, startSchedules } from './runtime-wiring.js';
 import type { TemplateDefinition } from './deps.js';
 
 function argValue(name: string): string | undefined {
@@ -55,6 +55,7 @@ async function main() {
     log,
     templates,
     describeNodeTypes: describeNodeTypes as never,
+    executeNodeOnce: createNodeTester(db, registry, services),
     options: {
       publicUrl: config.publicUrl,
       secureCookies: config.publicUrl.startsWith('https://'),

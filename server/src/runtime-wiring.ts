@@ -12,6 +12,8 @@ import { createSandbox, type SandboxInstance } from '@gridflow/runtime/sandbox';
 import { createHttpClient } from '@gridflow/runtime/http-client';
 import { startScheduler, type Scheduler } from '@gridflow/runtime/scheduler';
 import { createEmbedder } from '@gridflow/nodes/embedding/index';
+import { executeNodeOnce } from '@gridflow/runtime/execute-once';
+import type { ExecuteNodeOnce } from './deps.js';
 import { createEventSink } from './events/event-sink.js';
 import { parseDocument } from './grids/publish.js';
 
@@ -98,4 +100,50 @@ export function startSchedules(db: Database, engine: Engine, log: Logger, interv
       });
     },
   });
+}
+
+/**
+ * "Test this node" for the API: runs one node with the given input, or with the input it had in
+ * its latest run (and the other nodes' outputs of that run for expressions). Nothing is stored.
+ */
+export function createNodeTester(db: Database, registry: NodeRegistry, services: EngineServices): ExecuteNodeOnce {
+  return async ({ workspaceId, gridId, document, nodeId, input, trigger }) => {
+    const doc = parseDocument(document, 'body.document');
+    const node = doc.nodes.find((n) => n.id === nodeId)!;
+    let resolvedInput = input;
+    let resolvedTrigger = trigger;
+    let nodes: Array<{ id: string; name: string; output: Json }> = [];
+    if (resolvedInput === undefined || resolvedTrigger === undefined) {
+      const last = await db.sql.query<{ execution_id: string; input: Json; trigger_data: Json }>(
+        `SELECT s.execution_id, s.input, e.trigger_data FROM execution_steps s JOIN executions e ON e.id = s.execution_id
+          WHERE e.workspace_id = $1 AND e.grid_id = $2 AND s.node_id = $3 AND s.input IS NOT NULL
+          ORDER BY s.created_at DESC LIMIT 1`,
+        [workspaceId, gridId, nodeId],
+      );
+      const row = last.rows[0];
+      if (row) {
+        resolvedInput ??= row.input;
+        resolvedTrigger ??= row.trigger_data;
+        const outs = await db.sql.query<{ node_id: string; output: Json }>(
+          `SELECT node_id, output FROM execution_steps WHERE execution_id = $1 AND status = 'completed' AND item_index = -1`,
+          [row.execution_id],
+        );
+        const names = new Map(doc.nodes.map((n) => [n.id, n.name]));
+        nodes = outs.rows.filter((o) => names.has(o.node_id)).map((o) => ({ id: o.node_id, name: names.get(o.node_id)!, output: o.output }));
+      }
+    }
+    const result = await executeNodeOnce({
+      registry,
+      services,
+      db,
+      node,
+      input: resolvedInput ?? null,
+      trigger: resolvedTrigger ?? {},
+      workspaceId,
+      gridId,
+      nodes,
+      timeoutMs: 30_000,
+    });
+    return { ...result, input: resolvedInput ?? null } as unknown as Json;
+  };
 }

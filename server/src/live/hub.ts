@@ -13,26 +13,15 @@ import type { Server as HttpServer } from 'node:http';
 import { Server, type Socket } from 'socket.io';
 import type { Request } from 'express';
 import type { RuntimeEvent } from '@gridflow/runtime';
+import { getExecutionState, type ExecutionState } from '@gridflow/runtime/execution-state';
 import type { Db } from '../db.js';
 import type { Caller, Authenticator } from '../http/route.js';
 import { parseCookie } from '../auth/authenticate.js';
 import { SESSION_COOKIE } from '../auth/tokens.js';
 import type { Logger } from 'pino';
 
-export interface ExecutionSnapshot {
-  execution: {
-    id: string;
-    gridId: string;
-    status: string;
-    eventSeq: number;
-    startedAt: Date | null;
-    finishedAt: Date | null;
-    error: unknown;
-  };
-  steps: Array<{ nodeId: string; itemIndex: number | null; status: string; attempt: number; startedAt: Date | null; finishedAt: Date | null; error: unknown; ports: string[] }>;
-  /** Events with seq <= this are reflected in the snapshot. */
-  seq: number;
-}
+/** The run's current state as events (run + every step, stamped with the run's seq): apply it, then live events with a greater seq. */
+export type ExecutionSnapshot = ExecutionState;
 
 type Ack = (response: unknown) => void;
 
@@ -58,6 +47,11 @@ export function createLiveHub(opts: { httpServer: HttpServer; db: Db; authentica
   const states = new Map<string, SocketState>();
   /** Sockets currently syncing each execution (so relaying an event does not scan every socket). */
   const syncingByExecution = new Map<string, Set<SocketState>>();
+  /**
+   * Sockets that just got a snapshot at seq S: an event with seq <= S may still be published
+   * after the snapshot was read (the runtime publishes after commit); it is not sent to them.
+   */
+  const snapshotSeq = new Map<string, Map<string, number>>();
 
   io.use((socket, next) => {
     const h = socket.handshake;
@@ -79,22 +73,8 @@ export function createLiveHub(opts: { httpServer: HttpServer; db: Db; authentica
       .catch(() => next(new Error('unauthenticated')));
   });
 
-  async function snapshot(workspaceId: string, executionId: string): Promise<ExecutionSnapshot | null> {
-    const ex = await db.prisma.execution.findFirst({
-      where: { id: executionId, workspaceId },
-      select: { id: true, gridId: true, status: true, eventSeq: true, startedAt: true, finishedAt: true, error: true },
-    });
-    if (!ex) return null;
-    const steps = await db.prisma.executionStep.findMany({
-      where: { executionId, workspaceId },
-      orderBy: [{ createdAt: 'asc' }, { itemIndex: 'asc' }],
-      select: { nodeId: true, itemIndex: true, status: true, attempt: true, startedAt: true, finishedAt: true, error: true, ports: true },
-    });
-    return {
-      execution: ex,
-      steps: steps.map((s) => ({ ...s, itemIndex: s.itemIndex < 0 ? null : s.itemIndex })),
-      seq: ex.eventSeq,
-    };
+  function snapshot(workspaceId: string, executionId: string): Promise<ExecutionSnapshot | null> {
+    return getExecutionState(db, executionId, workspaceId);
   }
 
   async function gridVisible(workspaceId: string, gridId: string): Promise<boolean> {
@@ -135,6 +115,9 @@ export function createLiveHub(opts: { httpServer: HttpServer; db: Db; authentica
         // Synchronously from here: reply, flush, join — no event can slip in between.
         reply({ ok: true, snapshot: snap });
         for (const e of buffered) if (e.seq > snap.seq) socket.emit('event', e);
+        let seen = snapshotSeq.get(id);
+        if (!seen) snapshotSeq.set(id, (seen = new Map()));
+        seen.set(socket.id, snap.seq);
         void socket.join(`execution:${id}`);
       } catch (err) {
         log.warn({ err }, 'live subscribe failed');
@@ -149,7 +132,13 @@ export function createLiveHub(opts: { httpServer: HttpServer; db: Db; authentica
       if (typeof ack === 'function') ack({ ok: true });
     });
 
-    socket.on('disconnect', () => states.delete(socket.id));
+    socket.on('disconnect', () => {
+      states.delete(socket.id);
+      for (const [id, seen] of snapshotSeq) {
+        seen.delete(socket.id);
+        if (!seen.size) snapshotSeq.delete(id);
+      }
+    });
   });
 
   return {
@@ -157,7 +146,17 @@ export function createLiveHub(opts: { httpServer: HttpServer; db: Db; authentica
     relay(event) {
       const syncing = syncingByExecution.get(event.executionId);
       if (syncing) for (const st of syncing) if (st.caller.workspaceId === event.workspaceId) st.syncing.get(event.executionId)?.push(event);
-      io.local.to(`execution:${event.executionId}`).emit('event', event);
+      const seen = snapshotSeq.get(event.executionId);
+      const skip: string[] = [];
+      if (seen) {
+        for (const [socketId, seq] of seen) {
+          if (event.seq <= seq) skip.push(socketId);
+          else seen.delete(socketId); // past its snapshot: from now on every event is new to it
+        }
+        if (!seen.size) snapshotSeq.delete(event.executionId);
+      }
+      const room = io.local.to(`execution:${event.executionId}`);
+      (skip.length ? room.except(skip) : room).emit('event', event);
       // Grid rooms get run-level events and step status (for the editor's canvas).
       io.local.to(`grid:${event.gridId}`).emit('grid-event', event);
     },

@@ -11,6 +11,7 @@ import { applyApprovalDecision as nodesApplyDecision, ApprovalError } from '@gri
 import { isEligible, parsePolicy, parseSteps } from '@gridflow/nodes/approval/decision';
 import { audit } from '../audit.js';
 import { parseDocument, problemDetails, validate } from '../grids/publish.js';
+import { encryptSecrets } from '../grids/secrets.js';
 import { gridIdParam, loadGrid } from './grids.routes.js';
 import { decodeCursor, encodeCursor } from './workspaces.routes.js';
 
@@ -244,7 +245,7 @@ export function registerExecutionRoutes(api: Api, ctx: ServerContext) {
     body: z.object({ input: jsonValue.optional(), trigger: jsonValue.optional(), document: z.unknown().optional() }),
     handler: async ({ caller, params, body }) => {
       const g = await loadGrid(ctx, caller.workspaceId, params.id);
-      const document = body.document === undefined ? parseDocument(g.document, 'grid.document') : parseDocument(body.document);
+      const document = body.document === undefined ? parseDocument(g.document, 'grid.document') : encryptSecrets(parseDocument(body.document), ctx.registry, ctx.crypto);
       if (!document.nodes.some((n) => n.id === params.nodeId)) throw notFound('node');
       if (!ctx.deps.executeNodeOnce) throw new ApiError(503, 'UNAVAILABLE', 'Node testing is not available in this process');
       const result = await ctx.deps.executeNodeOnce({

@@ -167,6 +167,27 @@ describe('runs', () => {
     expect(audit.body.items[0]).toMatchObject({ action: 'approval.approve' });
   });
 
+  it('tests one node with the given input, or with its input of the latest run', async () => {
+    const id = await grid(simpleDoc());
+    const given = await owner.agent.post(`/api/grids/${id}/nodes/code/test`).send({ input: { n: 50 } });
+    expect(given.status).toBe(200);
+    expect(given.body).toMatchObject({ status: 'completed', output: { n2: 100 } });
+    const run = await owner.agent.post(`/api/grids/${id}/runs`).send({ input: { n: 7 } });
+    await wait(run.body.executionId);
+    const pinned = await owner.agent.post(`/api/grids/${id}/nodes/code/test`).send({});
+    expect(pinned.body).toMatchObject({ status: 'completed', output: { n2: 14 }, input: { n: 7 } });
+    const failing = await owner.agent
+      .post(`/api/grids/${id}/nodes/code/test`)
+      .send({ input: {}, document: simpleDoc(undefined, 'throw new Error("nope")') });
+    expect(failing.body).toMatchObject({ status: 'failed', error: { message: expect.stringContaining('nope') } });
+    expect((await owner.agent.post(`/api/grids/${id}/nodes/ghost/test`).send({})).status).toBe(404);
+    expect((await stranger.agent.post(`/api/grids/${id}/nodes/code/test`).send({})).status).toBe(404);
+    const viewer = await addMember(owner, await t.signup('test-viewer'), 'viewer');
+    expect((await viewer.post(`/api/grids/${id}/nodes/code/test`).send({})).status).toBe(403);
+    // nothing was stored by the tests
+    expect(await t.db.prisma.execution.count({ where: { gridId: id } })).toBe(1);
+  });
+
   it('encrypts secret node config fields on save', async () => {
     const doc = simpleDoc();
     doc.nodes[1] = { id: 'code', type: 'http', typeVersion: 1, name: 'Call', position: { x: 200, y: 0 }, config: { url: targetUrl, auth: { type: 'bearer', token: 'PLAIN-TOKEN' } } };

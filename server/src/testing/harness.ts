@@ -9,7 +9,7 @@ import type { Database } from '@gridflow/db';
 import { createApp, type GridflowApp } from '../app.js';
 import type { AppDeps, ServerOptions } from '../deps.js';
 import { createTestDb, testCipher } from './test-db.js';
-import { createGridflowEngine, createServices, type Services } from '../runtime-wiring.js';
+import { createGridflowEngine, createNodeTester, createServices, type Services } from '../runtime-wiring.js';
 import { createLogger } from '../ops/logger.js';
 
 export interface TestServer {
@@ -68,6 +68,7 @@ export async function startTestServer(
     registry: opts.registry ?? nodeRegistry,
     crypto: cipher,
     describeNodeTypes: describeNodeTypes as never,
+    ...(services ? { executeNodeOnce: createNodeTester(db, opts.registry ?? nodeRegistry, services) } : {}),
     options: { deliveryWorker: false, loginRateLimit: { windowMs: 60_000, max: 1000 }, ...opts.options },
     ...opts.deps,
   });
