@@ -14,7 +14,12 @@ export {
   type JsonSchema,
   type Widget,
 } from './schema.js';
-export { triggerNode, WEBHOOK_SIGNATURE_HEADER, WEBHOOK_TIMESTAMP_HEADER, type TriggerConfig } from './trigger/definition.js';
+export {
+  triggerNode,
+  WEBHOOK_SIGNATURE_HEADER,
+  WEBHOOK_TIMESTAMP_HEADER,
+  type TriggerConfig,
+} from './trigger/definition.js';
 export { checkCron, nextScheduledRuns } from './trigger/schedule.js';
 export { branchNode, branchOutputs, type BranchConfig } from './branch/definition.js';
 export { codeNode, type CodeConfig } from './code/definition.js';

@@ -57,7 +57,10 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 /** Converts a config schema to JSON Schema, adding widget hints for raw fields that have none. */
 export function configJsonSchema(def: Pick<AnyNodeType, 'configSchema' | 'rawFields'>): JsonSchema {
-  const schema = z.toJSONSchema(def.configSchema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+  const schema = z.toJSONSchema(def.configSchema, {
+    io: 'input',
+    unrepresentable: 'any',
+  }) as JsonSchema;
   const props = schema.properties;
   if (isObject(props)) {
     for (const field of def.rawFields ?? []) {
@@ -100,20 +103,30 @@ function dynamicOutputsOf(def: AnyNodeType, schema: JsonSchema): DynamicOutputs 
           field,
           itemName: typeof hint.itemName === 'string' ? hint.itemName : 'name',
           itemLabel: typeof hint.itemLabel === 'string' ? hint.itemLabel : 'label',
-          append: Array.isArray(hint.append) ? hint.append.filter((x): x is string => typeof x === 'string') : [],
+          append: Array.isArray(hint.append)
+            ? hint.append.filter((x): x is string => typeof x === 'string')
+            : [],
         };
       }
     }
   }
   // outputsFor without a declarative hint: the editor must ask the server for a node's ports.
-  return { field: '', itemName: 'name', itemLabel: 'label', append: def.outputs.map((p) => p.name) };
+  return {
+    field: '',
+    itemName: 'name',
+    itemLabel: 'label',
+    append: def.outputs.map((p) => p.name),
+  };
 }
 
 /**
  * The config a new node gets: the schema's defaults, or for a union (e.g. the trigger's modes) the
  * defaults of its first option.
  */
-export function defaultConfigOf(def: Pick<AnyNodeType, 'configSchema'>, schema: JsonSchema): Record<string, unknown> | null {
+export function defaultConfigOf(
+  def: Pick<AnyNodeType, 'configSchema'>,
+  schema: JsonSchema,
+): Record<string, unknown> | null {
   const attempt = (value: unknown): Record<string, unknown> | null => {
     const r = def.configSchema.safeParse(value);
     return r.success && isObject(r.data) ? r.data : null;
@@ -170,10 +183,14 @@ export function describeNodeTypes(registry: { list(): AnyNodeType[] }): NodeType
  * Output ports of a node from its description and config: the editor's counterpart of
  * `NodeTypeDefinition.outputsFor`, for when only the JSON description is at hand.
  */
-export function outputsFromDescription(desc: Pick<NodeTypeDescription, 'outputs' | 'dynamicOutputs'>, config: unknown): PortDefinition[] {
+export function outputsFromDescription(
+  desc: Pick<NodeTypeDescription, 'outputs' | 'dynamicOutputs'>,
+  config: unknown,
+): PortDefinition[] {
   const dyn = desc.dynamicOutputs;
   if (!dyn || !dyn.field) return desc.outputs;
-  const list = isObject(config) && Array.isArray(config[dyn.field]) ? (config[dyn.field] as unknown[]) : [];
+  const list =
+    isObject(config) && Array.isArray(config[dyn.field]) ? (config[dyn.field] as unknown[]) : [];
   const ports: PortDefinition[] = [];
   const seen = new Set<string>(dyn.append);
   for (const el of list) {
@@ -184,6 +201,7 @@ export function outputsFromDescription(desc: Pick<NodeTypeDescription, 'outputs'
     const label = el[dyn.itemLabel];
     ports.push({ name, label: typeof label === 'string' && label ? label : name });
   }
-  for (const name of dyn.append) ports.push(desc.outputs.find((p) => p.name === name) ?? { name, label: name });
+  for (const name of dyn.append)
+    ports.push(desc.outputs.find((p) => p.name === name) ?? { name, label: name });
   return ports;
 }

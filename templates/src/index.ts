@@ -54,7 +54,11 @@ export class TemplateFileError extends Error {
   override name = 'TemplateFileError';
 }
 
-export function parseTemplateFile(text: string, file: string, preview: PreviewOptions = {}): LoadedTemplate {
+export function parseTemplateFile(
+  text: string,
+  file: string,
+  preview: PreviewOptions = {},
+): LoadedTemplate {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -63,12 +67,15 @@ export function parseTemplateFile(text: string, file: string, preview: PreviewOp
   }
   const parsed = templateFileSchema.safeParse(raw);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`).join('; ');
+    const issues = parsed.error.issues
+      .map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`)
+      .join('; ');
     throw new TemplateFileError(`${file}: ${issues}`);
   }
   const t = parsed.data;
   const expected = `${t.slug}.json`;
-  if (!file.endsWith(expected)) throw new TemplateFileError(`${file}: the file name must be ${expected} (the slug)`);
+  if (!file.endsWith(expected))
+    throw new TemplateFileError(`${file}: the file name must be ${expected} (the slug)`);
   const previewSvg = templatePreviewSvg(t.document, preview);
   return {
     ...t,
@@ -88,12 +95,16 @@ export function parseTemplateFile(text: string, file: string, preview: PreviewOp
 }
 
 /** Reads every `*.json` template in `dir` (default: this workspace), sorted by slug. Throws on a bad file. */
-export function loadTemplates(options: { dir?: string; preview?: PreviewOptions } = {}): LoadedTemplate[] {
+export function loadTemplates(
+  options: { dir?: string; preview?: PreviewOptions } = {},
+): LoadedTemplate[] {
   const dir = options.dir ?? TEMPLATES_DIR;
   const files = readdirSync(dir)
     .filter((f) => f.endsWith('.json') && f !== 'package.json' && f !== 'tsconfig.json')
     .sort();
-  const templates = files.map((f) => parseTemplateFile(readFileSync(join(dir, f), 'utf8'), f, options.preview ?? {}));
+  const templates = files.map((f) =>
+    parseTemplateFile(readFileSync(join(dir, f), 'utf8'), f, options.preview ?? {}),
+  );
   const slugs = new Set<string>();
   for (const t of templates) {
     if (slugs.has(t.slug)) throw new TemplateFileError(`two templates have the slug "${t.slug}"`);

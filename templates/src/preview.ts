@@ -26,14 +26,20 @@ const NODE_W = 180;
 const NODE_H = 60;
 
 export function escapeXml(text: string): string {
-  return text.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c] as string);
+  return text.replace(
+    /[<>&"']/g,
+    (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c] as string,
+  );
 }
 
 function round(n: number): number {
   return Math.round(n * 10) / 10;
 }
 
-export function templatePreviewSvg(document: Pick<GridDocument, 'nodes' | 'edges'>, options: PreviewOptions = {}): string {
+export function templatePreviewSvg(
+  document: Pick<GridDocument, 'nodes' | 'edges'>,
+  options: PreviewOptions = {},
+): string {
   const width = options.width ?? 480;
   const height = options.height ?? 270;
   const pad = 12;
@@ -52,12 +58,17 @@ export function templatePreviewSvg(document: Pick<GridDocument, 'nodes' | 'edges
   const scale = sx;
   const boxH = NODE_H * Math.min(sy, 1.5 * sx);
   // Centre the scaled graph.
-  const offX = pad + ((width - 2 * pad) - (maxX - minX) * sx) / 2;
-  const offY = pad + ((height - 2 * pad) - ((maxY - minY - NODE_H) * sy + boxH)) / 2;
+  const offX = pad + (width - 2 * pad - (maxX - minX) * sx) / 2;
+  const offY = pad + (height - 2 * pad - ((maxY - minY - NODE_H) * sy + boxH)) / 2;
   const box = new Map(
     nodes.map((n) => [
       n.id,
-      { x: offX + (n.position.x - minX) * sx, y: offY + (n.position.y - minY) * sy, w: NODE_W * sx, h: boxH },
+      {
+        x: offX + (n.position.x - minX) * sx,
+        y: offY + (n.position.y - minY) * sy,
+        w: NODE_W * sx,
+        h: boxH,
+      },
     ]),
   );
 

@@ -21,7 +21,8 @@ function setField(config: Record<string, unknown>, field: string, value: unknown
   const keys = field.split('.');
   let cur: Record<string, unknown> = config;
   for (const key of keys.slice(0, -1)) {
-    if (key === '__proto__' || key === 'constructor' || key === 'prototype') throw new Error(`bad field "${field}"`);
+    if (key === '__proto__' || key === 'constructor' || key === 'prototype')
+      throw new Error(`bad field "${field}"`);
     const next = cur[key];
     // Arrays stay arrays: `routes.0.conditions.0.value` and `mediaUrls.0` index into them.
     if (typeof next !== 'object' || next === null) cur[key] = {};
@@ -31,8 +32,13 @@ function setField(config: Record<string, unknown>, field: string, value: unknown
 }
 
 /** Items a user must still answer (required and not given). */
-export function missingSetup(template: Pick<TemplateFile, 'setupChecklist'>, answers: SetupAnswers): SetupItem[] {
-  return template.setupChecklist.filter((item) => item.required && (answers[item.id] === undefined || answers[item.id] === ''));
+export function missingSetup(
+  template: Pick<TemplateFile, 'setupChecklist'>,
+  answers: SetupAnswers,
+): SetupItem[] {
+  return template.setupChecklist.filter(
+    (item) => item.required && (answers[item.id] === undefined || answers[item.id] === ''),
+  );
 }
 
 /**
@@ -50,12 +56,17 @@ export function applySetup(
   for (const item of template.setupChecklist) {
     const value = answers[item.id];
     if (value === undefined || value === '') {
-      if (item.required && !options.allowIncomplete) throw new SetupError(`Setup: "${item.label}" is required`, item.id);
+      if (item.required && !options.allowIncomplete)
+        throw new SetupError(`Setup: "${item.label}" is required`, item.id);
       continue;
     }
     for (const target of item.targets) {
       const node = byId.get(target.nodeId);
-      if (!node) throw new SetupError(`Setup item "${item.id}" targets the missing node "${target.nodeId}"`, item.id);
+      if (!node)
+        throw new SetupError(
+          `Setup item "${item.id}" targets the missing node "${target.nodeId}"`,
+          item.id,
+        );
       setField(node.config, target.field, value);
     }
   }

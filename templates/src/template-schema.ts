@@ -39,7 +39,17 @@ export const setupItemSchema = z.object({
   id: z.string().regex(/^[a-zA-Z][a-zA-Z0-9_-]*$/),
   label: z.string().min(1).max(200),
   /** What the install form asks for. */
-  kind: z.enum(['brandProfile', 'socialAccount', 'text', 'url', 'number', 'datetime', 'timezone', 'secret', 'users']),
+  kind: z.enum([
+    'brandProfile',
+    'socialAccount',
+    'text',
+    'url',
+    'number',
+    'datetime',
+    'timezone',
+    'secret',
+    'users',
+  ]),
   platform: z.enum(['linkedin', 'x', 'facebook', 'instagram', 'generic']).optional(),
   /** Without an answer the value in the document is used (it must work on a fresh install). */
   required: z.boolean().default(false),

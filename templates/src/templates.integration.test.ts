@@ -8,7 +8,11 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type Database } from '@gridflow/db';
-import { createEngine, type EngineInternals, type EngineServices } from '@gridflow/runtime/engine-impl';
+import {
+  createEngine,
+  type EngineInternals,
+  type EngineServices,
+} from '@gridflow/runtime/engine-impl';
 import { createSandbox } from '@gridflow/runtime/sandbox';
 import { createHttpClient } from '@gridflow/runtime/http-client';
 import { gridDocumentSchema, type GridDocument } from '@gridflow/runtime/document';
@@ -20,7 +24,13 @@ import { PLATFORM_RULES, platformLength } from '@gridflow/nodes/brand-guard/plat
 import { createEmbedder, storeKnowledgeEntry } from '@gridflow/nodes/embedding/index';
 import { seedWorkspace, type SeededWorkspace } from '@gridflow/nodes/testing/content-fixtures';
 import { startFakePlatform, type FakePlatform } from '@gridflow/nodes/testing/fake-platform-server';
-import { listen, readRequest, sendJson, type Listening, type RecordedRequest } from '@gridflow/nodes/testing/http-util';
+import {
+  listen,
+  readRequest,
+  sendJson,
+  type Listening,
+  type RecordedRequest,
+} from '@gridflow/nodes/testing/http-util';
 import { applySetup, loadTemplates, validateTemplate, type LoadedTemplate } from './index.js';
 
 const templates = new Map(loadTemplates().map((t) => [t.slug, t]));
@@ -48,8 +58,17 @@ const embedder = createEmbedder({});
 beforeAll(async () => {
   [db, fake] = await Promise.all([createTestDatabase('pglite'), startFakePlatform()]);
   // A lenient brand so the offline writer's drafts pass; the banned term is checked for real.
-  seed = await seedWorkspace(db.prisma, { requiredTerms: [], bannedTerms: ['guaranteed'], enforcementLevel: 'advisory', minComplianceScore: 0.5 });
-  gridId = (await db.prisma.grid.create({ data: { workspaceId: seed.workspaceId, name: 'Template runs', document: {} } })).id;
+  seed = await seedWorkspace(db.prisma, {
+    requiredTerms: [],
+    bannedTerms: ['guaranteed'],
+    enforcementLevel: 'advisory',
+    minComplianceScore: 0.5,
+  });
+  gridId = (
+    await db.prisma.grid.create({
+      data: { workspaceId: seed.workspaceId, name: 'Template runs', document: {} },
+    })
+  ).id;
   const accounts: Array<[string, string]> = [
     ['linkedin', 'urn:li:organization:42'],
     ['x', '1449'],
@@ -58,7 +77,13 @@ beforeAll(async () => {
   ];
   for (const [platform, platformAccountId] of accounts) {
     await db.prisma.socialAccount.create({
-      data: { workspaceId: seed.workspaceId, platform, platformAccountId, username: 'acmebakery', accessTokenEncrypted: enc('test-access-token') },
+      data: {
+        workspaceId: seed.workspaceId,
+        platform,
+        platformAccountId,
+        username: 'acmebakery',
+        accessTokenEncrypted: enc('test-access-token'),
+      },
     });
   }
   chat = await listen(async (req, res) => {
@@ -70,15 +95,26 @@ beforeAll(async () => {
   knowledgeApi = await listen(async (req, res) => {
     const r = await readRequest(req);
     const m = /^\/api\/brand-profiles\/([^/]+)\/knowledge$/.exec(r.path);
-    if (r.headers.authorization !== `Bearer ${API_KEY}`) return sendJson(res, 401, { error: 'unauthorized' });
+    if (r.headers.authorization !== `Bearer ${API_KEY}`)
+      return sendJson(res, 401, { error: 'unauthorized' });
     if (r.method !== 'POST' || !m) return sendJson(res, 404, { error: 'not found' });
     const body = r.body as { content: string; title?: string; category?: string; tags?: string[] };
-    const stored = await storeKnowledgeEntry(db.prisma, seed.workspaceId, m[1]!, body.content, embedder as never, {
-      ...(body.title ? { title: body.title } : {}),
-      ...(body.category ? { category: body.category } : {}),
-      ...(body.tags ? { tags: body.tags } : {}),
+    const stored = await storeKnowledgeEntry(
+      db.prisma,
+      seed.workspaceId,
+      m[1]!,
+      body.content,
+      embedder as never,
+      {
+        ...(body.title ? { title: body.title } : {}),
+        ...(body.category ? { category: body.category } : {}),
+        ...(body.tags ? { tags: body.tags } : {}),
+      },
+    );
+    const entry = await db.prisma.brandKnowledgeEntry.findFirstOrThrow({
+      where: { id: stored.id },
+      select: { id: true, title: true, embedder: true },
     });
-    const entry = await db.prisma.brandKnowledgeEntry.findFirstOrThrow({ where: { id: stored.id }, select: { id: true, title: true, embedder: true } });
     sendJson(res, 201, entry);
   });
   const services: EngineServices = {
@@ -89,7 +125,12 @@ beforeAll(async () => {
     encrypt: enc,
     decrypt: dec,
     env: {
-      platformBaseUrls: { linkedin: fake.url, x: fake.url, facebook: fake.url, instagram: fake.url },
+      platformBaseUrls: {
+        linkedin: fake.url,
+        x: fake.url,
+        facebook: fake.url,
+        instagram: fake.url,
+      },
       publicUrl: 'http://localhost:3000',
     },
   };
@@ -113,7 +154,12 @@ afterAll(async () => {
 });
 
 const ROLE_USER = (role: string): string | undefined =>
-  ({ owner: seed.users.owner, admin: seed.users.admin, editor: seed.users.editor, approver: seed.users.approver })[role];
+  ({
+    owner: seed.users.owner,
+    admin: seed.users.admin,
+    editor: seed.users.editor,
+    approver: seed.users.approver,
+  })[role];
 
 /** Installs a template: setup answers applied, validated, defaults filled in. */
 function install(t: LoadedTemplate, answers: Record<string, unknown>): GridDocument {
@@ -139,7 +185,14 @@ async function runToCompletion(
   decide: (nodeId: string) => 'approved' | 'rejected' = () => 'approved',
   timeoutMs = 90_000,
 ): Promise<Driven> {
-  const { executionId } = await engine.startRun({ workspaceId: seed.workspaceId, gridId, gridVersionId: null, document: doc, triggerType, triggerData });
+  const { executionId } = await engine.startRun({
+    workspaceId: seed.workspaceId,
+    gridId,
+    gridVersionId: null,
+    document: doc,
+    triggerType,
+    triggerData,
+  });
   const decisions: Driven['decisions'] = [];
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -155,16 +208,28 @@ async function runToCompletion(
       if (node.type === 'delay') {
         await engine.resume(executionId, node.id, { reason: 'timer' }, itemIndex);
       } else if (node.type === 'approval') {
-        const request = await db.prisma.approvalRequest.findFirst({ where: { workspaceId: seed.workspaceId, executionId, nodeId: node.id, status: 'pending' } });
+        const request = await db.prisma.approvalRequest.findFirst({
+          where: { workspaceId: seed.workspaceId, executionId, nodeId: node.id, status: 'pending' },
+        });
         if (!request) continue; // created in the same transaction as the wait; seen on the next turn
         const steps = request.steps as Array<{ approverRoles?: string[] }>;
         const role = steps[request.currentStep]?.approverRoles?.find((r) => ROLE_USER(r));
         const decision = decide(node.id);
-        const result = await applyApprovalDecision(db.prisma, { workspaceId: seed.workspaceId, approvalId: request.id, userId: ROLE_USER(role!)!, decision });
+        const result = await applyApprovalDecision(db.prisma, {
+          workspaceId: seed.workspaceId,
+          approvalId: request.id,
+          userId: ROLE_USER(role!)!,
+          decision,
+        });
         decisions.push({ nodeId: node.id, step: request.currentStep, decision });
         if (result.status === 'final') {
           const f = result.final;
-          await engine.resume(executionId, node.id, { decision: f.decision, approverId: f.approverId ?? null, comment: f.comment ?? null }, itemIndex);
+          await engine.resume(
+            executionId,
+            node.id,
+            { decision: f.decision, approverId: f.approverId ?? null, comment: f.comment ?? null },
+            itemIndex,
+          );
         }
       }
     }
@@ -201,9 +266,14 @@ describe('templates run end to end (embedded: PGlite + in-process queue)', () =>
     const { summary } = await runToCompletion(doc, 'schedule', t.sampleTrigger as Json);
     expect(summary.status).toBe('completed');
     expect(out(summary, 'guard_x').text).toContain('#ContentOpsSummit');
-    const posted = fake.posts.slice(before).map((p) => p.platform).sort();
+    const posted = fake.posts
+      .slice(before)
+      .map((p) => p.platform)
+      .sort();
     expect(posted).toEqual(['instagram', 'x']);
-    expect(platformLength('x', fake.posts.slice(before).find((p) => p.platform === 'x')!.text)).toBeLessThanOrEqual(280);
+    expect(
+      platformLength('x', fake.posts.slice(before).find((p) => p.platform === 'x')!.text),
+    ).toBeLessThanOrEqual(280);
   });
 
   it('weekly-performance-digest: digest of stored metrics, summary sent to chat', async () => {
@@ -242,7 +312,9 @@ describe('templates run end to end (embedded: PGlite + in-process queue)', () =>
     expect(['A', 'B', 'none']).toContain(ab.winner);
     const message = chatMessages.filter((m) => m.path === '/ab').at(-1)!;
     expect((message.body as { text: string }).text).toBe(out(summary, 'winner').text);
-    expect(out(summary, 'winner').text).toMatch(/A\/B test on ".*": (variant [AB] wins|no clear winner)/);
+    expect(out(summary, 'winner').text).toMatch(
+      /A\/B test on ".*": (variant [AB] wins|no clear winner)/,
+    );
   });
 
   it('agency-compliance-gate: compliant content, two-step approval, published per platform', async () => {
@@ -253,16 +325,26 @@ describe('templates run end to end (embedded: PGlite + in-process queue)', () =>
     expect(summary.status).toBe('completed');
     expect(out(summary, 'guard').passed).toBe(true);
     expect(decisions.map((d) => d.step)).toEqual([0, 1]);
-    expect(fake.posts.slice(before).map((p) => p.platform)).toEqual(expect.arrayContaining(['linkedin', 'x']));
+    expect(fake.posts.slice(before).map((p) => p.platform)).toEqual(
+      expect.arrayContaining(['linkedin', 'x']),
+    );
     expect(out(summary, 'summary').posts.map((p: Out) => p.platform)).toEqual(['linkedin', 'x']);
   });
 
   it('agency-compliance-gate: content without the disclaimer is blocked before approval', async () => {
     const t = tpl('agency-compliance-gate');
     const doc = install(t, { brandProfile: seed.brandProfileId });
-    const body = { ...(t.sampleTrigger as { body: Out }).body, text: 'Guaranteed results with our new blend, order today.' };
+    const body = {
+      ...(t.sampleTrigger as { body: Out }).body,
+      text: 'Guaranteed results with our new blend, order today.',
+    };
     const before = fake.posts.length;
-    const { summary, decisions } = await runToCompletion(doc, 'webhook', { body, query: {}, headers: {}, method: 'POST' });
+    const { summary, decisions } = await runToCompletion(doc, 'webhook', {
+      body,
+      query: {},
+      headers: {},
+      method: 'POST',
+    });
     expect(summary.status).toBe('completed');
     expect(out(summary, 'blocked').status).toBe('blocked');
     expect(decisions).toEqual([]);
@@ -276,18 +358,32 @@ describe('templates run end to end (embedded: PGlite + in-process queue)', () =>
     expect(summary.status).toBe('completed');
     const collected = out(summary, 'collect');
     expect(collected.drafts.map((d: Out) => d.platform)).toEqual(['linkedin', 'x', 'facebook']);
-    expect([...collected.ready, ...collected.needsEdit].sort()).toEqual(['facebook', 'linkedin', 'x']);
+    expect([...collected.ready, ...collected.needsEdit].sort()).toEqual([
+      'facebook',
+      'linkedin',
+      'x',
+    ]);
     // Ready drafts fit their platform (X counts each link as 23 characters).
     for (const d of collected.drafts.filter((d: Out) => d.status === 'ready')) {
-      expect(platformLength(d.platform, d.text), d.platform).toBeLessThanOrEqual(PLATFORM_RULES[d.platform as 'x'].maxChars);
+      expect(platformLength(d.platform, d.text), d.platform).toBeLessThanOrEqual(
+        PLATFORM_RULES[d.platform as 'x'].maxChars,
+      );
     }
   });
 
   it('repurpose-brief-per-platform: run-form defaults apply (platforms omitted)', async () => {
     const t = tpl('repurpose-brief-per-platform');
-    const { summary } = await runToCompletion(install(t, { brandProfile: seed.brandProfileId }), 'manual', { brief: 'Short brief about our bakery workshops.' });
+    const { summary } = await runToCompletion(
+      install(t, { brandProfile: seed.brandProfileId }),
+      'manual',
+      { brief: 'Short brief about our bakery workshops.' },
+    );
     expect(summary.status).toBe('completed');
-    expect(out(summary, 'collect').drafts.map((d: Out) => d.platform)).toEqual(['linkedin', 'x', 'facebook']);
+    expect(out(summary, 'collect').drafts.map((d: Out) => d.platform)).toEqual([
+      'linkedin',
+      'x',
+      'facebook',
+    ]);
   });
 
   it('failed-publish-recovery: a rejected post takes the error edge, notifies chat, and is retried after approval', async () => {
@@ -310,7 +406,12 @@ describe('templates run end to end (embedded: PGlite + in-process queue)', () =>
     const t = tpl('failed-publish-recovery');
     fake.failNext(1, { status: 400, message: 'Invalid token for this page' });
     const before = fake.posts.length;
-    const { summary } = await runToCompletion(install(t, {}), 'manual', t.sampleTrigger as Json, () => 'rejected');
+    const { summary } = await runToCompletion(
+      install(t, {}),
+      'manual',
+      t.sampleTrigger as Json,
+      () => 'rejected',
+    );
     expect(summary.status).toBe('completed');
     expect(out(summary, 'dropped').status).toMatch(/retry rejected/);
     expect(fake.posts.length).toBe(before);
@@ -318,14 +419,25 @@ describe('templates run end to end (embedded: PGlite + in-process queue)', () =>
 
   it('brand-voice-onboarding: each sample post becomes an embedded brand knowledge entry', async () => {
     const t = tpl('brand-voice-onboarding');
-    const doc = install(t, { apiKey: enc(API_KEY), gridflowUrl: knowledgeApi.url, brandProfile: seed.brandProfileId });
-    const before = await db.prisma.brandKnowledgeEntry.count({ where: { brandProfileId: seed.brandProfileId } });
+    const doc = install(t, {
+      apiKey: enc(API_KEY),
+      gridflowUrl: knowledgeApi.url,
+      brandProfile: seed.brandProfileId,
+    });
+    const before = await db.prisma.brandKnowledgeEntry.count({
+      where: { brandProfileId: seed.brandProfileId },
+    });
     const { summary } = await runToCompletion(doc, 'webhook', t.sampleTrigger as Json);
     expect(summary.status).toBe('completed');
     expect(out(summary, 'summary').stored).toBe(2);
-    const entries = await db.prisma.brandKnowledgeEntry.findMany({ where: { brandProfileId: seed.brandProfileId }, orderBy: { createdAt: 'asc' } });
+    const entries = await db.prisma.brandKnowledgeEntry.findMany({
+      where: { brandProfileId: seed.brandProfileId },
+      orderBy: { createdAt: 'asc' },
+    });
     expect(entries.length - before).toBe(2);
-    expect(entries.map((e) => e.title)).toEqual(expect.arrayContaining(['Launch recap', 'Hiring post']));
+    expect(entries.map((e) => e.title)).toEqual(
+      expect.arrayContaining(['Launch recap', 'Hiring post']),
+    );
     expect(entries.at(-1)!.content).not.toMatch(/\s{2,}/);
   });
 

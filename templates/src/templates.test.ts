@@ -6,7 +6,15 @@ import { registry } from '@gridflow/nodes';
 import { triggerConfigSchema, triggerNode } from '@gridflow/nodes/trigger/definition';
 import { createFakeContext } from '@gridflow/nodes/testing/fake-context';
 import type { Json } from '@gridflow/runtime/node-type';
-import { applySetup, loadTemplates, missingSetup, parseTemplateFile, SetupError, TemplateFileError, validateTemplate } from './index.js';
+import {
+  applySetup,
+  loadTemplates,
+  missingSetup,
+  parseTemplateFile,
+  SetupError,
+  TemplateFileError,
+  validateTemplate,
+} from './index.js';
 
 /** Answers by kind for items without an `example`. */
 function exampleAnswer(kind: string): unknown {
@@ -26,7 +34,9 @@ function exampleAnswer(kind: string): unknown {
   }
 }
 
-const templates = loadTemplates({ preview: { categoryOf: (type) => registry.get(type)?.category } });
+const templates = loadTemplates({
+  preview: { categoryOf: (type) => registry.get(type)?.category },
+});
 const bySlug = new Map(templates.map((t) => [t.slug, t]));
 
 /** The issue's eight templates. */
@@ -66,9 +76,16 @@ describe('loadTemplates', () => {
 
   it('refuses a malformed file, naming it and the field', () => {
     expect(() => parseTemplateFile('{', 'broken.json')).toThrow(/broken\.json: not valid JSON/);
-    expect(() => parseTemplateFile(JSON.stringify({ slug: 'Bad Slug' }), 'x.json')).toThrow(TemplateFileError);
-    const good = JSON.stringify({ ...JSON.parse(JSON.stringify(bySlug.get('caption-ab-test'))), file: undefined });
-    expect(() => parseTemplateFile(good, 'other-name.json')).toThrow(/file name must be caption-ab-test\.json/);
+    expect(() => parseTemplateFile(JSON.stringify({ slug: 'Bad Slug' }), 'x.json')).toThrow(
+      TemplateFileError,
+    );
+    const good = JSON.stringify({
+      ...JSON.parse(JSON.stringify(bySlug.get('caption-ab-test'))),
+      file: undefined,
+    });
+    expect(() => parseTemplateFile(good, 'other-name.json')).toThrow(
+      /file name must be caption-ab-test\.json/,
+    );
   });
 
   it('refuses two files with the same slug', () => {
@@ -99,7 +116,8 @@ describe.each(templates.map((t) => [t.slug, t] as const))('template %s', (_slug,
 
   it('has a setup checklist whose answers land in the document, which still validates', () => {
     const answers: Record<string, unknown> = {};
-    for (const item of t.setupChecklist) answers[item.id] = item.example ?? exampleAnswer(item.kind);
+    for (const item of t.setupChecklist)
+      answers[item.id] = item.example ?? exampleAnswer(item.kind);
     const doc = applySetup(t, answers);
     for (const item of t.setupChecklist) {
       for (const target of item.targets) {
@@ -117,7 +135,9 @@ describe.each(templates.map((t) => [t.slug, t] as const))('template %s', (_slug,
   it('has a sample trigger the trigger node accepts', async () => {
     const trigger = t.document.nodes.find((n) => n.type === 'trigger')!;
     const config = triggerConfigSchema.parse(trigger.config);
-    const result = await triggerNode.run(createFakeContext({ config, trigger: (t.sampleTrigger ?? {}) as Json }));
+    const result = await triggerNode.run(
+      createFakeContext({ config, trigger: (t.sampleTrigger ?? {}) as Json }),
+    );
     expect(result.kind).toBe('output');
   });
 
@@ -133,7 +153,9 @@ describe('setup', () => {
   it('lists and enforces required answers', () => {
     expect(missingSetup(blog, {}).map((i) => i.id)).toEqual(['brandProfile']);
     expect(() => applySetup(blog, {})).toThrow(SetupError);
-    expect(applySetup(blog, {}, { allowIncomplete: true }).nodes).toHaveLength(blog.document.nodes.length);
+    expect(applySetup(blog, {}, { allowIncomplete: true }).nodes).toHaveLength(
+      blog.document.nodes.length,
+    );
     const doc = applySetup(blog, { brandProfile: 'bp-1', minScore: 80 });
     expect(doc.nodes.find((n) => n.id === 'guard')!.config.brandProfileId).toBe('bp-1');
     expect(doc.nodes.find((n) => n.id === 'gen')!.config.brandProfileId).toBe('bp-1');

@@ -4,7 +4,12 @@
  * nodes pinned to the current type versions). Pure.
  */
 import { z } from 'zod';
-import { validateGrid, type Problem, type ValidatableNodeType, type ValidationRegistry } from '@gridflow/runtime/validate';
+import {
+  validateGrid,
+  type Problem,
+  type ValidatableNodeType,
+  type ValidationRegistry,
+} from '@gridflow/runtime/validate';
 import type { GridDocument } from '@gridflow/runtime/document';
 import type { PortDefinition } from '@gridflow/runtime/node-type';
 import type { TemplateFile } from './template-schema.js';
@@ -31,7 +36,10 @@ export interface TemplateRegistry {
  * nodes in this document, so edges from config-defined ports (a branch's routes) are accepted by
  * port checks that only look at a type's `outputs`.
  */
-export function registryForDocument(doc: Pick<GridDocument, 'nodes'>, registry: TemplateRegistry): ValidationRegistry {
+export function registryForDocument(
+  doc: Pick<GridDocument, 'nodes'>,
+  registry: TemplateRegistry,
+): ValidationRegistry {
   const cache = new Map<string, ValidatableNodeType | undefined>();
   return {
     get(type) {
@@ -44,7 +52,8 @@ export function registryForDocument(doc: Pick<GridDocument, 'nodes'>, registry: 
           if (n.type !== type) continue;
           const parsed = t.configSchema.safeParse(n.config);
           try {
-            for (const p of t.outputsFor((parsed.success ? parsed.data : n.config) as never)) ports.set(p.name, p);
+            for (const p of t.outputsFor((parsed.success ? parsed.data : n.config) as never))
+              ports.set(p.name, p);
           } catch {
             /* a broken config is reported by config validation */
           }
@@ -66,13 +75,18 @@ function configKeys(type: TemplateNodeType | undefined): Set<string> | null {
   if (cached !== undefined) return cached;
   let keys: Set<string> | null = null;
   try {
-    const schema = z.toJSONSchema(type.configSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+    const schema = z.toJSONSchema(type.configSchema, {
+      io: 'input',
+      unrepresentable: 'any',
+    }) as Record<string, unknown>;
     keys = new Set<string>();
     const collect = (node: unknown): void => {
       if (!node || typeof node !== 'object') return;
       const n = node as Record<string, unknown>;
-      if (n.properties && typeof n.properties === 'object') for (const k of Object.keys(n.properties)) keys!.add(k);
-      for (const list of [n.oneOf, n.anyOf, n.allOf]) if (Array.isArray(list)) list.forEach(collect);
+      if (n.properties && typeof n.properties === 'object')
+        for (const k of Object.keys(n.properties)) keys!.add(k);
+      for (const list of [n.oneOf, n.anyOf, n.allOf])
+        if (Array.isArray(list)) list.forEach(collect);
     };
     collect(schema);
   } catch {
@@ -121,7 +135,10 @@ export function validateTemplate(
     for (const target of item.targets) {
       const node = byId.get(target.nodeId);
       if (!node) {
-        errors.push({ slug: template.slug, message: `Setup item "${item.id}" targets the missing node "${target.nodeId}".` });
+        errors.push({
+          slug: template.slug,
+          message: `Setup item "${item.id}" targets the missing node "${target.nodeId}".`,
+        });
         continue;
       }
       const known = configKeys(registry.get(node.type));

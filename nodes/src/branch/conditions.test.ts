@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { combine, compare, InvalidPatternError, isEmptyValue, looselyEqual, toRegExp } from './conditions.js';
+import {
+  combine,
+  compare,
+  InvalidPatternError,
+  isEmptyValue,
+  looselyEqual,
+  toRegExp,
+} from './conditions.js';
 
 describe('compare', () => {
   it('eq / neq coerce form-typed numbers and booleans', () => {

@@ -25,7 +25,12 @@ export const OPERATORS = [
 export type Operator = (typeof OPERATORS)[number];
 
 /** Operators that ignore the right-hand value. */
-export const UNARY_OPERATORS: ReadonlySet<Operator> = new Set(['exists', 'notExists', 'isEmpty', 'isNotEmpty']);
+export const UNARY_OPERATORS: ReadonlySet<Operator> = new Set([
+  'exists',
+  'notExists',
+  'isEmpty',
+  'isNotEmpty',
+]);
 
 export class InvalidPatternError extends Error {
   override name = 'InvalidPatternError';
@@ -59,21 +64,26 @@ function asBoolean(v: unknown): boolean | undefined {
 
 function text(v: unknown, caseSensitive: boolean): string | undefined {
   if (typeof v === 'string') return caseSensitive ? v : v.toLowerCase();
-  if (typeof v === 'number' || typeof v === 'boolean') return caseSensitive ? String(v) : String(v).toLowerCase();
+  if (typeof v === 'number' || typeof v === 'boolean')
+    return caseSensitive ? String(v) : String(v).toLowerCase();
   return undefined;
 }
 
 /** Equality with form-friendly coercion; objects and arrays compare structurally. */
 export function looselyEqual(a: unknown, b: unknown, caseSensitive = true): boolean {
   if (a === b) return true;
-  if (a === undefined || a === null || b === undefined || b === null) return (a ?? null) === (b ?? null);
+  if (a === undefined || a === null || b === undefined || b === null)
+    return (a ?? null) === (b ?? null);
   const na = asNumber(a);
   const nb = asNumber(b);
-  if (na !== undefined && nb !== undefined && (typeof a === 'number' || typeof b === 'number')) return na === nb;
+  if (na !== undefined && nb !== undefined && (typeof a === 'number' || typeof b === 'number'))
+    return na === nb;
   const ba = asBoolean(a);
   const bb = asBoolean(b);
-  if (ba !== undefined && bb !== undefined && (typeof a === 'boolean' || typeof b === 'boolean')) return ba === bb;
-  if (typeof a === 'object' || typeof b === 'object') return stableStringify(a) === stableStringify(b);
+  if (ba !== undefined && bb !== undefined && (typeof a === 'boolean' || typeof b === 'boolean'))
+    return ba === bb;
+  if (typeof a === 'object' || typeof b === 'object')
+    return stableStringify(a) === stableStringify(b);
   const ta = text(a, caseSensitive);
   const tb = text(b, caseSensitive);
   return ta !== undefined && ta === tb;
@@ -112,7 +122,8 @@ export function isEmptyValue(v: unknown): boolean {
 
 /** Parses `/pattern/flags` or a bare pattern. Throws InvalidPatternError with a readable reason. */
 export function toRegExp(pattern: unknown, caseSensitive: boolean): RegExp {
-  if (typeof pattern !== 'string') throw new InvalidPatternError(`the pattern must be text, got ${JSON.stringify(pattern)}`);
+  if (typeof pattern !== 'string')
+    throw new InvalidPatternError(`the pattern must be text, got ${JSON.stringify(pattern)}`);
   const literal = /^\/(.*)\/([dgimsuvy]*)$/s.exec(pattern);
   let source = pattern;
   let flags = '';
@@ -124,7 +135,9 @@ export function toRegExp(pattern: unknown, caseSensitive: boolean): RegExp {
   try {
     return new RegExp(source, flags);
   } catch (err) {
-    throw new InvalidPatternError(`"${pattern}" is not a valid regular expression: ${(err as Error).message}`);
+    throw new InvalidPatternError(
+      `"${pattern}" is not a valid regular expression: ${(err as Error).message}`,
+    );
   }
 }
 
@@ -139,7 +152,12 @@ function contains(haystack: unknown, needle: unknown, caseSensitive: boolean): b
 }
 
 /** Applies `operator` to the left (field) and right (configured) values. */
-export function compare(left: unknown, operator: Operator, right: unknown, options: CompareOptions = {}): boolean {
+export function compare(
+  left: unknown,
+  operator: Operator,
+  right: unknown,
+  options: CompareOptions = {},
+): boolean {
   const cs = options.caseSensitive ?? true;
   switch (operator) {
     case 'eq':

@@ -9,19 +9,32 @@ import { branchConfigSchema, branchNode, branchOutputs } from './definition.js';
 const sandbox = createSandbox({ poolSize: 1 });
 afterAll(() => sandbox.dispose());
 
-function ctxFor(rawConfig: unknown, input: Json, extra: { trigger?: Json; outputs?: Record<string, Json> } = {}, log?: EvaluateLog) {
+function ctxFor(
+  rawConfig: unknown,
+  input: Json,
+  extra: { trigger?: Json; outputs?: Record<string, Json> } = {},
+  log?: EvaluateLog,
+) {
   const config = branchConfigSchema.parse(rawConfig);
   return createFakeContext({
     config,
     input,
     trigger: extra.trigger ?? null,
-    evaluate: runtimeEvaluate({ input, trigger: extra.trigger ?? null, outputs: extra.outputs ?? {} }, sandbox, log),
+    evaluate: runtimeEvaluate(
+      { input, trigger: extra.trigger ?? null, outputs: extra.outputs ?? {} },
+      sandbox,
+      log,
+    ),
   });
 }
 
 const scoreRoutes = {
   routes: [
-    { port: 'high', label: 'Score ≥ 80', conditions: [{ field: 'input.score', operator: 'gte', value: '80' }] },
+    {
+      port: 'high',
+      label: 'Score ≥ 80',
+      conditions: [{ field: 'input.score', operator: 'gte', value: '80' }],
+    },
     { port: 'medium', conditions: [{ field: 'input.score', operator: 'gte', value: 50 }] },
   ],
 };
@@ -46,7 +59,9 @@ describe('branch config', () => {
       ]),
     );
     expect(branchConfigSchema.safeParse({ routes: [] }).success).toBe(false);
-    expect(branchConfigSchema.safeParse({ routes: [{ port: '1bad', expression: 'true' }] }).success).toBe(false);
+    expect(
+      branchConfigSchema.safeParse({ routes: [{ port: '1bad', expression: 'true' }] }).success,
+    ).toBe(false);
   });
 
   it('computes ports from the config, tolerating partial configs', () => {
@@ -57,10 +72,11 @@ describe('branch config', () => {
       { name: 'default', label: 'default' },
     ]);
     expect(branchOutputs(undefined)).toEqual([{ name: 'default', label: 'default' }]);
-    expect(branchOutputs({ routes: [{ port: '' }, { port: 'x' }, { port: 'x' }] } as never).map((p) => p.name)).toEqual([
-      'x',
-      'default',
-    ]);
+    expect(
+      branchOutputs({ routes: [{ port: '' }, { port: 'x' }, { port: 'x' }] } as never).map(
+        (p) => p.name,
+      ),
+    ).toEqual(['x', 'default']);
   });
 });
 
@@ -69,16 +85,24 @@ describe('branch runner', () => {
     const input = { score: 85, text: 'hello' };
     const result = await branchNode.run(ctxFor(scoreRoutes, input));
     expect(result).toEqual({ kind: 'output', output: input, ports: ['high'] });
-    expect(await branchNode.run(ctxFor(scoreRoutes, { score: 60 }))).toMatchObject({ ports: ['medium'] });
+    expect(await branchNode.run(ctxFor(scoreRoutes, { score: 60 }))).toMatchObject({
+      ports: ['medium'],
+    });
   });
 
   it('falls back to default when nothing matches (missing field included)', async () => {
-    expect(await branchNode.run(ctxFor(scoreRoutes, { score: 10 }))).toMatchObject({ ports: ['default'] });
-    expect(await branchNode.run(ctxFor(scoreRoutes, { other: true }))).toMatchObject({ ports: ['default'] });
+    expect(await branchNode.run(ctxFor(scoreRoutes, { score: 10 }))).toMatchObject({
+      ports: ['default'],
+    });
+    expect(await branchNode.run(ctxFor(scoreRoutes, { other: true }))).toMatchObject({
+      ports: ['default'],
+    });
   });
 
   it('all-matching mode fires every matching route', async () => {
-    const result = await branchNode.run(ctxFor({ ...scoreRoutes, matchMode: 'all' }, { score: 90 }));
+    const result = await branchNode.run(
+      ctxFor({ ...scoreRoutes, matchMode: 'all' }, { score: 90 }),
+    );
     expect(result).toMatchObject({ ports: ['high', 'medium'] });
   });
 
@@ -101,21 +125,44 @@ describe('branch runner', () => {
         },
       ],
     };
-    expect(await branchNode.run(ctxFor(config, { score: 90, platform: 'x', tags: ['launch'] }))).toMatchObject({ ports: ['publish'] });
-    expect(await branchNode.run(ctxFor(config, { score: 90, platform: 'x', tags: [] }))).toMatchObject({ ports: ['default'] });
-    expect(await branchNode.run(ctxFor(config, { score: 70, platform: 'linkedin' }))).toMatchObject({ ports: ['default'] });
+    expect(
+      await branchNode.run(ctxFor(config, { score: 90, platform: 'x', tags: ['launch'] })),
+    ).toMatchObject({ ports: ['publish'] });
+    expect(
+      await branchNode.run(ctxFor(config, { score: 90, platform: 'x', tags: [] })),
+    ).toMatchObject({ ports: ['default'] });
+    expect(await branchNode.run(ctxFor(config, { score: 70, platform: 'linkedin' }))).toMatchObject(
+      { ports: ['default'] },
+    );
   });
 
   it('reads fields through expressions and templates (other nodes, trigger)', async () => {
     const log: EvaluateLog = { calls: [] };
     const config = {
       routes: [
-        { port: 'vip', conditions: [{ field: '{{ nodes.guard.output.score }}', operator: 'gt', value: '{{ trigger.threshold }}' }] },
+        {
+          port: 'vip',
+          conditions: [
+            {
+              field: '{{ nodes.guard.output.score }}',
+              operator: 'gt',
+              value: '{{ trigger.threshold }}',
+            },
+          ],
+        },
       ],
     };
-    const ctx = ctxFor(config, { x: 1 }, { trigger: { threshold: 70 }, outputs: { guard: { score: 71 } } }, log);
+    const ctx = ctxFor(
+      config,
+      { x: 1 },
+      { trigger: { threshold: 70 }, outputs: { guard: { score: 71 } } },
+      log,
+    );
     expect(await branchNode.run(ctx)).toMatchObject({ ports: ['vip'] });
-    expect(log.calls.map((c) => c.expression)).toEqual(['{{ nodes.guard.output.score }}', '{{ trigger.threshold }}']);
+    expect(log.calls.map((c) => c.expression)).toEqual([
+      '{{ nodes.guard.output.score }}',
+      '{{ trigger.threshold }}',
+    ]);
   });
 
   it('reads plain input paths without the sandbox', async () => {
@@ -131,8 +178,12 @@ describe('branch runner', () => {
         { port: 'short', expression: '{{ input.text.length <= 280 }}' },
       ],
     };
-    expect(await branchNode.run(ctxFor(config, { text: 'x'.repeat(300) }))).toMatchObject({ ports: ['long'] });
-    expect(await branchNode.run(ctxFor(config, { text: 'short one' }))).toMatchObject({ ports: ['short'] });
+    expect(await branchNode.run(ctxFor(config, { text: 'x'.repeat(300) }))).toMatchObject({
+      ports: ['long'],
+    });
+    expect(await branchNode.run(ctxFor(config, { text: 'short one' }))).toMatchObject({
+      ports: ['short'],
+    });
   });
 
   it('reports a failing expression as a UserError naming the route field', async () => {
@@ -140,11 +191,15 @@ describe('branch runner', () => {
     const err = await branchNode.run(ctxFor(config, {})).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UserError);
     expect((err as UserError).field).toBe('config.routes[0].expression');
-    expect((err as UserError).message).toMatch(/^Branch route "bad": expression \{\{ input\.missing\.deeper > 1 \}\} failed: .*'deeper'/);
+    expect((err as UserError).message).toMatch(
+      /^Branch route "bad": expression \{\{ input\.missing\.deeper > 1 \}\} failed: .*'deeper'/,
+    );
   });
 
   it('reports an invalid regular expression as a UserError on the condition value', async () => {
-    const config = { routes: [{ port: 'm', conditions: [{ field: 'input.t', operator: 'matches', value: '([' }] }] };
+    const config = {
+      routes: [{ port: 'm', conditions: [{ field: 'input.t', operator: 'matches', value: '([' }] }],
+    };
     const err = await branchNode.run(ctxFor(config, { t: 'x' })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UserError);
     expect((err as UserError).field).toBe('config.routes[0].conditions[0].value');

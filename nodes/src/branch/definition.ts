@@ -4,9 +4,22 @@
  * `default` port fires when none matches. The input passes through unchanged.
  */
 import { z } from 'zod';
-import { defineNodeType, output, type Json, type NodeContext, type PortDefinition } from '@gridflow/runtime/node-type';
+import {
+  defineNodeType,
+  output,
+  type Json,
+  type NodeContext,
+  type PortDefinition,
+} from '@gridflow/runtime/node-type';
 import { UserError } from '@gridflow/runtime/errors';
-import { combine, compare, InvalidPatternError, OPERATORS, UNARY_OPERATORS, type Operator } from './conditions.js';
+import {
+  combine,
+  compare,
+  InvalidPatternError,
+  OPERATORS,
+  UNARY_OPERATORS,
+  type Operator,
+} from './conditions.js';
 import { isTemplate, resolveReference } from '../transform/reference.js';
 
 export const DEFAULT_PORT = 'default';
@@ -14,9 +27,15 @@ const RESERVED_PORTS = new Set([DEFAULT_PORT, 'error']);
 
 const portNameSchema = z
   .string()
-  .regex(/^[A-Za-z][A-Za-z0-9_-]{0,39}$/, 'port names start with a letter and use letters, digits, "_" or "-" (max 40)');
+  .regex(
+    /^[A-Za-z][A-Za-z0-9_-]{0,39}$/,
+    'port names start with a letter and use letters, digits, "_" or "-" (max 40)',
+  );
 
-const combinatorSchema = z.enum(['and', 'or']).default('and').describe('How the conditions combine');
+const combinatorSchema = z
+  .enum(['and', 'or'])
+  .default('and')
+  .describe('How the conditions combine');
 
 export const conditionSchema = z.object({
   field: z
@@ -28,7 +47,9 @@ export const conditionSchema = z.object({
   value: z
     .union([z.string(), z.number(), z.boolean(), z.null()])
     .optional()
-    .describe('Compared with the field; may be a {{ }} expression. Ignored by exists/notExists/isEmpty/isNotEmpty'),
+    .describe(
+      'Compared with the field; may be a {{ }} expression. Ignored by exists/notExists/isEmpty/isNotEmpty',
+    ),
   caseSensitive: z.boolean().default(true),
 });
 
@@ -39,7 +60,11 @@ export const conditionGroupSchema = z.object({
 
 export const routeSchema = z.object({
   port: portNameSchema.describe('Output port name used by edges, e.g. "high"'),
-  label: z.string().max(60).optional().describe('Label shown on the canvas (defaults to the port name)'),
+  label: z
+    .string()
+    .max(60)
+    .optional()
+    .describe('Label shown on the canvas (defaults to the port name)'),
   combinator: combinatorSchema,
   conditions: z.array(conditionSchema).default([]),
   /** Nested groups, combined with the conditions above by `combinator`: (a AND (b OR c)). */
@@ -48,7 +73,9 @@ export const routeSchema = z.object({
   expression: z
     .string()
     .optional()
-    .describe('JS expression, e.g. input.score >= 80 && input.platform === "linkedin"; used instead of conditions')
+    .describe(
+      'JS expression, e.g. input.score >= 80 && input.platform === "linkedin"; used instead of conditions',
+    )
     .meta({ 'x-gridflow-widget': 'expression' }),
 });
 
@@ -58,7 +85,9 @@ export const branchConfigSchema = z
       .array(routeSchema)
       .min(1, 'add at least one route')
       .max(20, 'at most 20 routes')
-      .meta({ 'x-gridflow-ports': { itemName: 'port', itemLabel: 'label', append: [DEFAULT_PORT] } }),
+      .meta({
+        'x-gridflow-ports': { itemName: 'port', itemLabel: 'label', append: [DEFAULT_PORT] },
+      }),
     matchMode: z
       .enum(['first', 'all'])
       .default('first')
@@ -68,19 +97,35 @@ export const branchConfigSchema = z
     const seen = new Set<string>();
     cfg.routes.forEach((route, i) => {
       if (RESERVED_PORTS.has(route.port)) {
-        ctx.addIssue({ code: 'custom', path: ['routes', i, 'port'], message: `"${route.port}" is reserved; choose another port name` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['routes', i, 'port'],
+          message: `"${route.port}" is reserved; choose another port name`,
+        });
       }
       if (seen.has(route.port)) {
-        ctx.addIssue({ code: 'custom', path: ['routes', i, 'port'], message: `port "${route.port}" is used by two routes` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['routes', i, 'port'],
+          message: `port "${route.port}" is used by two routes`,
+        });
       }
       seen.add(route.port);
       const hasExpression = (route.expression ?? '').trim() !== '';
       if (!hasExpression && route.conditions.length === 0 && route.groups.length === 0) {
-        ctx.addIssue({ code: 'custom', path: ['routes', i], message: 'a route needs conditions or an expression' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['routes', i],
+          message: 'a route needs conditions or an expression',
+        });
       }
       route.conditions.forEach((c, j) => {
         if (!UNARY_OPERATORS.has(c.operator) && c.value === undefined) {
-          ctx.addIssue({ code: 'custom', path: ['routes', i, 'conditions', j, 'value'], message: `operator "${c.operator}" needs a value` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['routes', i, 'conditions', j, 'value'],
+            message: `operator "${c.operator}" needs a value`,
+          });
         }
       });
     });
@@ -97,7 +142,10 @@ export function branchOutputs(config: Partial<BranchConfig> | undefined): PortDe
     const name = typeof route?.port === 'string' ? route.port : '';
     if (!name || seen.has(name) || RESERVED_PORTS.has(name)) continue;
     seen.add(name);
-    ports.push({ name, label: typeof route.label === 'string' && route.label ? route.label : name });
+    ports.push({
+      name,
+      label: typeof route.label === 'string' && route.label ? route.label : name,
+    });
   }
   ports.push({ name: DEFAULT_PORT, label: 'default' });
   return ports;
@@ -108,7 +156,8 @@ export function branchOutputs(config: Partial<BranchConfig> | undefined): PortDe
  * and field. Errors that tell the runtime what to do (retry, cancel) and infrastructure errors pass through.
  */
 function explain(err: unknown, where: string, field: string): unknown {
-  if (err instanceof UserError) return new UserError(`Branch ${where}: ${err.message}`, field, err.code);
+  if (err instanceof UserError)
+    return new UserError(`Branch ${where}: ${err.message}`, field, err.code);
   return err;
 }
 
@@ -116,7 +165,12 @@ function truthy(v: unknown): boolean {
   return !(v === false || v === null || v === undefined || v === 0 || v === '' || v === 'false');
 }
 
-async function evaluateCondition(ctx: NodeContext<BranchConfig>, c: Condition, fieldPath: string, routeName: string): Promise<boolean> {
+async function evaluateCondition(
+  ctx: NodeContext<BranchConfig>,
+  c: Condition,
+  fieldPath: string,
+  routeName: string,
+): Promise<boolean> {
   let left: unknown;
   let right: unknown = c.value;
   try {
@@ -129,13 +183,20 @@ async function evaluateCondition(ctx: NodeContext<BranchConfig>, c: Condition, f
     return compare(left, c.operator as Operator, right, { caseSensitive: c.caseSensitive });
   } catch (err) {
     if (err instanceof InvalidPatternError) {
-      throw new UserError(`Branch route "${routeName}": ${err.message}`, `config.${fieldPath}.value`);
+      throw new UserError(
+        `Branch route "${routeName}": ${err.message}`,
+        `config.${fieldPath}.value`,
+      );
     }
     throw err;
   }
 }
 
-async function routeMatches(ctx: NodeContext<BranchConfig>, route: BranchConfig['routes'][number], i: number): Promise<boolean> {
+async function routeMatches(
+  ctx: NodeContext<BranchConfig>,
+  route: BranchConfig['routes'][number],
+  i: number,
+): Promise<boolean> {
   const name = route.label || route.port;
   if ((route.expression ?? '').trim() !== '') {
     try {
@@ -152,7 +213,9 @@ async function routeMatches(ctx: NodeContext<BranchConfig>, route: BranchConfig[
   for (const [g, group] of route.groups.entries()) {
     const inner: boolean[] = [];
     for (const [j, c] of group.conditions.entries()) {
-      inner.push(await evaluateCondition(ctx, c, `routes[${i}].groups[${g}].conditions[${j}]`, name));
+      inner.push(
+        await evaluateCondition(ctx, c, `routes[${i}].groups[${g}].conditions[${j}]`, name),
+      );
     }
     results.push(combine(group.combinator, inner));
   }
@@ -163,7 +226,8 @@ export const branchNode = defineNodeType({
   type: 'branch',
   version: 1,
   label: 'Branch',
-  description: 'Routes items to named outputs by conditions or an expression; unmatched items go to "default".',
+  description:
+    'Routes items to named outputs by conditions or an expression; unmatched items go to "default".',
   icon: '🔀',
   category: 'logic',
   inputs: [{ name: 'in', label: 'in' }],

@@ -10,7 +10,15 @@ import { codeConfigSchema, codeNode, DEFAULT_CODE, sandboxTimeout } from './defi
 const sandbox = createSandbox({ poolSize: 1 });
 afterAll(() => sandbox.dispose());
 
-function ctxFor(rawConfig: unknown, data: { input?: Json; trigger?: Json; item?: { value: Json; index: number }; outputs?: Record<string, Json> } = {}) {
+function ctxFor(
+  rawConfig: unknown,
+  data: {
+    input?: Json;
+    trigger?: Json;
+    item?: { value: Json; index: number };
+    outputs?: Record<string, Json>;
+  } = {},
+) {
   return createFakeContext({
     config: codeConfigSchema.parse(rawConfig),
     input: data.input ?? null,
@@ -24,7 +32,11 @@ function ctxFor(rawConfig: unknown, data: { input?: Json; trigger?: Json; item?:
 
 describe('code config', () => {
   it('defaults to the example that copies the input', () => {
-    expect(codeConfigSchema.parse({})).toEqual({ code: DEFAULT_CODE, timeoutMs: 1000, memoryMb: 32 });
+    expect(codeConfigSchema.parse({})).toEqual({
+      code: DEFAULT_CODE,
+      timeoutMs: 1000,
+      memoryMb: 32,
+    });
   });
   it('caps the time and memory limits', () => {
     expect(codeConfigSchema.safeParse({ timeoutMs: 10_001 }).success).toBe(false);
@@ -45,9 +57,20 @@ describe('code runner (isolated-vm)', () => {
       await Promise.resolve();
       return { words, source: trigger.source, item, itemIndex, score: nodes.guard.output.score };`;
     const result = await codeNode.run(
-      ctxFor({ code }, { input: { text: 'one two three' }, trigger: { source: 'rss' }, item: { value: 'x', index: 2 }, outputs: { guard: { score: 91 } } }),
+      ctxFor(
+        { code },
+        {
+          input: { text: 'one two three' },
+          trigger: { source: 'rss' },
+          item: { value: 'x', index: 2 },
+          outputs: { guard: { score: 91 } },
+        },
+      ),
     );
-    expect(result).toEqual({ kind: 'output', output: { words: 3, source: 'rss', item: 'x', itemIndex: 2, score: 91 } });
+    expect(result).toEqual({
+      kind: 'output',
+      output: { words: 3, source: 'rss', item: 'x', itemIndex: 2, score: 91 },
+    });
   });
 
   it('leaves {{ }} in code alone (it is a raw field)', async () => {
@@ -57,7 +80,9 @@ describe('code runner (isolated-vm)', () => {
   });
 
   it('turns a thrown error into a UserError naming the node and the code field', async () => {
-    const err = await codeNode.run(ctxFor({ code: "throw new Error('no title')" })).catch((e: unknown) => e);
+    const err = await codeNode
+      .run(ctxFor({ code: "throw new Error('no title')" }))
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UserError);
     expect((err as UserError).message).toMatch(/^Code node "Shape post": .*no title/);
     expect((err as UserError).field).toBe('config.code');
@@ -65,7 +90,9 @@ describe('code runner (isolated-vm)', () => {
 
   it('stops an endless loop at the time limit', async () => {
     const started = Date.now();
-    const err = await codeNode.run(ctxFor({ code: 'for (;;) {}', timeoutMs: 200 })).catch((e: unknown) => e);
+    const err = await codeNode
+      .run(ctxFor({ code: 'for (;;) {}', timeoutMs: 200 }))
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UserError);
     expect((err as UserError).code).toBe('CODE_TIMEOUT');
     expect(Date.now() - started).toBeLessThan(5000);
@@ -79,7 +106,9 @@ describe('code runner (isolated-vm)', () => {
   });
 
   it('has no Node APIs', async () => {
-    const result = await codeNode.run(ctxFor({ code: 'return [typeof require, typeof process, typeof fetch]' }));
+    const result = await codeNode.run(
+      ctxFor({ code: 'return [typeof require, typeof process, typeof fetch]' }),
+    );
     expect(result).toEqual({ kind: 'output', output: ['undefined', 'undefined', 'undefined'] });
   });
 

@@ -23,8 +23,20 @@ export const codeConfigSchema = z.object({
     .default(DEFAULT_CODE)
     .describe('Body of an async JavaScript function; `return` the output (JSON)')
     .meta({ 'x-gridflow-widget': 'code', 'x-gridflow-language': 'javascript' }),
-  timeoutMs: z.number().int().min(10).max(CODE_MAX_TIMEOUT_MS).default(1000).describe('Time limit per run, at most 10 s'),
-  memoryMb: z.number().int().min(8).max(CODE_MAX_MEMORY_MB).default(32).describe('Memory limit, at most 128 MB'),
+  timeoutMs: z
+    .number()
+    .int()
+    .min(10)
+    .max(CODE_MAX_TIMEOUT_MS)
+    .default(1000)
+    .describe('Time limit per run, at most 10 s'),
+  memoryMb: z
+    .number()
+    .int()
+    .min(8)
+    .max(CODE_MAX_MEMORY_MB)
+    .default(32)
+    .describe('Memory limit, at most 128 MB'),
 });
 
 export type CodeConfig = z.infer<typeof codeConfigSchema>;
@@ -45,7 +57,8 @@ export const codeNode = defineNodeType({
   type: 'code',
   version: 1,
   label: 'Code',
-  description: 'Runs JavaScript in a sandbox (no network or file access) and outputs the JSON it returns.',
+  description:
+    'Runs JavaScript in a sandbox (no network or file access) and outputs the JSON it returns.',
   icon: '🧩',
   category: 'utility',
   inputs: [{ name: 'in', label: 'in' }],
@@ -54,7 +67,9 @@ export const codeNode = defineNodeType({
   // The code is JavaScript, not a template: `{{` inside it must not be resolved.
   rawFields: ['code'],
   summary: (config) => {
-    const lines = config.code.split('\n').filter((l) => l.trim() && !l.trim().startsWith('//')).length;
+    const lines = config.code
+      .split('\n')
+      .filter((l) => l.trim() && !l.trim().startsWith('//')).length;
     return `${lines} line${lines === 1 ? '' : 's'} of JavaScript`;
   },
   async run(ctx) {
@@ -73,16 +88,25 @@ export const codeNode = defineNodeType({
       try {
         globals.nodes = await ctx.evaluate('nodes');
       } catch (err) {
-        ctx.log.warn('outputs of earlier nodes are not available to this code node', { error: String(err) });
+        ctx.log.warn('outputs of earlier nodes are not available to this code node', {
+          error: String(err),
+        });
       }
     }
     try {
-      const result = await ctx.sandbox.runCode(code, globals, { timeoutMs: sandboxTimeout(timeoutMs), memoryMb });
+      const result = await ctx.sandbox.runCode(code, globals, {
+        timeoutMs: sandboxTimeout(timeoutMs),
+        memoryMb,
+      });
       if (result === null) ctx.log.info('the code returned null or nothing');
       return output(result);
     } catch (err) {
       if (err instanceof UserError) {
-        throw new UserError(`Code node "${ctx.node.name}": ${err.message}`, err.field ?? 'config.code', err.code);
+        throw new UserError(
+          `Code node "${ctx.node.name}": ${err.message}`,
+          err.field ?? 'config.code',
+          err.code,
+        );
       }
       throw err;
     }

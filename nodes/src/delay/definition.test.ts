@@ -20,9 +20,15 @@ describe('delay config', () => {
     expect(delayConfigSchema.safeParse({ amount: 366, unit: 'days' }).success).toBe(false);
     expect(delayConfigSchema.safeParse({ amount: 0 }).success).toBe(false);
     expect(delayConfigSchema.safeParse({ mode: 'until' }).success).toBe(false);
-    expect(delayConfigSchema.safeParse({ mode: 'until', until: 'next tuesday' }).success).toBe(false);
-    expect(delayConfigSchema.safeParse({ mode: 'until', until: '{{ trigger.publishAt }}' }).success).toBe(true);
-    expect(delayConfigSchema.safeParse({ mode: 'until', until: '2026-11-24T09:00:00Z' }).success).toBe(true);
+    expect(delayConfigSchema.safeParse({ mode: 'until', until: 'next tuesday' }).success).toBe(
+      false,
+    );
+    expect(
+      delayConfigSchema.safeParse({ mode: 'until', until: '{{ trigger.publishAt }}' }).success,
+    ).toBe(true);
+    expect(
+      delayConfigSchema.safeParse({ mode: 'until', until: '2026-11-24T09:00:00Z' }).success,
+    ).toBe(true);
   });
 });
 
@@ -39,7 +45,11 @@ describe('delay runner', () => {
 
   it('passes the input through when resumed by the timer', async () => {
     const input = { post: { id: 'urn:li:share:1' } };
-    expect(await delayNode.run(ctxFor({ amount: 1, unit: 'days' }, { input, resume: { reason: 'timer' } }))).toEqual({
+    expect(
+      await delayNode.run(
+        ctxFor({ amount: 1, unit: 'days' }, { input, resume: { reason: 'timer' } }),
+      ),
+    ).toEqual({
       kind: 'output',
       output: input,
     });
@@ -66,13 +76,24 @@ describe('delay runner', () => {
 
   it('delayEnd accepts epoch milliseconds from an expression', () => {
     const now = new Date('2026-11-23T00:00:00Z');
-    const cfg = { mode: 'until', amount: 1, unit: 'hours', until: Date.parse('2026-11-23T05:00:00Z') as unknown as string } as const;
+    const cfg = {
+      mode: 'until',
+      amount: 1,
+      unit: 'hours',
+      until: Date.parse('2026-11-23T05:00:00Z') as unknown as string,
+    } as const;
     expect(delayEnd(cfg, now).toISOString()).toBe('2026-11-23T05:00:00.000Z');
-    expect(delayEnd({ mode: 'duration', amount: 90, unit: 'seconds' }, now).toISOString()).toBe('2026-11-23T00:01:30.000Z');
+    expect(delayEnd({ mode: 'duration', amount: 90, unit: 'seconds' }, now).toISOString()).toBe(
+      '2026-11-23T00:01:30.000Z',
+    );
   });
 
   it('summarises', () => {
-    expect(delayNode.summary?.(delayConfigSchema.parse({ amount: 1, unit: 'days' }))).toBe('Wait 1 day');
-    expect(delayNode.summary?.(delayConfigSchema.parse({ amount: 24, unit: 'hours' }))).toBe('Wait 24 hours');
+    expect(delayNode.summary?.(delayConfigSchema.parse({ amount: 1, unit: 'days' }))).toBe(
+      'Wait 1 day',
+    );
+    expect(delayNode.summary?.(delayConfigSchema.parse({ amount: 24, unit: 'hours' }))).toBe(
+      'Wait 24 hours',
+    );
   });
 });

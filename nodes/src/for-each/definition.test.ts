@@ -12,12 +12,17 @@ afterAll(() => sandbox.dispose());
 
 function run(rawConfig: unknown, input: Json = null) {
   const config = forEachConfigSchema.parse(rawConfig);
-  return forEachNode.run(createFakeContext({ config, input, evaluate: runtimeEvaluate({ input }, sandbox) }));
+  return forEachNode.run(
+    createFakeContext({ config, input, evaluate: runtimeEvaluate({ input }, sandbox) }),
+  );
 }
 
 describe('for-each config', () => {
   it('defaults concurrency to 5 and caps it at 50', () => {
-    expect(forEachConfigSchema.parse({ items: '{{ input.posts }}' })).toEqual({ items: '{{ input.posts }}', concurrency: 5 });
+    expect(forEachConfigSchema.parse({ items: '{{ input.posts }}' })).toEqual({
+      items: '{{ input.posts }}',
+      concurrency: 5,
+    });
     expect(forEachConfigSchema.safeParse({ items: 'x', concurrency: 51 }).success).toBe(false);
     expect(forEachConfigSchema.safeParse({ items: 'x', concurrency: 0 }).success).toBe(false);
     expect(forEachConfigSchema.safeParse({ items: '' }).success).toBe(false);
@@ -38,16 +43,25 @@ describe('for-each runner', () => {
   });
 
   it('accepts a fixed list and a bare path or expression', async () => {
-    expect(await run({ items: ['linkedin', 'x'] })).toEqual({ kind: 'output', output: { items: ['linkedin', 'x'] } });
+    expect(await run({ items: ['linkedin', 'x'] })).toEqual({
+      kind: 'output',
+      output: { items: ['linkedin', 'x'] },
+    });
     expect(await run({ items: 'input.platforms' }, { platforms: ['instagram'] })).toEqual({
       kind: 'output',
       output: { items: ['instagram'] },
     });
-    expect(await run({ items: 'input.n.filter((x) => x > 1)' }, { n: [1, 2, 3] })).toEqual({ kind: 'output', output: { items: [2, 3] } });
+    expect(await run({ items: 'input.n.filter((x) => x > 1)' }, { n: [1, 2, 3] })).toEqual({
+      kind: 'output',
+      output: { items: [2, 3] },
+    });
   });
 
   it('an empty list is fine (done fires with no results)', async () => {
-    expect(await run({ items: '{{ input.posts }}' }, { posts: [] })).toEqual({ kind: 'output', output: { items: [] } });
+    expect(await run({ items: '{{ input.posts }}' }, { posts: [] })).toEqual({
+      kind: 'output',
+      output: { items: [] },
+    });
   });
 
   it('anything but a list is a UserError naming the items field', async () => {

@@ -21,7 +21,9 @@ export const FOR_EACH_MAX_ITEMS = 10_000;
 export const forEachConfigSchema = z.object({
   items: z
     .union([z.string().min(1, 'items is required'), z.array(z.json()).max(FOR_EACH_MAX_ITEMS)])
-    .describe('An expression resolving to a list, e.g. {{ input.posts }} or {{ trigger.body.platforms }}, or a fixed list')
+    .describe(
+      'An expression resolving to a list, e.g. {{ input.posts }} or {{ trigger.body.platforms }}, or a fixed list',
+    )
     .meta({ 'x-gridflow-widget': 'expression' }),
   concurrency: z
     .number()
@@ -38,7 +40,8 @@ export const forEachNode = defineNodeType({
   type: FOR_EACH_TYPE,
   version: 1,
   label: 'For each',
-  description: 'Runs the nodes after "item" once per element of a list, then continues from "done" with all results.',
+  description:
+    'Runs the nodes after "item" once per element of a list, then continues from "done" with all results.',
   icon: '🔁',
   category: 'logic',
   inputs: [{ name: 'in', label: 'in' }],
@@ -59,19 +62,28 @@ export const forEachNode = defineNodeType({
       try {
         items = await resolveReference(text, ctx);
       } catch (err) {
-        if (err instanceof UserError) throw new UserError(`For each: ${err.message}`, 'config.items', err.code);
+        if (err instanceof UserError)
+          throw new UserError(`For each: ${err.message}`, 'config.items', err.code);
         throw err;
       }
     }
     if (!Array.isArray(items)) {
-      const got = items === null || items === undefined ? 'nothing' : typeof items === 'string' ? 'text' : typeof items;
+      const got =
+        items === null || items === undefined
+          ? 'nothing'
+          : typeof items === 'string'
+            ? 'text'
+            : typeof items;
       throw new UserError(
         `For each: "items" must resolve to a list, but it resolved to ${got}. Point it at an array, e.g. {{ input.posts }}.`,
         'config.items',
       );
     }
     if (items.length > FOR_EACH_MAX_ITEMS) {
-      throw new UserError(`For each: ${items.length} items is more than the limit of ${FOR_EACH_MAX_ITEMS}; split the list first.`, 'config.items');
+      throw new UserError(
+        `For each: ${items.length} items is more than the limit of ${FOR_EACH_MAX_ITEMS}; split the list first.`,
+        'config.items',
+      );
     }
     return output({ items: items as Json[] });
   },

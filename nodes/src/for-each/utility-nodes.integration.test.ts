@@ -14,7 +14,13 @@ import { gridDocumentSchema, type GridDocumentInput } from '@gridflow/runtime/do
 import { validateGrid, type ValidationRegistry } from '@gridflow/runtime/validate';
 import type { Json } from '@gridflow/runtime/node-type';
 import { registry } from '../registry.js';
-import { listen, readRequest, sendJson, type Listening, type RecordedRequest } from '../testing/http-util.js';
+import {
+  listen,
+  readRequest,
+  sendJson,
+  type Listening,
+  type RecordedRequest,
+} from '../testing/http-util.js';
 
 /**
  * Until the runtime's port check calls `outputsFor(config)`, validate with a view in which the
@@ -29,7 +35,8 @@ function registryFor(doc: GridDocumentInput): ValidationRegistry {
       for (const n of doc.nodes) {
         if (n.type !== type) continue;
         const parsed = t.configSchema.safeParse(n.config);
-        if (parsed.success) for (const p of t.outputsFor(parsed.data as never)) ports.set(p.name, p);
+        if (parsed.success)
+          for (const p of t.outputsFor(parsed.data as never)) ports.set(p.name, p);
       }
       return { ...t, outputs: [...ports.values()] };
     },
@@ -38,7 +45,11 @@ function registryFor(doc: GridDocumentInput): ValidationRegistry {
 
 const modes = [
   { name: 'embedded (PGlite)', kind: 'pglite' as const, redisUrl: undefined },
-  { name: 'scaled (PostgreSQL + Redis)', kind: 'postgres' as const, redisUrl: 'redis://127.0.0.1:6379' },
+  {
+    name: 'scaled (PostgreSQL + Redis)',
+    kind: 'postgres' as const,
+    redisUrl: 'redis://127.0.0.1:6379',
+  },
 ];
 
 const node = (id: string, type: string, config: Record<string, unknown>, x = 0) => ({
@@ -49,7 +60,13 @@ const node = (id: string, type: string, config: Record<string, unknown>, x = 0) 
   position: { x, y: 0 },
   config,
 });
-const edge = (source: string, sourceHandle: string, target: string, targetHandle = 'in', kind: 'default' | 'error' = 'default') => ({
+const edge = (
+  source: string,
+  sourceHandle: string,
+  target: string,
+  targetHandle = 'in',
+  kind: 'default' | 'error' = 'default',
+) => ({
   id: `${source}-${sourceHandle}-${target}`,
   source,
   sourceHandle,
@@ -68,8 +85,12 @@ describe.each(modes)('utility nodes in a real run: $name', ({ kind, redisUrl }) 
 
   beforeAll(async () => {
     db = await createTestDatabase(kind);
-    const ws = await db.prisma.workspace.create({ data: { name: 'Utility', slug: `utility-${randomBytes(4).toString('hex')}` } });
-    const grid = await db.prisma.grid.create({ data: { workspaceId: ws.id, name: 'Utility grid', document: {} } });
+    const ws = await db.prisma.workspace.create({
+      data: { name: 'Utility', slug: `utility-${randomBytes(4).toString('hex')}` },
+    });
+    const grid = await db.prisma.grid.create({
+      data: { workspaceId: ws.id, name: 'Utility grid', document: {} },
+    });
     ids = { workspaceId: ws.id, gridId: grid.id };
     server = await listen(async (req, res) => {
       const r = await readRequest(req);
@@ -112,7 +133,13 @@ describe.each(modes)('utility nodes in a real run: $name', ({ kind, redisUrl }) 
     const check = validateGrid(doc, registryFor(doc));
     expect(check.errors).toEqual([]);
     const document = gridDocumentSchema.parse(doc);
-    const { executionId } = await engine.startRun({ ...ids, gridVersionId: null, document, triggerType: 'manual', triggerData: trigger });
+    const { executionId } = await engine.startRun({
+      ...ids,
+      gridVersionId: null,
+      document,
+      triggerType: 'manual',
+      triggerData: trigger,
+    });
     const summary = await engine.waitForCompletion(executionId, timeoutMs);
     if (!summary) throw new Error('run did not finish');
     return summary;
@@ -123,35 +150,96 @@ describe.each(modes)('utility nodes in a real run: $name', ({ kind, redisUrl }) 
     const doc: GridDocumentInput = {
       schemaVersion: 1,
       nodes: [
-        node('start', 'trigger', { mode: 'manual', fields: [{ name: 'campaign', type: 'string', required: true }, { name: 'limit', type: 'number', default: 2 }] }),
-        node('shape', 'transform', {
-          operations: [
-            { op: 'set', path: 'posts', value: [{ title: 'One', likes: 3 }, { title: 'Two', likes: 40 }, { title: 'Three', likes: 12 }] },
-            { op: 'map', path: 'posts', expression: '{{ { title: item.title.toUpperCase(), likes: item.likes, rank: index + 1 } }}' },
-            { op: 'rename', from: 'campaign', to: 'meta.campaign' },
+        node('start', 'trigger', {
+          mode: 'manual',
+          fields: [
+            { name: 'campaign', type: 'string', required: true },
+            { name: 'limit', type: 'number', default: 2 },
           ],
-        }, 200),
-        node('route', 'branch', {
-          routes: [
-            { port: 'many', label: 'more than limit', expression: 'input.posts.length > nodes.start.output.limit' },
-            { port: 'few', conditions: [{ field: 'input.posts', operator: 'isNotEmpty' }] },
-          ],
-        }, 400),
+        }),
+        node(
+          'shape',
+          'transform',
+          {
+            operations: [
+              {
+                op: 'set',
+                path: 'posts',
+                value: [
+                  { title: 'One', likes: 3 },
+                  { title: 'Two', likes: 40 },
+                  { title: 'Three', likes: 12 },
+                ],
+              },
+              {
+                op: 'map',
+                path: 'posts',
+                expression:
+                  '{{ { title: item.title.toUpperCase(), likes: item.likes, rank: index + 1 } }}',
+              },
+              { op: 'rename', from: 'campaign', to: 'meta.campaign' },
+            ],
+          },
+          200,
+        ),
+        node(
+          'route',
+          'branch',
+          {
+            routes: [
+              {
+                port: 'many',
+                label: 'more than limit',
+                expression: 'input.posts.length > nodes.start.output.limit',
+              },
+              { port: 'few', conditions: [{ field: 'input.posts', operator: 'isNotEmpty' }] },
+            ],
+          },
+          400,
+        ),
         node('each', 'for-each', { items: '{{ input.posts }}', concurrency: 2 }, 600),
-        node('score', 'code', { code: 'return { ...item, hot: item.likes >= 10, campaign: nodes.shape.output.meta.campaign };' }, 800),
-        node('send', 'http', {
-          method: 'POST',
-          url: `${server.url}/posts`,
-          auth: { type: 'bearer', token: `fake-enc:${Buffer.from('tok-9').toString('base64')}` },
-          body: { type: 'json', json: { title: '{{ input.title }}', hot: '{{ input.hot }}', at: '{{ itemIndex }}' } },
-        }, 1000),
-        node('pause', 'delay', { mode: 'until', until: '{{ new Date(Date.now() + 1200).toISOString() }}' }, 800),
-        node('report', 'transform', {
-          operations: [
-            { op: 'map', path: '', expression: '{{ item.body.got.title }}' },
-          ],
-        }, 1000),
-        node('fewPath', 'transform', { operations: [{ op: 'set', path: 'path', value: 'few' }] }, 600),
+        node(
+          'score',
+          'code',
+          {
+            code: 'return { ...item, hot: item.likes >= 10, campaign: nodes.shape.output.meta.campaign };',
+          },
+          800,
+        ),
+        node(
+          'send',
+          'http',
+          {
+            method: 'POST',
+            url: `${server.url}/posts`,
+            auth: { type: 'bearer', token: `fake-enc:${Buffer.from('tok-9').toString('base64')}` },
+            body: {
+              type: 'json',
+              json: { title: '{{ input.title }}', hot: '{{ input.hot }}', at: '{{ itemIndex }}' },
+            },
+          },
+          1000,
+        ),
+        node(
+          'pause',
+          'delay',
+          { mode: 'until', until: '{{ new Date(Date.now() + 1200).toISOString() }}' },
+          800,
+        ),
+        node(
+          'report',
+          'transform',
+          {
+            operations: [{ op: 'map', path: '', expression: '{{ item.body.got.title }}' }],
+          },
+          1000,
+        ),
+        node(
+          'fewPath',
+          'transform',
+          { operations: [{ op: 'set', path: 'path', value: 'few' }] },
+          600,
+        ),
       ],
       edges: [
         edge('start', 'out', 'shape'),
@@ -171,11 +259,23 @@ describe.each(modes)('utility nodes in a real run: $name', ({ kind, redisUrl }) 
     // The branch took the first matching route only.
     expect(summary.outputs.fewPath).toBeUndefined();
     // For-each: three items, in order, each through code and http.
-    expect(summary.outputs.each).toMatchObject({ items: [{ title: 'ONE', rank: 1 }, { title: 'TWO', rank: 2 }, { title: 'THREE', rank: 3 }] });
+    expect(summary.outputs.each).toMatchObject({
+      items: [
+        { title: 'ONE', rank: 1 },
+        { title: 'TWO', rank: 2 },
+        { title: 'THREE', rank: 3 },
+      ],
+    });
     const sent = received.slice(before).filter((r) => r.path === '/posts');
     expect(sent).toHaveLength(3);
-    expect(sent.map((r) => r.headers.authorization)).toEqual(['Bearer tok-9', 'Bearer tok-9', 'Bearer tok-9']);
-    expect(sent.map((r) => r.body).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))).toEqual([
+    expect(sent.map((r) => r.headers.authorization)).toEqual([
+      'Bearer tok-9',
+      'Bearer tok-9',
+      'Bearer tok-9',
+    ]);
+    expect(
+      sent.map((r) => r.body).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+    ).toEqual([
       { title: 'ONE', hot: false, at: 0 },
       { title: 'THREE', hot: true, at: 2 },
       { title: 'TWO', hot: true, at: 1 },
@@ -192,14 +292,25 @@ describe.each(modes)('utility nodes in a real run: $name', ({ kind, redisUrl }) 
         node('start', 'trigger', { mode: 'manual' }),
         node('each', 'for-each', { items: '{{ trigger.notAList }}' }, 200),
         node('body', 'transform', {}, 400),
-        node('handled', 'code', { code: 'return { caught: input.error.message, field: input.error.field };' }, 400),
+        node(
+          'handled',
+          'code',
+          { code: 'return { caught: input.error.message, field: input.error.field };' },
+          400,
+        ),
       ],
-      edges: [edge('start', 'out', 'each'), edge('each', 'item', 'body'), edge('each', 'error', 'handled', 'in', 'error')],
+      edges: [
+        edge('start', 'out', 'each'),
+        edge('each', 'item', 'body'),
+        edge('each', 'error', 'handled', 'in', 'error'),
+      ],
     };
     const summary = await run(doc, { notAList: 'text' });
     expect(summary.status).toBe('completed');
     expect(summary.outputs.handled).toEqual({
-      caught: expect.stringMatching(/For each: "items" must resolve to a list, but it resolved to text/),
+      caught: expect.stringMatching(
+        /For each: "items" must resolve to a list, but it resolved to text/,
+      ),
       field: 'config.items',
     });
   });
@@ -207,28 +318,39 @@ describe.each(modes)('utility nodes in a real run: $name', ({ kind, redisUrl }) 
   it('http: a 503 is retried by the engine (RetryAfterError) and then succeeds', async () => {
     const doc: GridDocumentInput = {
       schemaVersion: 1,
-      nodes: [node('start', 'trigger', { mode: 'manual' }), node('call', 'http', { url: `${server.url}/flaky` }, 200)],
+      nodes: [
+        node('start', 'trigger', { mode: 'manual' }),
+        node('call', 'http', { url: `${server.url}/flaky` }, 200),
+      ],
       edges: [edge('start', 'out', 'call')],
       settings: { retry: { maxAttempts: 3, backoffMs: 10, maxDelayMs: 100 } },
     };
     const summary = await run(doc, {});
     expect(summary.status).toBe('completed');
     expect(summary.outputs.call).toMatchObject({ status: 200, body: { ok: true } });
-    const attempts = await db.sql.query<{ attempt: number }>(`SELECT attempt FROM execution_steps WHERE node_id = 'call' ORDER BY attempt DESC LIMIT 1`);
+    const attempts = await db.sql.query<{ attempt: number }>(
+      `SELECT attempt FROM execution_steps WHERE node_id = 'call' ORDER BY attempt DESC LIMIT 1`,
+    );
     expect(attempts.rows[0]?.attempt).toBeGreaterThanOrEqual(2);
   });
 
   it('code: endless code ends as a user error at its time limit, not a crashed worker', async () => {
     const doc: GridDocumentInput = {
       schemaVersion: 1,
-      nodes: [node('start', 'trigger', { mode: 'manual' }), node('spin', 'code', { code: 'for (;;) {}', timeoutMs: 300 }, 200)],
+      nodes: [
+        node('start', 'trigger', { mode: 'manual' }),
+        node('spin', 'code', { code: 'for (;;) {}', timeoutMs: 300 }, 200),
+      ],
       edges: [edge('start', 'out', 'spin')],
     };
     const summary = await run(doc, {});
     expect(summary.status).toBe('failed');
     expect(summary.error).toMatchObject({ kind: 'user', code: 'CODE_TIMEOUT' });
     // The engine still runs the next grid.
-    const next = await run({ ...doc, nodes: [doc.nodes[0]!, node('spin', 'code', { code: 'return 42' }, 200)] }, {});
+    const next = await run(
+      { ...doc, nodes: [doc.nodes[0]!, node('spin', 'code', { code: 'return 42' }, 200)] },
+      {},
+    );
     expect(next.outputs.spin).toBe(42);
   });
 });

@@ -5,11 +5,27 @@
  */
 import { z } from 'zod';
 import { defineNodeType, output, type Json, type NodeContext } from '@gridflow/runtime/node-type';
-import { CancelledError, NonRetriableError, RetryAfterError, StepTimeoutError, UserError } from '@gridflow/runtime/errors';
-import { buildUrl, checkHeader, hasHeader, RequestBuildError, snippet, statusAction, type KeyValue } from './request.js';
+import {
+  CancelledError,
+  NonRetriableError,
+  RetryAfterError,
+  StepTimeoutError,
+  UserError,
+} from '@gridflow/runtime/errors';
+import {
+  buildUrl,
+  checkHeader,
+  hasHeader,
+  RequestBuildError,
+  snippet,
+  statusAction,
+  type KeyValue,
+} from './request.js';
 
 const keyValueList = z
-  .array(z.object({ key: z.string().min(1, 'name is required').max(256), value: z.string().max(8192) }))
+  .array(
+    z.object({ key: z.string().min(1, 'name is required').max(256), value: z.string().max(8192) }),
+  )
   .max(100)
   .default([])
   .meta({ 'x-gridflow-widget': 'keyValue' });
@@ -40,7 +56,11 @@ export const httpBodySchema = z.discriminatedUnion('type', [
 export const httpAuthSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('none') }),
   z.object({ type: z.literal('bearer'), token: secret('Token') }),
-  z.object({ type: z.literal('basic'), username: z.string().min(1).max(256), password: secret('Password') }),
+  z.object({
+    type: z.literal('basic'),
+    username: z.string().min(1).max(256),
+    password: secret('Password'),
+  }),
   z.object({
     type: z.literal('header'),
     name: z.string().min(1).max(256).describe('Header name, e.g. X-API-Key'),
@@ -50,7 +70,11 @@ export const httpAuthSchema = z.discriminatedUnion('type', [
 
 export const httpConfigSchema = z.object({
   method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD']).default('GET'),
-  url: z.string().min(1, 'url is required').max(8192).describe('https://… ; may contain {{ }} expressions'),
+  url: z
+    .string()
+    .min(1, 'url is required')
+    .max(8192)
+    .describe('https://… ; may contain {{ }} expressions'),
   headers: keyValueList,
   query: keyValueList,
   body: httpBodySchema.default({ type: 'none' }),
@@ -59,8 +83,13 @@ export const httpConfigSchema = z.object({
   retryOnStatus: z
     .boolean()
     .default(true)
-    .describe('Retry on 408, 429 and 5xx (the grid\'s retry policy sets how often), honouring Retry-After'),
-  failOnStatus: z.boolean().default(true).describe('Fail the step on a status >= 400; when off, every response is the output'),
+    .describe(
+      "Retry on 408, 429 and 5xx (the grid's retry policy sets how often), honouring Retry-After",
+    ),
+  failOnStatus: z
+    .boolean()
+    .default(true)
+    .describe('Fail the step on a status >= 400; when off, every response is the output'),
   responseFormat: z.enum(['json', 'text']).default('json'),
 });
 
@@ -83,7 +112,11 @@ function decryptSecret(ctx: NodeContext<HttpConfig>, ciphertext: string, field: 
   try {
     return ctx.decrypt(ciphertext);
   } catch {
-    throw new UserError('The stored credential could not be decrypted; enter it again in the node settings.', field, 'CREDENTIAL_UNREADABLE');
+    throw new UserError(
+      'The stored credential could not be decrypted; enter it again in the node settings.',
+      field,
+      'CREDENTIAL_UNREADABLE',
+    );
   }
 }
 
@@ -113,7 +146,11 @@ function authHeaders(ctx: NodeContext<HttpConfig>): Record<string, string> {
 function requestBody(config: HttpConfig, headers: Record<string, string>): string | undefined {
   const body = config.body;
   if (config.method === 'GET' || config.method === 'HEAD') {
-    if (body.type !== 'none') throw new RequestBuildError(`a ${config.method} request cannot have a body`, 'config.body.type');
+    if (body.type !== 'none')
+      throw new RequestBuildError(
+        `a ${config.method} request cannot have a body`,
+        'config.body.type',
+      );
     return undefined;
   }
   switch (body.type) {
@@ -140,7 +177,8 @@ function requestBody(config: HttpConfig, headers: Record<string, string>): strin
     case 'form': {
       const params = new URLSearchParams();
       body.fields.forEach((f: KeyValue) => params.append(f.key, asText(f.value)));
-      if (!hasHeader(headers, 'content-type')) headers['content-type'] = 'application/x-www-form-urlencoded';
+      if (!hasHeader(headers, 'content-type'))
+        headers['content-type'] = 'application/x-www-form-urlencoded';
       return params.toString();
     }
     default: {
@@ -164,7 +202,8 @@ export const httpNode = defineNodeType({
   type: 'http',
   version: 1,
   label: 'HTTP request',
-  description: 'Calls a web API or webhook (public addresses only), with optional auth from an encrypted credential.',
+  description:
+    'Calls a web API or webhook (public addresses only), with optional auth from an encrypted credential.',
   icon: '🌐',
   category: 'utility',
   inputs: [{ name: 'in', label: 'in' }],
@@ -186,7 +225,10 @@ export const httpNode = defineNodeType({
     let body: string | undefined;
     try {
       // A whole-value `{{ }}` may have resolved to a number or boolean: headers and query are text.
-      url = buildUrl(String(config.url), config.query.map((q) => ({ key: q.key, value: asText(q.value) })));
+      url = buildUrl(
+        String(config.url),
+        config.query.map((q) => ({ key: q.key, value: asText(q.value) })),
+      );
       config.headers.forEach((h, i) => {
         const value = asText(h.value);
         checkHeader(h.key, value, `config.headers[${i}]`);
@@ -195,7 +237,8 @@ export const httpNode = defineNodeType({
       Object.assign(headers, authHeaders(ctx));
       body = requestBody(config, headers);
     } catch (err) {
-      if (err instanceof RequestBuildError) throw new UserError(`HTTP request "${ctx.node.name}": ${err.message}`, err.field);
+      if (err instanceof RequestBuildError)
+        throw new UserError(`HTTP request "${ctx.node.name}": ${err.message}`, err.field);
       throw err;
     }
 
@@ -222,10 +265,17 @@ export const httpNode = defineNodeType({
       attempt: ctx.step.attempt,
     });
     if (decision.action === 'retry') {
-      throw new RetryAfterError(`${target} answered ${res.status}; retrying`, decision.retryAfterMs, `HTTP_${res.status}`);
+      throw new RetryAfterError(
+        `${target} answered ${res.status}; retrying`,
+        decision.retryAfterMs,
+        `HTTP_${res.status}`,
+      );
     }
     if (decision.action === 'fail') {
-      throw new NonRetriableError(`${target} answered ${res.status}: ${snippet(res.text) || '(empty body)'}`, `HTTP_${res.status}`);
+      throw new NonRetriableError(
+        `${target} answered ${res.status}: ${snippet(res.text) || '(empty body)'}`,
+        `HTTP_${res.status}`,
+      );
     }
 
     let parsed: Json;

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { backoffMs, buildUrl, parseRetryAfter, RequestBuildError, statusAction } from './request.js';
+import {
+  backoffMs,
+  buildUrl,
+  parseRetryAfter,
+  RequestBuildError,
+  statusAction,
+} from './request.js';
 
 describe('parseRetryAfter', () => {
   it('reads seconds and HTTP dates', () => {
@@ -17,10 +23,17 @@ describe('statusAction', () => {
   it('retries 408/429/5xx, fails other 4xx, passes < 400', () => {
     expect(statusAction(204, undefined, policy)).toEqual({ action: 'ok' });
     expect(statusAction(408, undefined, policy)).toEqual({ action: 'retry', retryAfterMs: 1000 });
-    expect(statusAction(502, undefined, { ...policy, attempt: 2 })).toEqual({ action: 'retry', retryAfterMs: 2000 });
+    expect(statusAction(502, undefined, { ...policy, attempt: 2 })).toEqual({
+      action: 'retry',
+      retryAfterMs: 2000,
+    });
     expect(statusAction(401, undefined, policy)).toEqual({ action: 'fail' });
-    expect(statusAction(500, undefined, { ...policy, retryOnStatus: false })).toEqual({ action: 'fail' });
-    expect(statusAction(500, undefined, { ...policy, failOnStatus: false })).toEqual({ action: 'ok' });
+    expect(statusAction(500, undefined, { ...policy, retryOnStatus: false })).toEqual({
+      action: 'fail',
+    });
+    expect(statusAction(500, undefined, { ...policy, failOnStatus: false })).toEqual({
+      action: 'ok',
+    });
   });
   it('caps a huge Retry-After at 15 minutes and backoff at 60 s', () => {
     expect(statusAction(429, '86400', policy)).toEqual({ action: 'retry', retryAfterMs: 900_000 });
@@ -30,9 +43,9 @@ describe('statusAction', () => {
 
 describe('buildUrl', () => {
   it('appends query parameters to existing ones', () => {
-    expect(buildUrl('https://api.example.com/v1/x?a=1', [{ key: 'b', value: 'two words' }]).toString()).toBe(
-      'https://api.example.com/v1/x?a=1&b=two+words',
-    );
+    expect(
+      buildUrl('https://api.example.com/v1/x?a=1', [{ key: 'b', value: 'two words' }]).toString(),
+    ).toBe('https://api.example.com/v1/x?a=1&b=two+words');
   });
   it('names the field of a bad query parameter', () => {
     try {

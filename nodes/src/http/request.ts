@@ -28,18 +28,27 @@ export function buildUrl(raw: string, query: KeyValue[]): URL {
     throw new RequestBuildError(`"${raw}" is not a valid URL (include https://)`, 'config.url');
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new RequestBuildError(`only http and https URLs are allowed, got ${url.protocol}`, 'config.url');
+    throw new RequestBuildError(
+      `only http and https URLs are allowed, got ${url.protocol}`,
+      'config.url',
+    );
   }
   query.forEach((q, i) => {
-    if (!q.key) throw new RequestBuildError('a query parameter has no name', `config.query[${i}].key`);
+    if (!q.key)
+      throw new RequestBuildError('a query parameter has no name', `config.query[${i}].key`);
     url.searchParams.append(q.key, q.value);
   });
   return url;
 }
 
 export function checkHeader(name: string, value: string, field: string): void {
-  if (!HEADER_NAME.test(name)) throw new RequestBuildError(`"${name}" is not a valid header name`, `${field}.key`);
-  if (/[\r\n\0]/.test(value)) throw new RequestBuildError(`the value of header "${name}" contains a line break`, `${field}.value`);
+  if (!HEADER_NAME.test(name))
+    throw new RequestBuildError(`"${name}" is not a valid header name`, `${field}.key`);
+  if (/[\r\n\0]/.test(value))
+    throw new RequestBuildError(
+      `the value of header "${name}" contains a line break`,
+      `${field}.value`,
+    );
 }
 
 export function hasHeader(headers: Record<string, string>, name: string): boolean {
@@ -47,7 +56,8 @@ export function hasHeader(headers: Record<string, string>, name: string): boolea
   return Object.keys(headers).some((k) => k.toLowerCase() === lower);
 }
 
-export type StatusAction = { action: 'ok' } | { action: 'retry'; retryAfterMs: number } | { action: 'fail' };
+export type StatusAction =
+  { action: 'ok' } | { action: 'retry'; retryAfterMs: number } | { action: 'fail' };
 
 export interface StatusPolicy {
   failOnStatus: boolean;
@@ -57,7 +67,10 @@ export interface StatusPolicy {
 }
 
 /** Retry-After as milliseconds: delta seconds or an HTTP date; undefined when absent or unreadable. */
-export function parseRetryAfter(value: string | undefined, now: number = Date.now()): number | undefined {
+export function parseRetryAfter(
+  value: string | undefined,
+  now: number = Date.now(),
+): number | undefined {
   if (!value) return undefined;
   const v = value.trim();
   if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1000);
@@ -76,13 +89,20 @@ export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 429 || status >= 500;
 }
 
-export function statusAction(status: number, retryAfterHeader: string | undefined, policy: StatusPolicy): StatusAction {
+export function statusAction(
+  status: number,
+  retryAfterHeader: string | undefined,
+  policy: StatusPolicy,
+): StatusAction {
   if (status < 400) return { action: 'ok' };
   if (!policy.failOnStatus) return { action: 'ok' };
   if (policy.retryOnStatus && isRetryableStatus(status)) {
     // Capped so a hostile server cannot park the step for days.
     const fromHeader = parseRetryAfter(retryAfterHeader);
-    return { action: 'retry', retryAfterMs: Math.min(fromHeader ?? backoffMs(policy.attempt), 15 * 60_000) };
+    return {
+      action: 'retry',
+      retryAfterMs: Math.min(fromHeader ?? backoffMs(policy.attempt), 15 * 60_000),
+    };
   }
   return { action: 'fail' };
 }

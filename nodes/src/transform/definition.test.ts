@@ -31,7 +31,12 @@ const article = {
 
 describe('transform config', () => {
   it('validates paths with the operation index', () => {
-    const r = transformConfigSchema.safeParse({ operations: [{ op: 'remove', path: 'a..b' }, { op: 'pick', paths: [] }] });
+    const r = transformConfigSchema.safeParse({
+      operations: [
+        { op: 'remove', path: 'a..b' },
+        { op: 'pick', paths: [] },
+      ],
+    });
     expect(r.success).toBe(false);
     const paths = r.success ? [] : r.error.issues.map((i) => i.path.join('.'));
     expect(paths).toEqual(expect.arrayContaining(['operations.0.path', 'operations.1.paths']));
@@ -63,7 +68,12 @@ describe('transform runner', () => {
         article: { id: 'a1', author: { name: 'Ana' } },
         headline: 'Five lessons from our launch',
         posts: article.posts,
-        meta: { source: 'blog', shout: 'FIVE LESSONS FROM OUR LAUNCH', by: 'By Ana', card: { id: 'a1', n: 2 } },
+        meta: {
+          source: 'blog',
+          shout: 'FIVE LESSONS FROM OUR LAUNCH',
+          by: 'By Ana',
+          card: { id: 'a1', n: 2 },
+        },
       },
     });
     // The input itself is never modified.
@@ -71,7 +81,9 @@ describe('transform runner', () => {
   });
 
   it('pick keeps only the listed (nested) fields', async () => {
-    expect(await run([{ op: 'pick', paths: ['article.id', 'posts[0].caption', 'nope'] }], article)).toEqual({
+    expect(
+      await run([{ op: 'pick', paths: ['article.id', 'posts[0].caption', 'nope'] }], article),
+    ).toEqual({
       kind: 'output',
       output: { article: { id: 'a1' }, posts: [{ caption: 'First' }] },
     });
@@ -80,7 +92,12 @@ describe('transform runner', () => {
   it('map evaluates the expression per element with item and index', async () => {
     const result = await run(
       [
-        { op: 'map', path: 'posts', expression: '{{ { text: item.caption + " #" + (index + 1), popular: item.likes > 5 } }}', to: 'cards' },
+        {
+          op: 'map',
+          path: 'posts',
+          expression: '{{ { text: item.caption + " #" + (index + 1), popular: item.likes > 5 } }}',
+          to: 'cards',
+        },
         { op: 'map', path: 'posts', expression: 'item.caption' },
       ],
       article,
@@ -97,27 +114,39 @@ describe('transform runner', () => {
   });
 
   it('map over the whole data when it is a list', async () => {
-    expect(await run([{ op: 'map', path: '', expression: 'item * 2' }], [1, 2, 3])).toEqual({ kind: 'output', output: [2, 4, 6] });
+    expect(await run([{ op: 'map', path: '', expression: 'item * 2' }], [1, 2, 3])).toEqual({
+      kind: 'output',
+      output: [2, 4, 6],
+    });
   });
 
   it('map over something that is not a list is a UserError on its path', async () => {
-    const err = await run([{ op: 'map', path: 'article', expression: 'item' }], article).catch((e: unknown) => e);
+    const err = await run([{ op: 'map', path: 'article', expression: 'item' }], article).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(UserError);
     expect((err as UserError).field).toBe('config.operations[0].path');
   });
 
   it('a failing expression names the operation', async () => {
-    const err = await run([{ op: 'set', path: 'x', value: '{{ data.missing.deep }}' }], {}).catch((e: unknown) => e);
+    const err = await run([{ op: 'set', path: 'x', value: '{{ data.missing.deep }}' }], {}).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(UserError);
     expect((err as UserError).field).toBe('config.operations[0]');
     expect((err as UserError).message).toMatch(/^Transform, operation 1 \(set\): expression/);
   });
 
   it('refuses prototype pollution paths and scalar inputs', async () => {
-    const err = await run([{ op: 'set', path: '__proto__.polluted', value: true }], {}).catch((e: unknown) => e);
+    const err = await run([{ op: 'set', path: '__proto__.polluted', value: true }], {}).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(UserError);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(await run([], 'text' as Json).catch((e: unknown) => e)).toBeInstanceOf(UserError);
-    expect(await run([{ op: 'set', path: 'a', value: 1 }], null)).toEqual({ kind: 'output', output: { a: 1 } });
+    expect(await run([{ op: 'set', path: 'a', value: 1 }], null)).toEqual({
+      kind: 'output',
+      output: { a: 1 },
+    });
   });
 });

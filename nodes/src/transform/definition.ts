@@ -7,12 +7,21 @@
 import { z } from 'zod';
 import { defineNodeType, output, type Json, type NodeContext } from '@gridflow/runtime/node-type';
 import { UserError } from '@gridflow/runtime/errors';
-import { cloneJson, deletePath, getPath, parsePath, PathSyntaxError, setPath, toJson } from './path.js';
+import {
+  cloneJson,
+  deletePath,
+  getPath,
+  parsePath,
+  PathSyntaxError,
+  setPath,
+  toJson,
+} from './path.js';
 import { isTemplate } from './reference.js';
 
 export const MAX_MAP_ITEMS = 10_000;
 
-const pathField = (description: string) => z.string().min(1, 'path is required').max(500).describe(description);
+const pathField = (description: string) =>
+  z.string().min(1, 'path is required').max(500).describe(description);
 
 export const transformOperationSchema = z.discriminatedUnion('op', [
   z.object({
@@ -23,22 +32,38 @@ export const transformOperationSchema = z.discriminatedUnion('op', [
       .describe('A value, or a {{ }} expression using input and data (the data so far)')
       .meta({ 'x-gridflow-widget': 'expression' }),
   }),
-  z.object({ op: z.literal('rename'), from: pathField('Field to rename'), to: pathField('New path') }),
+  z.object({
+    op: z.literal('rename'),
+    from: pathField('Field to rename'),
+    to: pathField('New path'),
+  }),
   z.object({ op: z.literal('remove'), path: pathField('Field to remove') }),
   z.object({
     op: z.literal('pick'),
-    paths: z.array(z.string().min(1).max(500)).min(1, 'pick at least one field').max(200).describe('Keep only these fields'),
+    paths: z
+      .array(z.string().min(1).max(500))
+      .min(1, 'pick at least one field')
+      .max(200)
+      .describe('Keep only these fields'),
   }),
   z.object({
     op: z.literal('map'),
-    path: pathField('The array to map, e.g. posts (empty path: the whole data when it is an array)').or(z.literal('')),
+    path: pathField(
+      'The array to map, e.g. posts (empty path: the whole data when it is an array)',
+    ).or(z.literal('')),
     expression: z
       .string()
       .min(1, 'expression is required')
       .max(10_000)
-      .describe('Evaluated per element with item (the element) and index, e.g. {{ { text: item.caption, n: index + 1 } }}')
+      .describe(
+        'Evaluated per element with item (the element) and index, e.g. {{ { text: item.caption, n: index + 1 } }}',
+      )
       .meta({ 'x-gridflow-widget': 'expression' }),
-    to: z.string().max(500).optional().describe('Where to write the result (default: replace the array)'),
+    to: z
+      .string()
+      .max(500)
+      .optional()
+      .describe('Where to write the result (default: replace the array)'),
   }),
 ]);
 
@@ -69,7 +94,11 @@ export const transformConfigSchema = z
         try {
           parsePath(p);
         } catch (err) {
-          ctx.addIssue({ code: 'custom', path: ['operations', i, ...at], message: (err as Error).message });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['operations', i, ...at],
+            message: (err as Error).message,
+          });
         }
       }
     });
@@ -85,7 +114,11 @@ function isContainer(v: unknown): v is Container {
 }
 
 /** Resolves `{{ }}` in a set value, also inside objects and arrays (`{ "text": "{{ input.title }}" }`). */
-async function evaluateValue(ctx: NodeContext<TransformConfig>, value: Json, extra: Record<string, Json>): Promise<Json> {
+async function evaluateValue(
+  ctx: NodeContext<TransformConfig>,
+  value: Json,
+  extra: Record<string, Json>,
+): Promise<Json> {
   if (typeof value === 'string') return isTemplate(value) ? ctx.evaluate(value, extra) : value;
   if (Array.isArray(value)) {
     const out: Json[] = [];
@@ -95,14 +128,24 @@ async function evaluateValue(ctx: NodeContext<TransformConfig>, value: Json, ext
   if (value !== null && typeof value === 'object') {
     const out: Record<string, Json> = {};
     for (const [k, v] of Object.entries(value)) {
-      Object.defineProperty(out, k, { value: await evaluateValue(ctx, v, extra), enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(out, k, {
+        value: await evaluateValue(ctx, v, extra),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
     return out;
   }
   return value;
 }
 
-async function apply(ctx: NodeContext<TransformConfig>, data: Container, op: Operation, i: number): Promise<Container> {
+async function apply(
+  ctx: NodeContext<TransformConfig>,
+  data: Container,
+  op: Operation,
+  i: number,
+): Promise<Container> {
   const field = `config.operations[${i}]`;
   switch (op.op) {
     case 'set': {
@@ -140,7 +183,10 @@ async function apply(ctx: NodeContext<TransformConfig>, data: Container, op: Ope
         );
       }
       if (list.length > MAX_MAP_ITEMS) {
-        throw new UserError(`Transform: map handles at most ${MAX_MAP_ITEMS} elements, got ${list.length}`, `${field}.path`);
+        throw new UserError(
+          `Transform: map handles at most ${MAX_MAP_ITEMS} elements, got ${list.length}`,
+          `${field}.path`,
+        );
       }
       const mapped: Json[] = [];
       for (let index = 0; index < list.length; index++) {
@@ -163,7 +209,8 @@ export const transformNode = defineNodeType({
   type: 'transform',
   version: 1,
   label: 'Transform',
-  description: 'Reshapes data: set, rename, remove and pick fields, or map a list with an expression.',
+  description:
+    'Reshapes data: set, rename, remove and pick fields, or map a list with an expression.',
   icon: '🛠️',
   category: 'data',
   inputs: [{ name: 'in', label: 'in' }],
@@ -172,20 +219,30 @@ export const transformNode = defineNodeType({
   // Operations run in order and their expressions see the data so far, so the runner evaluates them.
   rawFields: ['operations'],
   summary: (config) =>
-    config.operations.length === 0 ? 'Pass through' : config.operations.map((o) => o.op).join(' → '),
+    config.operations.length === 0
+      ? 'Pass through'
+      : config.operations.map((o) => o.op).join(' → '),
   async run(ctx) {
     const input = ctx.input;
     if (input !== null && !isContainer(input)) {
-      throw new UserError(`Transform needs an object or a list as input, got ${typeof input}`, 'input');
+      throw new UserError(
+        `Transform needs an object or a list as input, got ${typeof input}`,
+        'input',
+      );
     }
     let data: Container = input === null ? {} : (cloneJson(input) as Container);
     for (const [i, op] of ctx.config.operations.entries()) {
       try {
         data = await apply(ctx, data, op, i);
       } catch (err) {
-        if (err instanceof PathSyntaxError) throw new UserError(`Transform: ${err.message}`, `config.operations[${i}]`);
+        if (err instanceof PathSyntaxError)
+          throw new UserError(`Transform: ${err.message}`, `config.operations[${i}]`);
         if (err instanceof UserError && !(err.field ?? '').startsWith('config.operations')) {
-          throw new UserError(`Transform, operation ${i + 1} (${op.op}): ${err.message}`, `config.operations[${i}]`, err.code);
+          throw new UserError(
+            `Transform, operation ${i + 1} (${op.op}): ${err.message}`,
+            `config.operations[${i}]`,
+            err.code,
+          );
         }
         throw err;
       }

@@ -31,7 +31,11 @@ export function scopeFrom(s: TestScope): ExpressionScope {
   };
 }
 
-export function runtimeEvaluate(scope: TestScope, sandbox: Sandbox, log?: EvaluateLog): NodeContext['evaluate'] {
+export function runtimeEvaluate(
+  scope: TestScope,
+  sandbox: Sandbox,
+  log?: EvaluateLog,
+): NodeContext['evaluate'] {
   const full = scopeFrom(scope);
   return async (expression, extra) => {
     log?.calls.push(extra ? { expression, extra } : { expression });

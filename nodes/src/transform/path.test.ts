@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { cloneJson, deletePath, getPath, isSimplePath, parsePath, PathSyntaxError, setPath, toJson } from './path.js';
+import {
+  cloneJson,
+  deletePath,
+  getPath,
+  isSimplePath,
+  parsePath,
+  PathSyntaxError,
+  setPath,
+  toJson,
+} from './path.js';
 
 describe('parsePath', () => {
   it('splits dots, indices and quoted keys', () => {

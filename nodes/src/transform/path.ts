@@ -26,13 +26,17 @@ export function parsePath(path: string): PathSegment[] {
         rest = rest.slice(num[0].length);
       } else {
         const quoted = /^\[\s*(["'])((?:\\.|(?!\1).)*)\1\s*\]/.exec(rest);
-        if (!quoted) throw new PathSyntaxError(`invalid path "${path}": expected [index] or ["key"] at "${rest}"`);
+        if (!quoted)
+          throw new PathSyntaxError(
+            `invalid path "${path}": expected [index] or ["key"] at "${rest}"`,
+          );
         segments.push((quoted[2] ?? '').replace(/\\(.)/g, '$1'));
         rest = rest.slice(quoted[0].length);
       }
     } else {
       if (!first) {
-        if (!rest.startsWith('.')) throw new PathSyntaxError(`invalid path "${path}": expected "." at "${rest}"`);
+        if (!rest.startsWith('.'))
+          throw new PathSyntaxError(`invalid path "${path}": expected "." at "${rest}"`);
         rest = rest.slice(1);
       }
       // Segments after a dot may also be plain numbers (`a.0.b`) or contain dashes (`x-id`).
@@ -91,7 +95,9 @@ const FORBIDDEN = new Set(['__proto__', 'prototype', 'constructor']);
 
 function checkKey(seg: PathSegment, path: string | PathSegment[]): void {
   if (typeof seg === 'string' && FORBIDDEN.has(seg)) {
-    throw new PathSyntaxError(`path "${Array.isArray(path) ? path.join('.') : path}" uses the reserved key "${seg}"`);
+    throw new PathSyntaxError(
+      `path "${Array.isArray(path) ? path.join('.') : path}" uses the reserved key "${seg}"`,
+    );
   }
 }
 
@@ -99,7 +105,11 @@ function checkKey(seg: PathSegment, path: string | PathSegment[]): void {
  * Sets `value` at `path` inside `root` (an object or array), creating objects (or arrays, when the
  * next segment is a number) on the way. Returns `root`. The empty path is refused.
  */
-export function setPath<T extends Record<string, unknown> | unknown[]>(root: T, path: string | PathSegment[], value: unknown): T {
+export function setPath<T extends Record<string, unknown> | unknown[]>(
+  root: T,
+  path: string | PathSegment[],
+  value: unknown,
+): T {
   const segments = typeof path === 'string' ? parsePath(path) : path;
   if (segments.length === 0) throw new PathSyntaxError('cannot set the empty path');
   let cur: Record<string, unknown> | unknown[] = root;
@@ -111,13 +121,16 @@ export function setPath<T extends Record<string, unknown> | unknown[]>(root: T, 
     if (Array.isArray(cur)) {
       const idx = typeof seg === 'number' ? seg : Number(seg);
       if (!Number.isInteger(idx) || idx < 0) {
-        throw new PathSyntaxError(`cannot set "${String(seg)}" on an array (path ${JSON.stringify(path)})`);
+        throw new PathSyntaxError(
+          `cannot set "${String(seg)}" on an array (path ${JSON.stringify(path)})`,
+        );
       }
       if (last) {
         cur[idx] = value;
       } else {
         const next = cur[idx];
-        if (!isRecord(next) && !Array.isArray(next)) cur[idx] = typeof nextSeg === 'number' ? [] : {};
+        if (!isRecord(next) && !Array.isArray(next))
+          cur[idx] = typeof nextSeg === 'number' ? [] : {};
         cur = cur[idx] as Record<string, unknown> | unknown[];
       }
     } else {
@@ -126,7 +139,8 @@ export function setPath<T extends Record<string, unknown> | unknown[]>(root: T, 
         cur[key] = value;
       } else {
         const next = cur[key];
-        if (!isRecord(next) && !Array.isArray(next)) cur[key] = typeof nextSeg === 'number' ? [] : {};
+        if (!isRecord(next) && !Array.isArray(next))
+          cur[key] = typeof nextSeg === 'number' ? [] : {};
         cur = cur[key] as Record<string, unknown> | unknown[];
       }
     }

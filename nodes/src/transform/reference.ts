@@ -15,7 +15,11 @@ export function isTemplate(value: string): boolean {
   return /\{\{[\s\S]*?\}\}/.test(value);
 }
 
-export async function resolveReference(ref: string, scope: ReferenceScope, extra?: Record<string, Json>): Promise<unknown> {
+export async function resolveReference(
+  ref: string,
+  scope: ReferenceScope,
+  extra?: Record<string, Json>,
+): Promise<unknown> {
   const text = ref.trim();
   if (isTemplate(text)) return extra ? scope.evaluate(text, extra) : scope.evaluate(text);
   if (isSimplePath(text)) {
@@ -24,7 +28,8 @@ export async function resolveReference(ref: string, scope: ReferenceScope, extra
       return getPath(extra[root], rest);
     }
     if (typeof root === 'string' && LOCAL_ROOTS.has(root)) {
-      const base = root === 'input' ? scope.input : root === 'trigger' ? scope.trigger : scope.item?.value;
+      const base =
+        root === 'input' ? scope.input : root === 'trigger' ? scope.trigger : scope.item?.value;
       return getPath(base, rest);
     }
   }

@@ -33,15 +33,27 @@ function coerce(field: InputField, value: Json): Json {
       if (typeof value === 'number' || typeof value === 'boolean') return String(value);
       throw new RunInputError(`Run input "${label}" must be text`, field.name);
     case 'number': {
-      const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
-      if (!Number.isFinite(n)) throw new RunInputError(`Run input "${label}" must be a number, got ${JSON.stringify(value)}`, field.name);
+      const n =
+        typeof value === 'number'
+          ? value
+          : typeof value === 'string' && value.trim() !== ''
+            ? Number(value)
+            : NaN;
+      if (!Number.isFinite(n))
+        throw new RunInputError(
+          `Run input "${label}" must be a number, got ${JSON.stringify(value)}`,
+          field.name,
+        );
       return n;
     }
     case 'boolean':
       if (typeof value === 'boolean') return value;
       if (value === 'true') return true;
       if (value === 'false') return false;
-      throw new RunInputError(`Run input "${label}" must be true or false, got ${JSON.stringify(value)}`, field.name);
+      throw new RunInputError(
+        `Run input "${label}" must be true or false, got ${JSON.stringify(value)}`,
+        field.name,
+      );
     case 'json':
       if (typeof value === 'string') {
         try {
@@ -69,13 +81,17 @@ export function applyInputFields(fields: InputField[], payload: Json): Json {
   }
   const out: Record<string, Json> = { ...(payload ?? {}) };
   for (const field of fields) {
-    const present = Object.prototype.hasOwnProperty.call(out, field.name) && out[field.name] !== null && out[field.name] !== '';
+    const present =
+      Object.prototype.hasOwnProperty.call(out, field.name) &&
+      out[field.name] !== null &&
+      out[field.name] !== '';
     if (!present) {
       if (field.default !== undefined) {
         out[field.name] = field.default;
         continue;
       }
-      if (field.required) throw new RunInputError(`Run input "${field.label ?? field.name}" is required`, field.name);
+      if (field.required)
+        throw new RunInputError(`Run input "${field.label ?? field.name}" is required`, field.name);
       continue;
     }
     out[field.name] = coerce(field, out[field.name] as Json);
