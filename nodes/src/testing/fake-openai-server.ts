@@ -33,6 +33,8 @@ export interface FakeOpenAIOptions {
   apiKey?: string;
   /** Builds the assistant message of choice `index`. Default: a short post derived from the last user message. */
   reply?: (body: ChatRequestBody, index: number) => string;
+  /** Delay before every answer (simulates model latency). Default 0. */
+  latencyMs?: number;
 }
 
 export interface FakeOpenAI {
@@ -43,6 +45,7 @@ export interface FakeOpenAI {
   /** The next `count` requests (optionally only those under `pathPrefix`) fail with `status`. */
   failNext(count: number, fault: Fault): void;
   setReply(reply: FakeOpenAIOptions['reply']): void;
+  setLatency(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -82,10 +85,12 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
   const requests: RecordedRequest[] = [];
   const faults: Fault[] = [];
   let seq = 0;
+  let latencyMs = options.latencyMs ?? 0;
 
   const listening = await listen(async (req, res) => {
     const r = await readRequest(req);
     requests.push(r);
+    if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
     const faultIndex = faults.findIndex((f) => !f.pathPrefix || r.path.startsWith(f.pathPrefix));
     if (faultIndex >= 0) {
       const fault = faults.splice(faultIndex, 1)[0]!;
@@ -215,6 +220,9 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     requests,
     failNext(count, fault) {
       for (let i = 0; i < count; i++) faults.push({ ...fault });
+    },
+    setLatency(ms) {
+      latencyMs = ms;
     },
     setReply(next) {
       reply = next ?? defaultReply;

@@ -66,6 +66,8 @@ export interface FakePlatformOptions {
   refreshTokens?: string[];
   /** Answer a repeated tweet text with 403 like X does. Default false (the duplicate is accepted and counted). */
   rejectDuplicateTweets?: boolean;
+  /** Delay before every answer (simulates API latency). Default 0. */
+  latencyMs?: number;
 }
 
 export interface FakePlatform {
@@ -83,6 +85,7 @@ export interface FakePlatform {
   issuedTokens: string[];
   setMetrics(postId: string, metrics: Partial<FakeMetrics>): void;
   getMetrics(postId: string): FakeMetrics;
+  setLatency(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -113,6 +116,7 @@ export async function startFakePlatform(options: FakePlatformOptions = {}): Prom
   >();
   const issuedTokens: string[] = [];
   let seq = 0;
+  let latencyMs = options.latencyMs ?? 0;
 
   const isDuplicate = (p: FakePost, earlier: FakePost[]) =>
     earlier.some((q) =>
@@ -124,6 +128,7 @@ export async function startFakePlatform(options: FakePlatformOptions = {}): Prom
   const listening = await listen(async (req, res) => {
     const r = await readRequest(req);
     requests.push(r);
+    if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
     const faultIndex = faults.findIndex((f) => !f.pathPrefix || r.path.startsWith(f.pathPrefix));
     const fault = faultIndex >= 0 ? faults.splice(faultIndex, 1)[0] : undefined;
     if (fault && !fault.afterAccept) {
@@ -829,6 +834,9 @@ export async function startFakePlatform(options: FakePlatformOptions = {}): Prom
       metrics.set(postId, { ...getMetrics(postId), ...m });
     },
     getMetrics,
+    setLatency(ms) {
+      latencyMs = ms;
+    },
     close: listening.close,
   };
 }
