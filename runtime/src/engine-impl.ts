@@ -180,6 +180,9 @@ export function createEngine(options: EngineOptions): EngineInternals {
   const grids = new Map<string, CompiledGrid>();
   const runCache = new Map<string, CachedRun>();
   const timers: NodeJS.Timeout[] = [];
+  /** Runs someone in this process waits for, and their summaries once finished here. */
+  const completionWaiters = new Map<string, number>();
+  const localSummaries = new Map<string, ExecutionSummary>();
   let started = false;
   let stopping = false;
   const unsubs: Array<() => void> = [];
@@ -375,7 +378,14 @@ export function createEngine(options: EngineOptions): EngineInternals {
       a.addFailed++;
       a.events.push(stepEvent(run, ++a.seq, f.nodeId, f.itemIndex, 'failed', { error: f.error }));
     }
-    for (const l of plan.finishedLoops) a.loopResults.push({ id: stepId(run.id, l.nodeId, l.itemIndex), results: l.results });
+    for (const l of plan.finishedLoops) {
+      a.loopResults.push({ id: stepId(run.id, l.nodeId, l.itemIndex), results: l.results });
+      const k = stepKey(l.nodeId, l.itemIndex);
+      const st = steps.get(k);
+      if (st && st.output && typeof st.output === 'object' && !Array.isArray(st.output)) {
+        steps.set(k, { ...st, output: { ...st.output, results: l.results } });
+      }
+    }
     a.addTotal = a.rows.length;
     return a;
   }
@@ -384,15 +394,44 @@ export function createEngine(options: EngineOptions): EngineInternals {
 
   async function startRun(input: StartRunInput): Promise<{ executionId: string }> {
     const executionId = randomUUID();
-    const grid = compile(input.document);
+    // A published version is immutable: compile it once per process.
     const key = input.gridVersionId ? `v:${input.gridVersionId}` : `e:${executionId}`;
-    if (!grids.has(key)) cacheGrid(key, grid);
+    let grid = grids.get(key);
+    if (!grid) cacheGrid(key, (grid = compile(input.document)));
     const settings = grid.document.settings;
     const run: RunInfo = { id: executionId, workspace_id: input.workspaceId, grid_id: input.gridId };
     const startedAt = new Date();
     let applied!: Applied;
     let steps!: Map<string, StepState>;
     let finished: Plan['finished'] = null;
+    if (!input.retryOf) {
+      // Hot path (webhooks): the run, its first step and the step's outbox row in ONE statement.
+      steps = new Map();
+      const plan = initialPlan(grid, input.triggerData, settings.errorHandling);
+      applied = applyPlanRows(run, 1, plan, steps, false);
+      await writePlan(sql, {
+        executionId,
+        workspaceId: input.workspaceId,
+        steps: applied.rows,
+        outbox: applied.outbox,
+        failedSteps: [],
+        execution: { seq: applied.seq, status: 'running', addTotal: applied.addTotal, addCompleted: applied.addCompleted, addFailed: 0 },
+        insertExecution: {
+          grid_id: input.gridId,
+          grid_version_id: input.gridVersionId,
+          document: input.gridVersionId ? null : JSON.stringify(grid.document),
+          trigger_type: input.triggerType,
+          trigger_data: JSON.stringify(input.triggerData ?? null),
+          started_by_id: input.startedById ?? null,
+          started_at: startedAt,
+          deadline_at: new Date(startedAt.getTime() + settings.timeoutMs),
+        },
+      });
+      cacheRun(executionId, applied.seq, steps);
+      publish([runEvent(run, 1, 'running', startedAt), ...applied.events]);
+      await relay(applied.outbox);
+      return { executionId };
+    }
     await sql.transaction(async (tx) => {
       await tx.query(
         `INSERT INTO executions (id, workspace_id, grid_id, grid_version_id, document, trigger_type, trigger_data, status,
@@ -974,6 +1013,11 @@ export function createEngine(options: EngineOptions): EngineInternals {
   async function complete(row: ClaimRow, run: RunInfo, grid: CompiledGrid | undefined, outcome: Outcome, domainEvents: DomainEvent[]): Promise<void> {
     const r = await submitCompletion({ row, run, grid, outcome, domainEvents });
     if (!r) return;
+    if (r.runFinished && r.newCache && completionWaiters.has(row.execution_id)) {
+      // Someone in this process waits for this run (sync webhook): answer from memory.
+      const final = [...r.published].reverse().find((e): e is RunEvent => e.type === 'run');
+      if (final) localSummaries.set(row.execution_id, summarize(row.execution_id, final.status, final.error, r.newCache.steps));
+    }
     if (r.newCache && !r.runFinished) cacheRun(row.execution_id, r.newCache.seq, r.newCache.steps);
     else runCache.delete(row.execution_id);
     publish(r.published);
@@ -1196,21 +1240,36 @@ export function createEngine(options: EngineOptions): EngineInternals {
         return s !== undefined && !OPEN_RUN.includes(s);
       };
       let wake: (() => void) | null = null;
+      let signalled = false;
+      completionWaiters.set(executionId, (completionWaiters.get(executionId) ?? 0) + 1);
       const off = engine.onEvent((e) => {
-        if (e.type === 'run' && e.executionId === executionId && !OPEN_RUN.includes(e.status)) wake?.();
-      });
-      try {
-        while (Date.now() < deadline) {
-          if (await isDone()) return loadExecutionSummary(db.sql, executionId);
-          await new Promise<void>((r) => {
-            wake = r;
-            setTimeout(r, Math.min(500, Math.max(0, deadline - Date.now()))).unref?.();
-          });
+        if (e.type === 'run' && e.executionId === executionId && !OPEN_RUN.includes(e.status)) {
+          signalled = true;
+          wake?.();
         }
-        if (await isDone()) return loadExecutionSummary(db.sql, executionId);
+      });
+      const summary = () => localSummaries.get(executionId) ?? loadExecutionSummary(db.sql, executionId);
+      try {
+        if (await isDone()) return await summary();
+        while (Date.now() < deadline) {
+          if (!signalled) {
+            await new Promise<void>((r) => {
+              wake = r;
+              setTimeout(r, Math.min(500, Math.max(0, deadline - Date.now()))).unref?.();
+            });
+          }
+          if (signalled || (await isDone())) return await summary();
+        }
+        if (await isDone()) return await summary();
         return null;
       } finally {
         off();
+        const n = (completionWaiters.get(executionId) ?? 1) - 1;
+        if (n > 0) completionWaiters.set(executionId, n);
+        else {
+          completionWaiters.delete(executionId);
+          localSummaries.delete(executionId);
+        }
       }
     },
     onEvent(listener) {
@@ -1254,6 +1313,25 @@ export function createEngine(options: EngineOptions): EngineInternals {
     },
   };
   return engine;
+}
+
+function summarize(id: string, status: ExecutionStatus, error: StepErrorInfo | undefined, steps: Map<string, StepState>): ExecutionSummary {
+  const outputs: Record<string, Json> = {};
+  const items = new Map<string, Json[]>();
+  for (const [k, s] of steps) {
+    if (s.status !== 'completed') continue;
+    const at = k.lastIndexOf('#');
+    const nodeId = k.slice(0, at);
+    const idx = Number(k.slice(at + 1));
+    if (idx < 0) outputs[nodeId] = s.output ?? null;
+    else {
+      let arr = items.get(nodeId);
+      if (!arr) items.set(nodeId, (arr = []));
+      arr[idx] = s.output ?? null;
+    }
+  }
+  for (const [nodeId, arr] of items) outputs[nodeId] = Array.from(arr, (x) => (x === undefined ? null : x));
+  return { id, status, outputs, ...(error ? { error } : {}) };
 }
 
 function backoff(policy: RetryPolicy, attempt: number, retryAfterMs?: number): number {

@@ -73,6 +73,8 @@ export async function writePlan(
     failedSteps: Array<{ id: string; error: StepErrorInfo }>;
     /** SET clauses on executions, with their params appended after the others. */
     execution: { seq: number; status?: string; finished?: boolean; error?: StepErrorInfo | null; addTotal: number; addCompleted: number; addFailed: number };
+    /** Columns of a new execution row (besides id/workspace_id and the counters): insert instead of update. */
+    insertExecution?: Record<string, unknown>;
   },
 ): Promise<void> {
   const params: unknown[] = [p.executionId, p.workspaceId];
@@ -112,6 +114,22 @@ export async function writePlan(
     }
   }
   const e = p.execution;
+  if (p.insertExecution) {
+    // A new run: the execution row is inserted by the same statement (its FK checks run at the end).
+    const cols = Object.entries({
+      ...p.insertExecution,
+      event_seq: e.seq,
+      steps_total: e.addTotal,
+      steps_completed: e.addCompleted,
+      steps_failed: e.addFailed,
+      ...(e.status ? { status: e.status } : {}),
+    });
+    const names = cols.map(([c]) => c).join(', ');
+    const values = cols.map(([c, v]) => `$${params.push(v)}${c === 'document' || c === 'trigger_data' ? '::jsonb' : c === 'started_at' || c === 'deadline_at' ? '::timestamptz' : ''}`).join(', ');
+    const sql = `${ctes.length ? `WITH ${ctes.join(', ')} ` : ''}INSERT INTO executions (id, workspace_id, ${names}) VALUES ($1, $2, ${values})`;
+    await tx.query(sql, params);
+    return;
+  }
   const sets = [
     `event_seq = $${params.push(e.seq)}`,
     `steps_total = steps_total + $${params.push(e.addTotal)}`,
