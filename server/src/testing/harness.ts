@@ -36,9 +36,12 @@ let counter = 0;
 export async function startTestServer(
   opts: {
     kind?: 'postgres' | 'pglite';
-    /** An engine, or `true` for an embedded engine (in-process queue and workers) on the test database. */
+    /** An engine, or `true` for an engine on the test database (in-process queue, or BullMQ when `redisUrl`). */
     engine?: Engine | null | true | ((db: Database) => Promise<Engine>);
     redisUrl?: string;
+    /** In-process step workers of the `true` engine (0 = an API-only server; default 4). */
+    workers?: number;
+    queuePrefix?: string;
     options?: Partial<ServerOptions>;
     registry?: NodeRegistry;
     deps?: Partial<AppDeps>;
@@ -55,9 +58,9 @@ export async function startTestServer(
       db,
       registry: opts.registry ?? nodeRegistry,
       services,
-      workers: 4,
+      workers: opts.workers ?? 4,
       log: createLogger('silent'),
-      queuePrefix: `gft-${process.pid}-${Date.now()}`,
+      queuePrefix: opts.queuePrefix ?? `gft-${process.pid}-${Date.now()}`,
       ...(opts.redisUrl ? { redisUrl: opts.redisUrl } : {}),
     });
     await engine.start();
@@ -69,7 +72,7 @@ export async function startTestServer(
     crypto: cipher,
     describeNodeTypes: describeNodeTypes as never,
     ...(services ? { executeNodeOnce: createNodeTester(db, opts.registry ?? nodeRegistry, services) } : {}),
-    options: { deliveryWorker: false, loginRateLimit: { windowMs: 60_000, max: 1000 }, ...opts.options },
+    options: { deliveryWorker: false, loginRateLimit: { windowMs: 60_000, max: 1000 }, ...(opts.redisUrl ? { redisUrl: opts.redisUrl } : {}), ...opts.options },
     ...opts.deps,
   });
   const url = await gf.listen(0);

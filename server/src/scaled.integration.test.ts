@@ -1,0 +1,69 @@
+/**
+ * Scaled mode: an API-only server (no step workers) and a separate worker engine sharing
+ * PostgreSQL and Redis (BullMQ queue + Redis event bus), like `npm start` + `npm run worker`.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import supertest from 'supertest';
+import { io as connect, type Socket } from 'socket.io-client';
+import type { RuntimeEvent, Engine } from '@gridflow/runtime';
+import { registry } from '@gridflow/nodes';
+import { simpleDoc, startTestServer, type TestServer, type TestUser } from './testing/harness.js';
+import { createGridflowEngine, createServices, type Services } from './runtime-wiring.js';
+import { createLogger } from './ops/logger.js';
+
+const REDIS = 'redis://127.0.0.1:6379';
+const prefix = `gft-scaled-${process.pid}-${Date.now()}`;
+let t: TestServer;
+let owner: TestUser;
+let worker: Engine & { stop(): Promise<void> };
+let services: Services;
+let socket: Socket | undefined;
+
+beforeAll(async () => {
+  t = await startTestServer({ engine: true, workers: 0, redisUrl: REDIS, queuePrefix: prefix });
+  services = createServices({ httpAllowPrivate: true, platformUrls: {}, publicUrl: 'http://localhost', openaiApiKey: undefined, openaiBaseUrl: undefined }, t.gf.ctx.crypto);
+  worker = createGridflowEngine({ db: t.db, registry, services, workers: 4, redisUrl: REDIS, queuePrefix: prefix, log: createLogger('silent') });
+  await worker.start();
+  owner = await t.signup('scaled');
+}, 180_000);
+afterAll(async () => {
+  socket?.disconnect();
+  await worker?.stop();
+  services?.sandbox.dispose();
+  await t?.close();
+});
+
+describe('scaled mode (PostgreSQL + Redis, steps in another engine)', () => {
+  it('readyz checks Redis; a sync webhook and the live stream work through the queue and the Redis bus', async () => {
+    const ready = await supertest(t.url).get('/readyz');
+    expect(ready.body.checks).toEqual({ database: 'ok', redis: 'ok' });
+
+    const g = await owner.agent.post('/api/grids').send({
+      name: 'scaled',
+      document: simpleDoc({ mode: 'webhook', path: 'scaled', responseMode: 'onComplete', responseNodeId: 'code' }, 'return { n2: input.body.n * 2 };'),
+    });
+    const pub = await owner.agent.post(`/api/grids/${g.body.grid.id}/versions`).send({});
+    const hook = await supertest(t.url).post(`/hooks/${pub.body.webhooks[0].path}`).send({ n: 21 });
+    expect(hook.status).toBe(200);
+    expect(hook.body).toEqual({ n2: 42 });
+
+    const key = (await owner.agent.post('/api/api-keys').send({ name: 's', scopes: ['read'] })).body.key;
+    socket = connect(t.url, { transports: ['websocket'], auth: { token: key }, reconnection: false, forceNew: true });
+    await new Promise<void>((resolve, reject) => {
+      socket!.once('connect', () => resolve());
+      socket!.once('connect_error', reject);
+    });
+    const events: RuntimeEvent[] = [];
+    socket.on('event', (e: RuntimeEvent) => events.push(e));
+    const run = await owner.agent.post(`/api/grids/${g.body.grid.id}/runs`).send({ input: { body: { n: 2 } } });
+    const ack = (await socket.timeout(10_000).emitWithAck('subscribe', { executionId: run.body.executionId })) as { ok: boolean; snapshot: { seq: number } };
+    expect(ack.ok).toBe(true);
+    const done = await t.gf.ctx.engine!.waitForCompletion(run.body.executionId, 20_000);
+    expect(done?.outputs.code).toEqual({ n2: 4 });
+    await new Promise((r) => setTimeout(r, 300));
+    const final = await t.db.prisma.execution.findUniqueOrThrow({ where: { id: run.body.executionId } });
+    const last = events[events.length - 1];
+    expect(last ? last.seq : ack.snapshot.seq).toBe(final.eventSeq);
+    if (last) expect(last).toMatchObject({ type: 'run', status: 'completed' });
+  });
+});
