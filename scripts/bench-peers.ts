@@ -12,6 +12,7 @@
  * Options: --systems=node-red,n8n,gridflow-scaled,gridflow-embedded --workloads=W1,W3
  *   --connections=16 --warmup=3 --duration=10 --w3-runs=5000 --w3-connections=16 --w3-timeout=900
  *   --workers=2 --cache-dir=~/.cache/gridflow-peers --keep (keep the scratch folder with the logs)
+ *   --profile (V8 CPU profiles of Gridflow's processes, kept in the scratch folder)
  *
  * Peers are installed from the npm registry into the cache folder (outside the repository) on the
  * first run; n8n's install compiles sqlite3 and takes several minutes.
@@ -42,6 +43,7 @@ const { values: args } = parseArgs({
     workers: { type: 'string', default: '2' },
     'cache-dir': { type: 'string', default: defaultCacheDir() },
     keep: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
   },
 });
 
@@ -69,8 +71,8 @@ const emit = (o: object) => process.stdout.write(JSON.stringify(o) + '\n');
 const allSystems: Record<string, () => System> = {
   'node-red': nodeRedSystem,
   n8n: n8nSystem,
-  'gridflow-scaled': () => gridflowSystem({ mode: 'scaled', workers: opts.workers }),
-  'gridflow-embedded': () => gridflowSystem({ mode: 'embedded', workers: 0 }),
+  'gridflow-scaled': () => gridflowSystem({ mode: 'scaled', workers: opts.workers, profile: !!args.profile }),
+  'gridflow-embedded': () => gridflowSystem({ mode: 'embedded', workers: 0, profile: !!args.profile }),
 };
 const systemNames = args.systems!.split(',').map((s) => s.trim()).filter(Boolean);
 for (const s of systemNames) if (!allSystems[s]) throw new Error(`unknown system ${s}; known: ${Object.keys(allSystems)}`);
@@ -123,8 +125,10 @@ async function main() {
         const round_ = r;
         let before: ReturnType<typeof cpuSnapshot> = new Map();
         const snap = async () => cpuSnapshot(round_.groups, (await round_.extraPids?.()) ?? [], 'postgres backends');
+        let dbBefore: Record<string, number> | undefined;
         const meter = {
           async start() {
+            dbBefore = await round_.dbCounters?.();
             before = await snap();
           },
           async stop() {
@@ -144,7 +148,16 @@ async function main() {
             completeTimeoutSec: opts.w3TimeoutSec,
           }, meter, r.unfinished);
         }
-        const line: Line = { system: name, version: sys.version, ...res, store: w === 'W3' ? sys.store : undefined, ...r.info, loadavg_before: loadavg };
+        let dbPerRun: Record<string, number> | undefined;
+        if (dbBefore && round_.dbCounters) {
+          // PostgreSQL publishes its statistics with a delay of up to ~1 s (outside the measurement).
+          await new Promise((res) => setTimeout(res, 1500));
+          const after = await round_.dbCounters();
+          const n = 'rps' in res ? res.requests : res.completed;
+          // xact_commit leaves the benchmark's own queries out; tup_* include its polling of executions.
+          dbPerRun = Object.fromEntries(Object.entries(after).map(([k, v]) => [k, n ? round((v - (dbBefore![k] ?? 0)) / n) : 0]));
+        }
+        const line: Line = { system: name, version: sys.version, ...res, store: w === 'W3' ? sys.store : undefined, ...r.info, ...(dbPerRun ? { postgres_per_run: dbPerRun } : {}), loadavg_before: loadavg };
         results.push(line);
         emit({ kind: 'result', ...line });
       } catch (e) {
@@ -191,6 +204,6 @@ main()
   })
   .finally(async () => {
     await stopAll();
-    if (args.keep) log(`scratch folder kept: ${workDir}`);
+    if (args.keep || args.profile) log(`scratch folder kept: ${workDir}${args.profile ? ' (CPU profiles in */profiles)' : ''}`);
     else rmSync(workDir, { recursive: true, force: true });
   });

@@ -33,6 +33,8 @@ export interface GridflowOptions {
   mode: 'scaled' | 'embedded';
   /** Worker processes (scaled mode). */
   workers: number;
+  /** Write V8 CPU profiles of Gridflow's processes into `<scratch>/<round>/profiles` (kept). */
+  profile?: boolean;
 }
 
 export function gridflowSystem(o: GridflowOptions): System {
@@ -81,7 +83,8 @@ export function gridflowSystem(o: GridflowOptions): System {
           const real = existsSync(path.join(ctx.repoDir, script));
           const role = script.includes('worker') ? 'worker' : 'server';
           launchers.push(real ? script : `${fallback} ${role}`);
-          return [process.execPath, ['--no-node-snapshot', '--import', 'tsx', ...(real ? [script] : [fallback, role])]] as const;
+          const prof = o.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.join(dataDir, 'profiles')}`] : [];
+          return [process.execPath, ['--no-node-snapshot', ...prof, '--import', 'tsx', ...(real ? [script] : [fallback, role])]] as const;
         };
         if (o.mode === 'scaled') {
           dbName = `gridflow_bench_${id}`;
@@ -129,10 +132,13 @@ export function gridflowSystem(o: GridflowOptions): System {
         if (!hook) throw new Error(`publish answered without a webhook URL: ${JSON.stringify(published).slice(0, 500)}`);
         const url = `${base}${new URL(hook).pathname}`;
         let unfinished: (() => Promise<number>) | undefined;
+        /** Transactions the benchmark itself ran on the database (left out of the per-run counters). */
+        let benchQueries = 0;
         let count: () => Promise<StoreCount>;
         if (pool) {
           const p = pool;
           count = async () => {
+            benchQueries++;
             const r = await p.query<{ status: string; c: string }>(
               'SELECT status, count(*) AS c FROM executions WHERE grid_id = $1 GROUP BY status',
               [gridId],
@@ -172,11 +178,25 @@ export function gridflowSystem(o: GridflowOptions): System {
             }
           };
         }
+        let dbCounters: (() => Promise<Record<string, number>>) | undefined;
+        if (pool) {
+          const p = pool;
+          dbCounters = async () => {
+            benchQueries++;
+            const r = await p.query<Record<string, string>>(
+              `SELECT xact_commit, xact_rollback, tup_inserted, tup_updated, tup_deleted, tup_returned, tup_fetched
+                 FROM pg_stat_database WHERE datname = current_database()`,
+            );
+            const c = Object.fromEntries(Object.entries(r.rows[0] ?? {}).map(([k, v]) => [k, Number(v)]));
+            c.xact_commit = (c.xact_commit ?? 0) - benchQueries;
+            return c;
+          };
+        }
         const info = {
           launcher: [...new Set(launchers)].join(' + '),
           ...(o.mode === 'scaled' ? { worker_processes: o.workers } : {}),
         };
-        return { url, count, unfinished, stop: cleanup, groups, extraPids, info };
+        return { url, count, unfinished, stop: cleanup, groups, extraPids, dbCounters, info };
       } catch (e) {
         const tails = procs.map((p) => `--- ${p.name}\n${p.tail()}`).join('\n');
         await cleanup();

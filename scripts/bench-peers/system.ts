@@ -27,6 +27,8 @@ export interface Round {
   info?: Record<string, unknown>;
   /** Process groups of the system's processes, by name (their CPU time is measured). */
   groups: Map<number, string>;
+  /** Cumulative counters of the system's database (PostgreSQL: pg_stat_database), to report per run. */
+  dbCounters?(): Promise<Record<string, number>>;
   /** More processes working for the system, outside its groups (PostgreSQL backends). */
   extraPids?(): Promise<number[]>;
 }
