@@ -203,7 +203,8 @@ async function onTimer(ctx: Ctx, request: RequestRow): Promise<NodeResult> {
     const fresh = (await ctx.db.approvalRequest.findFirstOrThrow({
       where: { id: request.id, workspaceId },
     })) as RequestRow;
-    if (!updated) return resumeFromState(ctx, fresh);
+    // Lost the race to a decision (or it landed meanwhile): that decision wins.
+    if (!updated || fresh.status !== 'pending') return resumeFromState(ctx, fresh);
     ctx.emit({
       type: 'approval.requested',
       data: {
