@@ -13,11 +13,13 @@
  *   --connections=16 --warmup=3 --duration=10 --w3-runs=5000 --w3-connections=16 --w3-timeout=900
  *   --workers=2 --cache-dir=~/.cache/gridflow-peers --keep (keep the scratch folder with the logs)
  *   --profile (V8 CPU profiles of Gridflow's processes, kept in the scratch folder)
+ *   --compare-with=earlier.jsonl (ratios also against result lines of an earlier run's stdout, for
+ *     systems not measured in this run; the ratios line names them)
  *
  * Peers are installed from the npm registry into the cache folder (outside the repository) on the
  * first run; n8n's install compiles sqlite3 and takes several minutes.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,6 +46,7 @@ const { values: args } = parseArgs({
     'cache-dir': { type: 'string', default: defaultCacheDir() },
     keep: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
+    'compare-with': { type: 'string' },
   },
 });
 
@@ -81,6 +84,18 @@ for (const w of workloads) if (w !== 'W1' && w !== 'W3') throw new Error(`unknow
 
 type Line = { system: string; version: string; store?: string; loadavg_before: number[] } & (W1Result | W3Result);
 const results: Line[] = [];
+/** Systems whose lines come from --compare-with. */
+const compared: string[] = [];
+
+function loadEarlier(file: string) {
+  for (const l of readFileSync(file, 'utf8').split('\n')) {
+    if (!l.startsWith('{')) continue;
+    const o = JSON.parse(l) as { kind?: string } & Line;
+    if (o.kind !== 'result' || systemNames.includes(o.system)) continue;
+    results.push(o);
+    if (!compared.includes(`${o.system} ${o.workload}`)) compared.push(`${o.system} ${o.workload}`);
+  }
+}
 
 /** One webhook call through W3's grid, seen finished in the store: the W3 correctness check. */
 async function checkW3(r: Round) {
@@ -155,7 +170,11 @@ async function main() {
           const after = await round_.dbCounters();
           const n = 'rps' in res ? res.requests : res.completed;
           // xact_commit leaves the benchmark's own queries out; tup_* include its polling of executions.
-          dbPerRun = Object.fromEntries(Object.entries(after).map(([k, v]) => [k, n ? round((v - (dbBefore![k] ?? 0)) / n) : 0]));
+          dbPerRun = Object.fromEntries(
+            Object.entries(after)
+              .map(([k, v]) => [k, n ? round((v - (dbBefore![k] ?? 0)) / n) : 0] as const)
+              .filter(([k, v]) => !k.startsWith('seq_tup_read:') || v >= 1),
+          );
         }
         const line: Line = { system: name, version: sys.version, ...res, store: w === 'W3' ? sys.store : undefined, ...r.info, ...(dbPerRun ? { postgres_per_run: dbPerRun } : {}), loadavg_before: loadavg };
         results.push(line);
@@ -167,6 +186,7 @@ async function main() {
       }
     }
   }
+  if (args['compare-with']) loadEarlier(args['compare-with']);
   emitRatios();
 }
 
@@ -174,14 +194,20 @@ function emitRatios() {
   const metric = (l: Line) => ('rps' in l ? l.rps : l.runs_per_s);
   const by = (sys: string, w: Workload) => results.find((l) => l.system === sys && l.workload === w);
   const ratios: Record<string, Record<string, number>> = {};
+  const cpuRatios: Record<string, Record<string, number>> = {};
   const targets: Record<string, boolean | null> = {};
   for (const w of workloads) {
     ratios[w] = {};
+    cpuRatios[w] = {};
     for (const g of ['gridflow-scaled', 'gridflow-embedded']) {
       const gl = by(g, w);
       for (const p of ['n8n', 'node-red']) {
         const pl = by(p, w);
         if (gl && pl && metric(pl) > 0) ratios[w]![`${g}/${p}`] = round(metric(gl) / metric(pl));
+        // CPU efficiency: the peer's CPU time per run over Gridflow's (> 1: Gridflow needs less CPU
+        // per run). Steadier than throughput on a machine shared with other work.
+        const cpu = (l: Line) => ('cpu_ms_per_req' in l ? l.cpu_ms_per_req : l.cpu_ms_per_run);
+        if (gl && pl && cpu(gl) > 0) cpuRatios[w]![`${p}/${g}`] = round(cpu(pl) / cpu(gl));
       }
       const vsN8n = ratios[w]![`${g}/n8n`];
       if (w === 'W1') {
@@ -194,7 +220,14 @@ function emitRatios() {
       }
     }
   }
-  emit({ kind: 'ratios', metric: { W1: 'requests/s', W3: 'runs/s end to end' }, ratios, targets });
+  emit({
+    kind: 'ratios',
+    metric: { W1: 'requests/s', W3: 'runs/s end to end' },
+    ratios,
+    cpu_per_run_ratios: cpuRatios,
+    targets,
+    ...(compared.length ? { compared_with_earlier_run: compared } : {}),
+  });
 }
 
 main()

@@ -182,13 +182,19 @@ export function gridflowSystem(o: GridflowOptions): System {
         if (pool) {
           const p = pool;
           dbCounters = async () => {
-            benchQueries++;
+            benchQueries += 2;
             const r = await p.query<Record<string, string>>(
               `SELECT xact_commit, xact_rollback, tup_inserted, tup_updated, tup_deleted, tup_returned, tup_fetched
                  FROM pg_stat_database WHERE datname = current_database()`,
             );
             const c = Object.fromEntries(Object.entries(r.rows[0] ?? {}).map(([k, v]) => [k, Number(v)]));
             c.xact_commit = (c.xact_commit ?? 0) - benchQueries;
+            // Rows read by sequential scans, per table: a count that grows with the table's size
+            // points at a query without a usable index.
+            const t = await p.query<{ relname: string; seq_tup_read: string }>(
+              'SELECT relname, seq_tup_read FROM pg_stat_user_tables WHERE seq_tup_read > 0',
+            );
+            for (const row of t.rows) c[`seq_tup_read:${row.relname}`] = Number(row.seq_tup_read);
             return c;
           };
         }
