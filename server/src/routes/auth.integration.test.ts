@@ -119,6 +119,20 @@ describe('workspaces and members', () => {
   });
 });
 
+describe('workspace settings', () => {
+  it('admins rename the current workspace; viewers cannot; bad input is named', async () => {
+    const owner = await t.signup('rename');
+    const r = await owner.agent.patch('/api/workspaces/current').send({ name: 'Renamed', settings: { tz: 'UTC' } });
+    expect(r.status).toBe(200);
+    expect(r.body.name).toBe('Renamed');
+    expect((await owner.agent.patch('/api/workspaces/current').send({ name: '' })).body.error.details[0].path).toBe('body.name');
+    const v = await addMember(owner, await t.signup('rename-viewer'), 'viewer');
+    expect((await v.patch('/api/workspaces/current').send({ name: 'x' })).status).toBe(403);
+    const audit = await owner.agent.get('/api/audit?entityType=workspace');
+    expect(audit.body.items[0]).toMatchObject({ action: 'workspace.update', before: { name: 'rename ws' }, after: { name: 'Renamed' } });
+  });
+});
+
 describe('API keys', () => {
   it('creates a key shown once (stored hashed), authenticates with Bearer, enforces scopes and revocation', async () => {
     const owner = await t.signup('keys');

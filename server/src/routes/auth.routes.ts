@@ -128,6 +128,11 @@ export function registerAuthRoutes(api: Api, ctx: ServerContext, loginLimiter: (
       }
       await prisma.user.update({ where: { id: user.id }, data: { lastLoginAt: new Date() } });
       await startSession(ctx, req, res, user.id, workspace.id);
+      await audit(prisma, { caller: { user, workspaceId: workspace.id, role: role as never, via: 'session' }, req, ip: req.ip ?? 'unknown' }, workspace.id, {
+        action: 'user.login',
+        entityType: 'user',
+        entityId: user.id,
+      });
       return {
         user: { id: user.id, email: user.email, name: user.name },
         workspace: { id: workspace.id, name: workspace.name, slug: workspace.slug, role },
@@ -142,9 +147,12 @@ export function registerAuthRoutes(api: Api, ctx: ServerContext, loginLimiter: (
     tags: ['auth'],
     auth: 'none',
     status: 204,
-    handler: async ({ req, res }) => {
+    handler: async ({ req, res, caller, ip }) => {
       const token = (req as Request & { cookies?: Record<string, string> }).cookies?.[SESSION_COOKIE];
       if (token) await prisma.session.deleteMany({ where: { tokenHash: sha256Hex(token) } });
+      if (caller?.workspaceId && caller.via === 'session') {
+        await audit(prisma, { caller, req, ip }, caller.workspaceId, { action: 'user.logout', entityType: 'user', entityId: caller.user.id });
+      }
       res.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'lax', secure: ctx.opts.secureCookies });
       return undefined;
     },
@@ -158,7 +166,7 @@ export function registerAuthRoutes(api: Api, ctx: ServerContext, loginLimiter: (
     auth: 'user',
     body: z.object({ workspaceId: z.string().min(1).max(64) }),
     response: z.object({ workspace: workspaceView }),
-    handler: async ({ body, caller }) => {
+    handler: async ({ body, caller, req, ip }) => {
       if (caller.via !== 'session' || !caller.sessionId) throw new ApiError(400, 'BAD_REQUEST', 'Only sessions have a current workspace');
       const m = await prisma.membership.findUnique({
         where: { workspaceId_userId: { workspaceId: body.workspaceId, userId: caller.user.id } },
@@ -166,6 +174,7 @@ export function registerAuthRoutes(api: Api, ctx: ServerContext, loginLimiter: (
       });
       if (!m || !m.workspace.isActive) throw notFound('workspace');
       await prisma.session.update({ where: { id: caller.sessionId }, data: { workspaceId: m.workspaceId } });
+      await audit(prisma, { caller, req, ip }, m.workspaceId, { action: 'user.switch_workspace', entityType: 'user', entityId: caller.user.id });
       return { workspace: { id: m.workspace.id, name: m.workspace.name, slug: m.workspace.slug, role: m.role } };
     },
   });

@@ -85,7 +85,7 @@ beforeAll(async () => {
   });
   ids.approval = approval.id;
   ids.templateSlug = 'b-private-template';
-  await t.db.prisma.template.create({ data: { workspaceId: b.workspace.id, slug: ids.templateSlug, name: 'B private', category: 'x', document: simpleDoc() } });
+  await t.db.prisma.template.create({ data: { workspaceId: b.workspace.id, slug: ids.templateSlug, name: 'B private', category: 'x', document: simpleDoc() as object } });
 });
 afterAll(async () => {
   await t?.close();
