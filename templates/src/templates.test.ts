@@ -162,3 +162,35 @@ describe('setup', () => {
     expect(validateTemplate({ ...blog, document: doc }, registry).errors).toEqual([]);
   });
 });
+
+describe('validateTemplate', () => {
+  it('reports a webhook answering with a node that is not in the grid', () => {
+    const t = bySlug.get('brand-voice-onboarding')!;
+    const document = structuredClone(t.document);
+    document.nodes.find((n) => n.id === 'trigger')!.config.responseNodeId = 'nope';
+    expect(validateTemplate({ ...t, document }, registry).errors).toEqual([
+      expect.objectContaining({ nodeId: 'trigger', field: 'config.responseNodeId' }),
+    ]);
+  });
+
+  it('reports node config errors with node and field, and setup targets of unknown settings', () => {
+    const t = bySlug.get('weekly-performance-digest')!;
+    const document = structuredClone(t.document);
+    document.nodes.find((n) => n.id === 'trigger')!.config.cron = '99 * * * *';
+    const setupChecklist = [
+      ...t.setupChecklist,
+      {
+        id: 'x',
+        label: 'X',
+        kind: 'text' as const,
+        required: false,
+        targets: [{ nodeId: 'post', field: 'nope' }],
+      },
+    ];
+    const errors = validateTemplate({ ...t, document, setupChecklist }, registry).errors;
+    expect(errors).toEqual([
+      expect.objectContaining({ nodeId: 'trigger', field: 'config.cron' }),
+      expect.objectContaining({ nodeId: 'post', field: 'config.nope' }),
+    ]);
+  });
+});

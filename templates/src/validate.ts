@@ -131,6 +131,21 @@ export function validateTemplate(
       });
     }
   }
+  for (const n of template.document.nodes) {
+    const responseNodeId = n.type === 'trigger' ? n.config.responseNodeId : undefined;
+    if (
+      typeof responseNodeId === 'string' &&
+      n.config.responseMode === 'onComplete' &&
+      !byId.has(responseNodeId)
+    ) {
+      errors.push({
+        slug: template.slug,
+        nodeId: n.id,
+        field: 'config.responseNodeId',
+        message: `The webhook answers with the output of node "${responseNodeId}", which is not in the grid.`,
+      });
+    }
+  }
   for (const item of template.setupChecklist) {
     for (const target of item.targets) {
       const node = byId.get(target.nodeId);

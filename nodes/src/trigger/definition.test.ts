@@ -42,6 +42,10 @@ describe('trigger config', () => {
     expect(issues({ mode: 'webhook', path: 'x', responseTimeoutMs: 10 })[0]).toMatch(
       /^responseTimeoutMs/,
     );
+    expect(issues({ mode: 'webhook', path: 'x', idempotencyField: 'a..b' })).toEqual([
+      'idempotencyField: use a path into the body such as article.id',
+    ]);
+    expect(issues({ mode: 'webhook', path: 'x', idempotencyField: 'article.id' })).toEqual([]);
   });
 
   it('validates cron, timezone and window', () => {

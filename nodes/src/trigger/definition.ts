@@ -8,6 +8,7 @@ import { defineNodeType, output, type Json } from '@gridflow/runtime/node-type';
 import { UserError } from '@gridflow/runtime/errors';
 import { applyInputFields, RunInputError } from './run-input.js';
 import { checkCron } from './schedule.js';
+import { parsePath } from '../transform/path.js';
 
 /** Header carrying `sha256=<hex HMAC-SHA256 of the raw body>` when a webhook uses `hmac` auth. */
 export const WEBHOOK_SIGNATURE_HEADER = 'x-gridflow-signature';
@@ -82,6 +83,17 @@ export const webhookTriggerSchema = z
       .describe('Path in the request body (e.g. article.id) whose value de-duplicates deliveries'),
   })
   .superRefine((cfg, ctx) => {
+    if (cfg.idempotencyField) {
+      try {
+        parsePath(cfg.idempotencyField);
+      } catch {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['idempotencyField'],
+          message: 'use a path into the body such as article.id',
+        });
+      }
+    }
     if (cfg.responseMode === 'onComplete' && !cfg.responseNodeId) {
       ctx.addIssue({
         code: 'custom',
