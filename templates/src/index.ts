@@ -22,7 +22,7 @@ export {
   type TemplateCategory,
   type SetupItem,
 } from './template-schema.js';
-export { validateTemplate, type TemplateProblem } from './validate.js';
+export { validateTemplate, registryForDocument, type TemplateProblem } from './validate.js';
 
 /** Folder holding the `<slug>.json` files (the workspace root). */
 export const TEMPLATES_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
