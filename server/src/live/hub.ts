@@ -20,8 +20,13 @@ import { parseCookie } from '../auth/authenticate.js';
 import { SESSION_COOKIE } from '../auth/tokens.js';
 import type { Logger } from 'pino';
 
-/** The run's current state as events (run + every step, stamped with the run's seq): apply it, then live events with a greater seq. */
-export type ExecutionSnapshot = ExecutionState;
+/**
+ * The run's current state as events (run + every step, stamped with the run's seq): apply it, then
+ * live events with a greater seq. `execution` repeats the run's fields in row form.
+ */
+export type ExecutionSnapshot = ExecutionState & {
+  execution: { id: string; gridId: string; status: string; eventSeq: number; startedAt: string | null; finishedAt: string | null; error: unknown };
+};
 
 type Ack = (response: unknown) => void;
 
@@ -73,8 +78,14 @@ export function createLiveHub(opts: { httpServer: HttpServer; db: Db; authentica
       .catch(() => next(new Error('unauthenticated')));
   });
 
-  function snapshot(workspaceId: string, executionId: string): Promise<ExecutionSnapshot | null> {
-    return getExecutionState(db, executionId, workspaceId);
+  async function snapshot(workspaceId: string, executionId: string): Promise<ExecutionSnapshot | null> {
+    const st = await getExecutionState(db, executionId, workspaceId);
+    if (!st) return null;
+    const r = st.run;
+    return {
+      ...st,
+      execution: { id: r.executionId, gridId: r.gridId, status: r.status, eventSeq: st.seq, startedAt: r.startedAt, finishedAt: r.finishedAt, error: r.error ?? null },
+    };
   }
 
   async function gridVisible(workspaceId: string, gridId: string): Promise<boolean> {

@@ -146,6 +146,7 @@ describe('live stream', () => {
     expect(final.status).toBe('completed');
     expect(seqs.length ? seqs[seqs.length - 1] : snap.seq).toBe(final.eventSeq);
     expect(snap.run.executionId).toBe(run.body.executionId);
+    expect(snap.execution).toMatchObject({ id: run.body.executionId, gridId, eventSeq: snap.seq });
     const approveStep = snap.steps.find((x) => x.nodeId === 'approve');
     expect(approveStep?.status === 'completed' || after.some((e) => e.type === 'step' && e.nodeId === 'approve' && e.status === 'completed')).toBe(true);
   });
