@@ -13,6 +13,24 @@ interface SessionValue {
   refresh: () => Promise<void>;
 }
 
+/** The session cookie is httpOnly; this flag only says "a sign-in happened in this browser". */
+const HINT_KEY = 'gridflow.signedIn';
+function hasSessionHint(): boolean {
+  try {
+    return localStorage.getItem(HINT_KEY) === '1';
+  } catch {
+    return true;
+  }
+}
+function setSessionHint(on: boolean): void {
+  try {
+    if (on) localStorage.setItem(HINT_KEY, '1');
+    else localStorage.removeItem(HINT_KEY);
+  } catch {
+    /* storage blocked: we simply ask the server each time */
+  }
+}
+
 const SessionContext = createContext<SessionValue | null>(null);
 
 export function useSession(): SessionValue {
@@ -27,6 +45,7 @@ export function SessionProvider({ children, fallback, signedOut }: { children: R
   const [wsKey, setWsKey] = useState(0);
 
   const setMe = useCallback((m: Me | null) => {
+    setSessionHint(!!m);
     if (m) {
       const stored = currentWorkspaceId();
       if (!stored || !m.workspaces.some((w) => w.id === stored)) setCurrentWorkspaceId(m.currentWorkspaceId ?? m.workspaces[0]?.id ?? null);
@@ -35,10 +54,17 @@ export function SessionProvider({ children, fallback, signedOut }: { children: R
   }, []);
 
   const refresh = useCallback(async () => {
+    // Without the hint there is no session to check: skip the request (and its 401 in the console).
+    if (!hasSessionHint()) {
+      setMeState(null);
+      setChecked(true);
+      return;
+    }
     try {
       setMe(await api.me());
     } catch (e) {
-      if (!(e instanceof ApiError && (e.status === 401 || e.status === 403))) console.warn('GET /api/me failed', e);
+      if (e instanceof ApiError && (e.status === 401 || e.status === 403)) setSessionHint(false);
+      else console.warn('GET /api/me failed', e);
       setMeState(null);
     } finally {
       setChecked(true);
@@ -49,6 +75,16 @@ export function SessionProvider({ children, fallback, signedOut }: { children: R
     void refresh();
   }, [refresh]);
 
+  // A 401 from any API call: the session ended; back to the sign-in screen.
+  useEffect(() => {
+    const onUnauthorized = () => {
+      setSessionHint(false);
+      setMeState(null);
+    };
+    window.addEventListener('gridflow:unauthorized', onUnauthorized);
+    return () => window.removeEventListener('gridflow:unauthorized', onUnauthorized);
+  }, []);
+
   const value = useMemo<SessionValue>(() => {
     const wsId = currentWorkspaceId();
     const workspace = me?.workspaces.find((w) => w.id === wsId) ?? me?.workspaces[0] ?? null;
@@ -58,6 +94,7 @@ export function SessionProvider({ children, fallback, signedOut }: { children: R
       setMe,
       switchWorkspace: (id: string) => {
         setCurrentWorkspaceId(id);
+        void api.switchWorkspace(id).catch(() => {});
         closeSocket();
         setWsKey((k) => k + 1);
         location.hash = '#/grids';
@@ -67,6 +104,7 @@ export function SessionProvider({ children, fallback, signedOut }: { children: R
           await api.logout();
         } finally {
           closeSocket();
+          setSessionHint(false);
           setCurrentWorkspaceId(null);
           setMeState(null);
           location.hash = '#/login';

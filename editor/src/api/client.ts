@@ -104,6 +104,9 @@ export async function request<T>(path: string, opts: RequestOptions = {}): Promi
       body = text;
     }
   }
+  if (res.status === 401 && !path.startsWith('/api/auth/') && path !== '/api/me' && typeof window !== 'undefined') {
+    window.dispatchEvent(new Event('gridflow:unauthorized'));
+  }
   if (!res.ok) {
     const e = (body as { error?: { code?: string; message?: string; details?: ApiErrorDetail[] } } | null)?.error;
     throw new ApiError(
@@ -327,6 +330,7 @@ function normTemplate(t: Json): Template {
       brandProfile: Boolean(req.brandProfile ?? t.requiresBrandProfile),
       other: (req.other ?? []) as string[],
     },
+    previewImageUrl: (t.previewImageUrl ?? null) as string | null,
     nodeCount: (t.nodeCount ?? (t.document as GridDocument | undefined)?.nodes.length) as number | undefined,
     document: t.document as GridDocument,
     setup: (t.setup ?? t.checklist) as Template['setup'],

@@ -191,6 +191,7 @@ export interface TemplateSummary {
   tags: string[];
   requirements: { connections: string[]; brandProfile?: boolean; other?: string[] };
   nodeCount?: number;
+  previewImageUrl?: string | null;
 }
 
 export interface Template extends TemplateSummary {

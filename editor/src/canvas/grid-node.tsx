@@ -9,6 +9,9 @@ import { configSummary, type FlowNode } from './mapping.js';
 import { useNodeOverlay } from './overlay-store.js';
 import { ERROR_PORT } from '../lib/graph-rules.js';
 
+/** Single ports with these names need no label. */
+const DEFAULT_PORTS = new Set(['in', 'out', 'main']);
+
 const STATUS_LABEL: Record<string, string> = {
   pending: 'Pending',
   running: 'Running',
@@ -46,7 +49,6 @@ function GridNodeView({ id, data, selected }: NodeProps<FlowNode>) {
       data-status={overlay.status ?? ''}
       data-diff={overlay.diff ?? ''}
       aria-label={`${t?.label ?? data.type} node ${data.name}${overlay.status ? `, ${overlay.status}` : ''}`}
-      style={{ minHeight: 52 + rows * 20 }}
     >
       <div className="gnode-head">
         <span className="gnode-icon" aria-hidden>
@@ -71,35 +73,36 @@ function GridNodeView({ id, data, selected }: NodeProps<FlowNode>) {
           </span>
         )}
       </div>
-      {summary && (
-        <div className="gnode-summary" title={summary} data-testid="node-summary">
-          {summary}
-        </div>
-      )}
+      <div className="gnode-summary" title={summary} data-testid="node-summary">
+        {summary || '\u00a0'}
+      </div>
+      <div className="gnode-ports" style={{ height: rows * 20 }}>
+        {inputs.map((p, i) => (
+          <div key={`in-${p.name}`} className="port port-in" style={{ top: i * 20 }}>
+            <Handle type="target" position={Position.Left} id={p.name} data-testid={`port-in-${p.name}`} aria-label={`Input ${p.label}`} />
+            {inputs.length > 1 || !DEFAULT_PORTS.has(p.name) ? <span className="port-label">{p.label}</span> : null}
+          </div>
+        ))}
+        {outputs.map((p, i) => (
+          <div key={`out-${p.name}`} className="port port-out" style={{ top: i * 20 }}>
+            {outputs.length > 1 || !DEFAULT_PORTS.has(p.name) ? <span className="port-label">{p.label}</span> : null}
+            <Handle type="source" position={Position.Right} id={p.name} data-testid={`port-out-${p.name}`} aria-label={`Output ${p.label}`} />
+          </div>
+        ))}
+        {hasError && (
+          <div className="port port-out port-error" style={{ top: outputs.length * 20 }}>
+            <span className="port-label">on error</span>
+            <Handle type="source" position={Position.Right} id={ERROR_PORT} data-testid={`port-out-${ERROR_PORT}`} aria-label="Output on error" />
+          </div>
+        )}
+      </div>
+      {/* below the ports, so that problems appearing never move a port under the user's mouse */}
       {overlay.problems && overlay.problems.length > 0 && (
         <ul className="gnode-problems" data-testid="node-problems" role="alert">
           {overlay.problems.slice(0, 3).map((p, i) => (
             <li key={i}>{p}</li>
           ))}
         </ul>
-      )}
-      {inputs.map((p, i) => (
-        <div key={`in-${p.name}`} className="port port-in" style={{ top: 44 + i * 20 }}>
-          <Handle type="target" position={Position.Left} id={p.name} data-testid={`port-in-${p.name}`} aria-label={`Input ${p.label}`} />
-          {inputs.length > 1 || p.name !== 'in' ? <span className="port-label">{p.label}</span> : null}
-        </div>
-      ))}
-      {outputs.map((p, i) => (
-        <div key={`out-${p.name}`} className="port port-out" style={{ top: 44 + i * 20 }}>
-          {outputs.length > 1 || p.name !== 'out' ? <span className="port-label">{p.label}</span> : null}
-          <Handle type="source" position={Position.Right} id={p.name} data-testid={`port-out-${p.name}`} aria-label={`Output ${p.label}`} />
-        </div>
-      ))}
-      {hasError && (
-        <div className="port port-out port-error" style={{ top: 44 + outputs.length * 20 }}>
-          <span className="port-label">on error</span>
-          <Handle type="source" position={Position.Right} id={ERROR_PORT} data-testid={`port-out-${ERROR_PORT}`} aria-label="Output on error" />
-        </div>
       )}
     </div>
   );

@@ -13,12 +13,14 @@ export function ReadOnlyCanvas({
   edgeMarks,
   onNodeClick,
   testId,
+  minimap = true,
 }: {
   document: Pick<GridDocument, 'nodes' | 'edges'>;
   overlays?: Map<string, NodeOverlay>;
   edgeMarks?: Record<string, string>;
   onNodeClick?: (id: string) => void;
   testId?: string;
+  minimap?: boolean;
 }) {
   const store = useMemo(() => new OverlayStore(), []);
   useEffect(() => store.setAll(overlays ?? new Map()), [store, overlays]);
@@ -62,7 +64,7 @@ export function ReadOnlyCanvas({
           >
             <Background gap={16} />
             <Controls showInteractive={false} />
-            <MiniMap pannable zoomable />
+            {minimap && <MiniMap pannable zoomable />}
           </ReactFlow>
         </ReactFlowProvider>
       </OverlayContext.Provider>

@@ -41,7 +41,8 @@ const schema: JsonSchema = {
 describe('JSON-Schema form', () => {
   it('renders a control per field type', () => {
     render(<Harness schema={schema} />);
-    expect(screen.getByTestId('field-title').tagName).toBe('INPUT');
+    expect(screen.getByTestId('field-title').tagName).toBe('TEXTAREA'); // free text: expression-capable
+    expect(screen.getByTestId('field-title-insert')).toBeTruthy();
     expect(screen.getByTestId('field-count').getAttribute('inputmode')).toBe('numeric');
     expect(screen.getByTestId('field-platform').tagName).toBe('SELECT');
     expect(screen.getByTestId('field-draft').getAttribute('role')).toBe('switch');

@@ -88,7 +88,7 @@ function FieldView({ field: f, root, set, errors, upstream, idPrefix }: FieldVie
       control = (
         <ExpressionInput
           id={id}
-          rows={f.kind === 'textarea' ? 5 : 2}
+          rows={f.kind === 'textarea' ? 5 : /prompt|text|content|message|body|description/i.test(f.key) ? 3 : 1}
           value={typeof v === 'string' ? v : v === undefined || v === null ? '' : JSON.stringify(v)}
           onChange={(s) => set(f.path, s === '' && !f.required ? undefined : s)}
           upstream={upstream}
@@ -214,9 +214,24 @@ function FieldView({ field: f, root, set, errors, upstream, idPrefix }: FieldVie
       );
       break;
     case 'object':
+      // An optional object without a value (auto-approve, escalation…) stays folded until added.
+      if (!f.required && (v === undefined || v === null))
+        return (
+          <div className="field">
+            <button type="button" className="link" onClick={() => set(f.path, defaultsOf(f.schema))} data-testid={`${testId}-enable`}>
+              + Add {f.label.toLowerCase()}
+            </button>
+            {f.description && <small className="muted">{f.description}</small>}
+          </div>
+        );
       return (
         <fieldset className="field field-object" data-testid={testId}>
           <legend>{f.label}</legend>
+          {!f.required && (
+            <button type="button" className="link danger obj-remove" onClick={() => set(f.path, undefined)} data-testid={`${testId}-remove`}>
+              Remove
+            </button>
+          )}
           {f.description && <small className="muted">{f.description}</small>}
           {fieldsOf(f.schema, f.path, v).map((sub) => (
             <FieldView key={sub.path} field={sub} root={root} set={set} errors={errors} upstream={upstream} idPrefix={idPrefix} />

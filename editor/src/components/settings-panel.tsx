@@ -100,7 +100,7 @@ export function SettingsPanel({
       </div>
       {nodeType && (
         <SchemaForm
-          key={node.id}
+          key={`form-${node.id}`}
           schema={nodeType.configSchema}
           value={node.data.config}
           onChange={(config, path) => onChange({ config }, `config:${node.id}:${path}`)}
@@ -117,7 +117,7 @@ export function SettingsPanel({
       {(node.data.config.mode === 'webhook' || /webhook/i.test(node.data.type)) && (
         <WebhookDetails path={webhook?.path ?? String(node.data.config.path ?? '')} url={webhook?.url} secret={webhook?.secret ?? null} signed={webhook?.signed ?? node.data.config.auth === 'hmac'} />
       )}
-      {!readOnly && <TestNode key={node.id} gridId={gridId} nodeId={node.id} defaultInput={defaultTestInput(node.id, edges, liveOutputs)} beforeTest={beforeTest} />}
+      {!readOnly && <TestNode key={`test-${node.id}`} gridId={gridId} nodeId={node.id} defaultInput={defaultTestInput(node.id, edges, liveOutputs)} beforeTest={beforeTest} />}
     </aside>
   );
 }

@@ -29,7 +29,12 @@ export function VersionsPanel({
   onClose: () => void;
   beforeRestore: () => Promise<unknown>;
 }) {
-  const versions = useAsync(() => api.versions(gridId), [gridId, refreshKey]);
+  const versions = useAsync(async () => {
+    const [vs, members] = await Promise.all([api.versions(gridId), api.members().catch(() => [])]);
+    // Versions name their publisher by id: resolve it to the member's name.
+    const byId = new Map(members.map((m) => [m.userId, m]));
+    return vs.map((v) => (v.createdBy && !v.createdBy.name ? { ...v, createdBy: { ...v.createdBy, name: byId.get(v.createdBy.id)?.name ?? byId.get(v.createdBy.id)?.email ?? 'a former member' } } : v));
+  }, [gridId, refreshKey]);
   const [a, setA] = useState<string>('');
   const [b, setB] = useState<string>('draft');
   const [busy, setBusy] = useState<string | null>(null);

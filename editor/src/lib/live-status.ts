@@ -177,7 +177,9 @@ export function takenEdgeIds(
     const handle = e.sourceHandle ?? 'out';
     const target = state.nodes[e.target];
     if (target?.status === 'skipped') continue;
-    if (s.status === 'completed' && handle !== 'error' && (!s.ports ? true : s.ports.includes(handle))) out.add(e.id);
+    // A completed step stored without ports (or with an empty list) fired its normal outputs; a
+    // branch that matched nothing skips its successors, which the skip check above handles.
+    if (s.status === 'completed' && handle !== 'error' && (!s.ports || s.ports.length === 0 || s.ports.includes(handle))) out.add(e.id);
     else if (s.status === 'failed' && handle === 'error') out.add(e.id);
   }
   return out;

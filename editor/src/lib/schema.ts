@@ -111,7 +111,10 @@ export function fieldKind(s: JsonSchema): { kind: FieldKind; options?: { value: 
   const t = Array.isArray(s.type) ? s.type[0] : s.type;
   switch (t) {
     case 'string':
-      return { kind: s.format === 'textarea' || (s.maxLength ?? 0) > 500 ? 'textarea' : 'text' };
+      if (s.format === 'textarea' || (s.maxLength ?? 0) > 500) return { kind: 'textarea' };
+      // Free text accepts {{ }} expressions; identifiers, URLs-by-pattern and dates stay plain inputs.
+      if (!s.pattern && !s.format) return { kind: 'expression' };
+      return { kind: 'text' };
     case 'integer':
       return { kind: 'integer' };
     case 'number':

@@ -358,6 +358,15 @@ function Editor({ initial, initialExecutionId }: { initial: Grid; initialExecuti
   // ---------------------------------------------------------------- selection → side panel
   const selected = useMemo(() => editor.nodes.filter((n) => n.selected), [editor.nodes]);
   const selectedNode = selected.length === 1 ? selected[0]! : null;
+  /** Selects a node and centres it (problem list, setup checklist, timeline): it may be off screen. */
+  const focusNode = useCallback(
+    (id: string) => {
+      editor.selectOnly(id);
+      const n = editor.nodesRef.current.find((x) => x.id === id);
+      if (n) void rf.setCenter(n.position.x + (n.measured?.width ?? 220) / 2, n.position.y + (n.measured?.height ?? 80) / 2, { zoom: rf.getZoom(), duration: 200 });
+    },
+    [editor, rf],
+  );
   const triggerNode = useMemo(() => editor.nodes.find((n) => typeOf(n.data.type)?.isTrigger), [editor.nodes, typeOf]);
   const webhookTriggers = useMemo(() => editor.nodes.filter((n) => n.data.config.mode === 'webhook' || /webhook/i.test(n.data.type)), [editor.nodes]);
 
@@ -440,7 +449,7 @@ function Editor({ initial, initialExecutionId }: { initial: Grid; initialExecuti
           <a href={href('/grids')} className="icon-btn" aria-label="Back to grids" data-testid="back-to-grids">
             ←
           </a>
-          <input className="grid-name" aria-label="Grid name" value={meta.name} onChange={(e) => rename(e.target.value)} disabled={readOnly} data-testid="grid-name" />
+          <input className="grid-name" aria-label="Grid name" value={meta.name} onChange={(e) => rename(e.target.value)} onKeyDown={(e) => (e.key === 'Enter' || e.key === 'Escape') && e.currentTarget.blur()} disabled={readOnly} data-testid="grid-name" />
           <span className={`save-status save-${saveState.status}`} data-testid="save-status" data-status={saveState.status} role="status" title={saveState.error ?? ''}>
             {saveLabel[saveState.status]}
           </span>
@@ -456,17 +465,17 @@ function Editor({ initial, initialExecutionId }: { initial: Grid; initialExecuti
           <button type="button" className="icon-btn" title="Redo (Ctrl+Shift+Z)" aria-label="Redo" disabled={!editor.canRedo || readOnly} onClick={editor.redo} data-testid="toolbar-redo">
             ↷
           </button>
-          <button type="button" className="icon-btn" title="Copy (Ctrl+C)" aria-label="Copy selection" disabled={selected.length === 0} onClick={() => copy()} data-testid="toolbar-copy">
-            ⧉
+          <button type="button" className="small-btn" title="Copy (Ctrl+C)" aria-label="Copy selection" disabled={selected.length === 0} onClick={() => copy()} data-testid="toolbar-copy">
+            Copy
           </button>
-          <button type="button" className="icon-btn" title="Paste (Ctrl+V)" aria-label="Paste" disabled={readOnly} onClick={() => void pasteFromButton()} data-testid="toolbar-paste">
-            📋
+          <button type="button" className="small-btn" title="Paste (Ctrl+V)" aria-label="Paste" disabled={readOnly} onClick={() => void pasteFromButton()} data-testid="toolbar-paste">
+            Paste
           </button>
-          <button type="button" className="icon-btn" title="Duplicate (Ctrl+D)" aria-label="Duplicate selection" disabled={selected.length === 0 || readOnly} onClick={editor.duplicateSelection} data-testid="toolbar-duplicate">
-            ⊕
+          <button type="button" className="small-btn" title="Duplicate (Ctrl+D)" aria-label="Duplicate selection" disabled={selected.length === 0 || readOnly} onClick={editor.duplicateSelection} data-testid="toolbar-duplicate">
+            Duplicate
           </button>
-          <button type="button" className="icon-btn" title="Delete (Del)" aria-label="Delete selection" disabled={readOnly} onClick={editor.deleteSelected} data-testid="toolbar-delete">
-            🗑
+          <button type="button" className="small-btn" title="Delete (Del)" aria-label="Delete selection" disabled={readOnly} onClick={editor.deleteSelected} data-testid="toolbar-delete">
+            Delete
           </button>
           <span className="sep" />
           <button
@@ -480,7 +489,7 @@ function Editor({ initial, initialExecutionId }: { initial: Grid; initialExecuti
             }}
             data-testid="toolbar-layout"
           >
-            Auto-layout
+            Layout
           </button>
           <button type="button" className="small-btn" title="Fit view (Shift+F)" onClick={() => void rf.fitView({ padding: 0.2, duration: 200 })} data-testid="toolbar-fit">
             Fit
@@ -489,7 +498,7 @@ function Editor({ initial, initialExecutionId }: { initial: Grid; initialExecuti
             <input type="checkbox" checked={snap} onChange={(e) => setSnap(e.target.checked)} data-testid="toolbar-snap" /> Snap
           </label>
           <label className="toggle small" title="Drag on the canvas draws a selection box instead of panning">
-            <input type="checkbox" checked={boxSelect} onChange={(e) => setBoxSelect(e.target.checked)} data-testid="toolbar-box-select" /> Box select
+            <input type="checkbox" checked={boxSelect} onChange={(e) => setBoxSelect(e.target.checked)} data-testid="toolbar-box-select" /> Box
           </label>
           <span className="grow" />
           <button type="button" className="small-btn" onClick={() => setHelp(true)} aria-label="Keyboard shortcuts" data-testid="toolbar-help">
@@ -540,7 +549,7 @@ function Editor({ initial, initialExecutionId }: { initial: Grid; initialExecuti
                 return (
                   <li key={i}>
                     {n ? (
-                      <button type="button" className="link" onClick={() => editor.selectOnly(n.id)}>
+                      <button type="button" className="link" onClick={() => focusNode(n.id)}>
                         {n.data.name}
                       </button>
                     ) : p.edgeId ? (
@@ -572,7 +581,7 @@ function Editor({ initial, initialExecutionId }: { initial: Grid; initialExecuti
                       }}
                     />{' '}
                     {s.nodeId ? (
-                      <button type="button" className="link" onClick={() => editor.selectOnly(s.nodeId!)}>
+                      <button type="button" className="link" onClick={() => focusNode(s.nodeId!)}>
                         {s.label}
                       </button>
                     ) : (
@@ -652,8 +661,9 @@ function Editor({ initial, initialExecutionId }: { initial: Grid; initialExecuti
                 onPaneClick={() => setPanel((p) => (p === 'webhook' ? null : p))}
                 snapToGrid={snap}
                 snapGrid={[20, 20]}
-                fitView
-                fitViewOptions={{ padding: 0.2, maxZoom: 1.2 }}
+                fitView={initial.document.nodes.length > 0}
+                defaultViewport={{ x: 40, y: 40, zoom: 1 }}
+                fitViewOptions={{ padding: 0.2, maxZoom: 1 }}
                 minZoom={0.05}
                 maxZoom={2}
                 deleteKeyCode={readOnly ? null : ['Delete', 'Backspace']}
@@ -704,6 +714,7 @@ function Editor({ initial, initialExecutionId }: { initial: Grid; initialExecuti
               onCompare={(d) => {
                 setDiff(d);
                 setDiffNode(null);
+                setPanel(null);
               }}
               onRestored={(n) => {
                 setDiff(null);
@@ -799,7 +810,7 @@ function Editor({ initial, initialExecutionId }: { initial: Grid; initialExecuti
 
         {executionId && (
           <div className="dock" data-testid="run-dock">
-            <Timeline state={live.state} nodes={editor.nodes} onSelect={(id) => editor.selectOnly(id)} />
+            <Timeline state={live.state} nodes={editor.nodes} onSelect={focusNode} />
           </div>
         )}
 

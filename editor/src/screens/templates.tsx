@@ -70,6 +70,7 @@ export function TemplatesScreen() {
             <div className="cards" data-testid="templates-list">
               {shown.map((t) => (
                 <article key={t.slug} className="card template" data-testid="template-card" data-slug={t.slug}>
+                  {t.previewImageUrl && <img className="template-thumb" src={t.previewImageUrl} alt={`Graph of ${t.title}`} />}
                   <span className="pill">{t.category}</span>
                   <h2>{t.title}</h2>
                   <p className="small">{t.description}</p>
@@ -125,7 +126,7 @@ function TemplatePreview({ summary, onClose }: { summary: TemplateSummary; onClo
       ) : t.error ? (
         <ErrorBox error={t.error} onRetry={t.reload} />
       ) : t.data?.document ? (
-        <ReadOnlyCanvas document={t.data.document} testId="template-preview-canvas" />
+        <ReadOnlyCanvas document={t.data.document} testId="template-preview-canvas" minimap={false} />
       ) : null}
       <h3>What it needs</h3>
       <ul className="small" data-testid="template-requirements">
