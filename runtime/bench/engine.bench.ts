@@ -6,7 +6,7 @@
  * - W2: 10,000 runs of a 5-node grid (fan-out 3, join) enqueued at once and drained by 2 worker
  *   processes (scaled): steps/s and runs/s.
  * Run: node --no-node-snapshot --import tsx runtime/bench/engine.bench.ts [overhead|w2]
- * Env: BENCH_W2_RUNS (default 10000), BENCH_CHAIN_RUNS (default 150).
+ *   [--chain-runs=150] [--w2-runs=10000] [--w2-concurrency=16]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,16 +17,29 @@ import { performance } from 'node:perf_hooks';
 import { createTestDatabase, openDatabase, testDatabaseUrl, type Database } from '@gridflow/db';
 import { createEngine, type EngineInternals } from '../src/engine-impl.js';
 import { grid } from '../src/testing/grid-builder.js';
-import { createSandbox, seedGrid, seedVersion, testRegistry, testServices, uniquePrefix } from '../src/testing/engine-fixture.js';
+import {
+  createSandbox,
+  seedGrid,
+  seedVersion,
+  testRegistry,
+  testServices,
+  uniquePrefix,
+} from '../src/testing/engine-fixture.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const here = dirname(fileURLToPath(import.meta.url));
-const which = process.argv[2];
-const CHAIN_RUNS = Number(process.env.BENCH_CHAIN_RUNS ?? 150);
-const W2_RUNS = Number(process.env.BENCH_W2_RUNS ?? 10_000);
+const args = process.argv.slice(2);
+const which = args.find((a) => !a.startsWith('--'));
+const flag = (name: string, def: number) => {
+  const a = args.find((x) => x.startsWith(`--${name}=`));
+  return a ? Number(a.split('=')[1]) : def;
+};
+const CHAIN_RUNS = flag('chain-runs', 150);
+const W2_RUNS = flag('w2-runs', 10_000);
 
 const print = (o: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(o)}\n`);
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+const pct = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
 
 function chainDoc(n: number) {
@@ -43,7 +56,8 @@ async function stepOverhead(mode: 'embedded' | 'scaled') {
     db = await openDatabase({ dataDir: join(dir, 'pglite'), migrate: true });
   } else {
     extra = await createTestDatabase('postgres');
-    const name = (await extra.sql.query<{ d: string }>('SELECT current_database() AS d')).rows[0]!.d;
+    const name = (await extra.sql.query<{ d: string }>('SELECT current_database() AS d')).rows[0]!
+      .d;
     db = await openDatabase({ databaseUrl: testDatabaseUrl(name), poolSize: 10 });
   }
   const sandbox = createSandbox({ poolSize: 1 });
@@ -76,7 +90,13 @@ async function stepOverhead(mode: 'embedded' | 'scaled') {
       perRun.length = 0;
     }
     const t0 = performance.now();
-    const { executionId } = await engine.startRun({ ...ids, gridVersionId: versionId, document, triggerType: 'manual', triggerData: { i } });
+    const { executionId } = await engine.startRun({
+      ...ids,
+      gridVersionId: versionId,
+      document,
+      triggerType: 'manual',
+      triggerData: { i },
+    });
     const s = await engine.waitForCompletion(executionId, 60_000);
     if (s?.status !== 'completed') throw new Error(`run ${executionId} ended ${s?.status}`);
     perRun.push(performance.now() - t0);
@@ -94,7 +114,14 @@ async function stepOverhead(mode: 'embedded' | 'scaled') {
     target: mode === 'embedded' ? 'p50 <= 1 ms' : 'p50 <= 3 ms',
     note: `20-node no-op chain, ${CHAIN_RUNS} runs one after another; per-step = gap between consecutive step completions (claim + run + completion tx + relay + event)`,
   });
-  print({ bench: `runtime.chain20-run.${mode}`, unit: 'ms', n: perRun.length, p50: r3(pct(perRun, 50)), p99: r3(pct(perRun, 99)), note: 'whole 21-step run incl. startRun and waitForCompletion' });
+  print({
+    bench: `runtime.chain20-run.${mode}`,
+    unit: 'ms',
+    n: perRun.length,
+    p50: r3(pct(perRun, 50)),
+    p99: r3(pct(perRun, 99)),
+    note: 'whole 21-step run incl. startRun and waitForCompletion',
+  });
   await engine.stop();
   sandbox.dispose();
   await db.close();
@@ -105,7 +132,17 @@ async function stepOverhead(mode: 'embedded' | 'scaled') {
 function startWorker(dbUrl: string, prefix: string, concurrency: number): Promise<ChildProcess> {
   const child = spawn(
     process.execPath,
-    ['--no-node-snapshot', '--import', 'tsx', join(here, '..', 'src', 'testing', 'test-worker-main.ts'), dbUrl, REDIS_URL, prefix, String(concurrency), '30000'],
+    [
+      '--no-node-snapshot',
+      '--import',
+      'tsx',
+      join(here, '..', 'src', 'testing', 'test-worker-main.ts'),
+      dbUrl,
+      REDIS_URL,
+      prefix,
+      String(concurrency),
+      '30000',
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   return new Promise((resolve, reject) => {
@@ -123,13 +160,24 @@ async function w2() {
   const db = await openDatabase({ databaseUrl: dbUrl, poolSize: 16 });
   const prefix = uniquePrefix('w2');
   const sandbox = createSandbox({ poolSize: 1 });
-  const engine = createEngine({ db, registry: testRegistry(), redisUrl: REDIS_URL, queuePrefix: prefix, workers: 0, services: testServices(sandbox), sweepIntervalMs: 60_000 });
+  const engine = createEngine({
+    db,
+    registry: testRegistry(),
+    redisUrl: REDIS_URL,
+    queuePrefix: prefix,
+    workers: 0,
+    services: testServices(sandbox),
+    sweepIntervalMs: 60_000,
+  });
   await engine.start();
   const ids = await seedGrid(db);
   const document = grid(['t', 'a', 'b', 'c', 'j'], ['t>a', 't>b', 't>c', 'a>j', 'b>j', 'c>j']);
   const version = { id: await seedVersion(db, ids, document) };
-  const concurrency = Number(process.env.BENCH_W2_CONCURRENCY ?? 16);
-  const workers = await Promise.all([startWorker(dbUrl, prefix, concurrency), startWorker(dbUrl, prefix, concurrency)]);
+  const concurrency = flag('w2-concurrency', 16);
+  const workers = await Promise.all([
+    startWorker(dbUrl, prefix, concurrency),
+    startWorker(dbUrl, prefix, concurrency),
+  ]);
   try {
     const t0 = performance.now();
     let next = 0;
@@ -137,7 +185,13 @@ async function w2() {
       Array.from({ length: 16 }, async () => {
         while (next < W2_RUNS) {
           const i = next++;
-          await engine.startRun({ ...ids, gridVersionId: version.id, document, triggerType: 'manual', triggerData: { i } });
+          await engine.startRun({
+            ...ids,
+            gridVersionId: version.id,
+            document,
+            triggerType: 'manual',
+            triggerData: { i },
+          });
         }
       }),
     );

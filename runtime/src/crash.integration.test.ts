@@ -11,16 +11,36 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, testDatabaseUrl, type Database } from '@gridflow/db';
 import { createEngine } from './engine-impl.js';
 import { grid } from './testing/grid-builder.js';
-import { createSandbox, seedGrid, testRegistry, testServices, uniquePrefix } from './testing/engine-fixture.js';
+import {
+  createSandbox,
+  seedGrid,
+  testRegistry,
+  testServices,
+  uniquePrefix,
+} from './testing/engine-fixture.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const here = dirname(fileURLToPath(import.meta.url));
 
 function startWorker(dbUrl: string, prefix: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--no-node-snapshot', '--import', 'tsx', join(here, 'testing', 'test-worker-main.ts'), dbUrl, REDIS_URL, prefix, '4', '2000'], {
-    cwd: join(here, '..'),
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      '--no-node-snapshot',
+      '--import',
+      'tsx',
+      join(here, 'testing', 'test-worker-main.ts'),
+      dbUrl,
+      REDIS_URL,
+      prefix,
+      '4',
+      '2000',
+    ],
+    {
+      cwd: join(here, '..'),
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error('worker did not start')), 90_000);
     child.stdout!.on('data', (d: Buffer) => {
@@ -51,13 +71,32 @@ describe('crash safety (2 worker processes, PostgreSQL + BullMQ)', () => {
     children.push(w1!, w2!);
     const sandbox = createSandbox({ poolSize: 1 });
     // This process only starts runs and watches (no workers).
-    const engine = createEngine({ db, registry: testRegistry(), redisUrl: REDIS_URL, queuePrefix: prefix, workers: 0, services: testServices(sandbox), sweepIntervalMs: 500 });
+    const engine = createEngine({
+      db,
+      registry: testRegistry(),
+      redisUrl: REDIS_URL,
+      queuePrefix: prefix,
+      workers: 0,
+      services: testServices(sandbox),
+      sweepIntervalMs: 500,
+    });
     await engine.start();
     try {
       const ids = await seedGrid(db);
-      const document = grid(['t', { id: 's', type: 'slow', config: { ms: 1500, marker } }, 'after'], ['t>s', 's>after']);
+      const document = grid(
+        ['t', { id: 's', type: 'slow', config: { ms: 1500, marker } }, 'after'],
+        ['t>s', 's>after'],
+      );
       const runs = await Promise.all(
-        Array.from({ length: 6 }, (_, i) => engine.startRun({ ...ids, gridVersionId: null, document, triggerType: 'manual', triggerData: { i } })),
+        Array.from({ length: 6 }, (_, i) =>
+          engine.startRun({
+            ...ids,
+            gridVersionId: null,
+            document,
+            triggerType: 'manual',
+            triggerData: { i },
+          }),
+        ),
       );
       // Wait until the first worker is inside at least one slow step, then kill it.
       const victim = w1!;
@@ -66,7 +105,10 @@ describe('crash safety (2 worker processes, PostgreSQL + BullMQ)', () => {
         if (existsSync(marker) && readFileSync(marker, 'utf8').includes(` ${victim.pid}\n`)) break;
         await new Promise((r) => setTimeout(r, 20));
       }
-      const startedOnVictim = readFileSync(marker, 'utf8').split('\n').filter((l) => l.startsWith('start') && l.endsWith(` ${victim.pid}`)).map((l) => l.split(' ')[1]!);
+      const startedOnVictim = readFileSync(marker, 'utf8')
+        .split('\n')
+        .filter((l) => l.startsWith('start') && l.endsWith(` ${victim.pid}`))
+        .map((l) => l.split(' ')[1]!);
       expect(startedOnVictim.length).toBeGreaterThan(0);
       victim.kill('SIGKILL');
 

@@ -8,7 +8,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Database, SqlExecutor } from '@gridflow/db';
-import { gridDocumentSchema, retryPolicySchema, type GridDocument, type GridNode, type RetryPolicy } from './document.js';
+import {
+  gridDocumentSchema,
+  retryPolicySchema,
+  type GridDocument,
+  type GridNode,
+  type RetryPolicy,
+} from './document.js';
 import {
   CancelledError,
   classifyError,
@@ -51,10 +57,29 @@ import {
   type StepState,
 } from './planner.js';
 import { migrateDocument, type ValidationRegistry } from './validate.js';
-import { buildNodesScope, evaluateTemplateOrExpression, resolveConfig, type ExpressionScope } from './expressions.js';
-import { createMemoryBus, createMemoryQueue, type Bus, type JobData, type JobQueue, type QueuedJob } from './queue.js';
+import {
+  buildNodesScope,
+  evaluateTemplateOrExpression,
+  resolveConfig,
+  type ExpressionScope,
+} from './expressions.js';
+import {
+  createMemoryBus,
+  createMemoryQueue,
+  type Bus,
+  type JobData,
+  type JobQueue,
+  type QueuedJob,
+} from './queue.js';
 import { createBullQueue, createRedisBus } from './queue-bullmq.js';
-import { loadRunSteps, stepId, stepJobId, writePlan, type NewStepRow, type OutboxRow } from './step-sql.js';
+import {
+  loadRunSteps,
+  stepId,
+  stepJobId,
+  writePlan,
+  type NewStepRow,
+  type OutboxRow,
+} from './step-sql.js';
 import { loadExecutionSummary, pruneExecutions } from './execution-state.js';
 
 export interface EngineServices {
@@ -200,13 +225,21 @@ export function createEngine(options: EngineOptions): EngineInternals {
     return compileGrid(migrated, registry);
   }
 
-  async function gridFor(executionId: string, gridVersionId: string | null, q: SqlExecutor = sql): Promise<CompiledGrid> {
+  async function gridFor(
+    executionId: string,
+    gridVersionId: string | null,
+    q: SqlExecutor = sql,
+  ): Promise<CompiledGrid> {
     const key = gridVersionId ? `v:${gridVersionId}` : `e:${executionId}`;
     const hit = grids.get(key);
     if (hit) return hit;
     const res = gridVersionId
-      ? await q.query<{ document: unknown }>(`SELECT document FROM grid_versions WHERE id = $1`, [gridVersionId])
-      : await q.query<{ document: unknown }>(`SELECT document FROM executions WHERE id = $1`, [executionId]);
+      ? await q.query<{ document: unknown }>(`SELECT document FROM grid_versions WHERE id = $1`, [
+          gridVersionId,
+        ])
+      : await q.query<{ document: unknown }>(`SELECT document FROM executions WHERE id = $1`, [
+          executionId,
+        ]);
     if (!res.rows[0]) throw new Error(`grid document of execution ${executionId} not found`);
     const g = compile(res.rows[0].document);
     cacheGrid(key, g);
@@ -222,13 +255,14 @@ export function createEngine(options: EngineOptions): EngineInternals {
   // ------------------------------------------------------------------ events
 
   function deliver(events: RuntimeEvent[]) {
-    for (const e of events) for (const l of listeners) {
-      try {
-        l(e);
-      } catch (err) {
-        log.warn('event listener failed', { err: String(err) });
+    for (const e of events)
+      for (const l of listeners) {
+        try {
+          l(e);
+        } catch (err) {
+          log.warn('event listener failed', { err: String(err) });
+        }
       }
-    }
   }
 
   function publish(events: RuntimeEvent[]) {
@@ -271,12 +305,19 @@ export function createEngine(options: EngineOptions): EngineInternals {
       status,
       attempt: 1,
       startedAt: status === 'running' ? now : null,
-      finishedAt: status === 'completed' || status === 'failed' || status === 'skipped' ? now : null,
+      finishedAt:
+        status === 'completed' || status === 'failed' || status === 'skipped' ? now : null,
       ...extra,
     };
   }
 
-  function runEvent(run: RunInfo, seq: number, status: ExecutionStatus, startedAt: Date | null, error?: StepErrorInfo): RunEvent {
+  function runEvent(
+    run: RunInfo,
+    seq: number,
+    status: ExecutionStatus,
+    startedAt: Date | null,
+    error?: StepErrorInfo,
+  ): RunEvent {
     const final = status === 'completed' || status === 'failed' || status === 'cancelled';
     return {
       type: 'run',
@@ -318,7 +359,13 @@ export function createEngine(options: EngineOptions): EngineInternals {
   async function relay(rows: OutboxRow[]) {
     if (!rows.length) return;
     try {
-      await queue.add(rows.map((r) => ({ jobId: r.jobId, data: r.data, ...(r.delayMs ? { delayMs: r.delayMs } : {}) })));
+      await queue.add(
+        rows.map((r) => ({
+          jobId: r.jobId,
+          data: r.data,
+          ...(r.delayMs ? { delayMs: r.delayMs } : {}),
+        })),
+      );
       for (const r of rows) toDelete.push(r.jobId);
       // Deletes are batched: the poller only takes rows older than 2 s, so a short delay is safe
       // and saves a round trip per step when steps run one after another.
@@ -349,27 +396,79 @@ export function createEngine(options: EngineOptions): EngineInternals {
     loopResults: Array<{ id: string; results: Json[] }>;
   }
 
-  function applyPlanRows(run: RunInfo, seq: number, plan: Plan, steps: Map<string, StepState>, dropReady: boolean): Applied {
-    const a: Applied = { rows: [], outbox: [], failedSteps: [], events: [], seq, addTotal: 0, addCompleted: 0, addFailed: 0, loopResults: [] };
+  function applyPlanRows(
+    run: RunInfo,
+    seq: number,
+    plan: Plan,
+    steps: Map<string, StepState>,
+    dropReady: boolean,
+  ): Applied {
+    const a: Applied = {
+      rows: [],
+      outbox: [],
+      failedSteps: [],
+      events: [],
+      seq,
+      addTotal: 0,
+      addCompleted: 0,
+      addFailed: 0,
+      loopResults: [],
+    };
     if (!dropReady) {
       for (const r of plan.ready) {
         const id = stepId(run.id, r.nodeId, r.itemIndex);
-        a.rows.push({ id, nodeId: r.nodeId, itemIndex: r.itemIndex, status: 'pending', attempt: 1, input: r.input, output: null, finished: false });
+        a.rows.push({
+          id,
+          nodeId: r.nodeId,
+          itemIndex: r.itemIndex,
+          status: 'pending',
+          attempt: 1,
+          input: r.input,
+          output: null,
+          finished: false,
+        });
         a.outbox.push({ jobId: stepJobId(id, 1), data: { k: 'step', e: run.id, s: id, a: 1 } });
         steps.set(stepKey(r.nodeId, r.itemIndex), { status: 'pending', input: r.input });
         a.events.push(stepEvent(run, ++a.seq, r.nodeId, r.itemIndex, 'pending'));
       }
     }
     for (const s of plan.skipped) {
-      a.rows.push({ id: stepId(run.id, s.nodeId, s.itemIndex), nodeId: s.nodeId, itemIndex: s.itemIndex, status: 'skipped', attempt: 0, input: null, output: null, finished: true });
+      a.rows.push({
+        id: stepId(run.id, s.nodeId, s.itemIndex),
+        nodeId: s.nodeId,
+        itemIndex: s.itemIndex,
+        status: 'skipped',
+        attempt: 0,
+        input: null,
+        output: null,
+        finished: true,
+      });
       steps.set(stepKey(s.nodeId, s.itemIndex), { status: 'skipped' });
       a.events.push(stepEvent(run, ++a.seq, s.nodeId, s.itemIndex, 'skipped'));
     }
     for (const p of plan.passedThrough) {
-      a.rows.push({ id: stepId(run.id, p.nodeId, p.itemIndex), nodeId: p.nodeId, itemIndex: p.itemIndex, status: 'completed', attempt: 0, input: p.input, output: p.output, finished: true });
-      steps.set(stepKey(p.nodeId, p.itemIndex), { status: 'completed', input: p.input, output: p.output, ports: null });
+      a.rows.push({
+        id: stepId(run.id, p.nodeId, p.itemIndex),
+        nodeId: p.nodeId,
+        itemIndex: p.itemIndex,
+        status: 'completed',
+        attempt: 0,
+        input: p.input,
+        output: p.output,
+        finished: true,
+      });
+      steps.set(stepKey(p.nodeId, p.itemIndex), {
+        status: 'completed',
+        input: p.input,
+        output: p.output,
+        ports: null,
+      });
       a.addCompleted++;
-      a.events.push(stepEvent(run, ++a.seq, p.nodeId, p.itemIndex, 'completed', { outputPreview: preview(p.output) as Json }));
+      a.events.push(
+        stepEvent(run, ++a.seq, p.nodeId, p.itemIndex, 'completed', {
+          outputPreview: preview(p.output) as Json,
+        }),
+      );
     }
     for (const f of plan.failedLoops) {
       a.failedSteps.push({ id: stepId(run.id, f.nodeId, f.itemIndex), error: f.error });
@@ -399,7 +498,11 @@ export function createEngine(options: EngineOptions): EngineInternals {
     let grid = grids.get(key);
     if (!grid) cacheGrid(key, (grid = compile(input.document)));
     const settings = grid.document.settings;
-    const run: RunInfo = { id: executionId, workspace_id: input.workspaceId, grid_id: input.gridId };
+    const run: RunInfo = {
+      id: executionId,
+      workspace_id: input.workspaceId,
+      grid_id: input.gridId,
+    };
     const startedAt = new Date();
     let applied!: Applied;
     let steps!: Map<string, StepState>;
@@ -415,7 +518,13 @@ export function createEngine(options: EngineOptions): EngineInternals {
         steps: applied.rows,
         outbox: applied.outbox,
         failedSteps: [],
-        execution: { seq: applied.seq, status: 'running', addTotal: applied.addTotal, addCompleted: applied.addCompleted, addFailed: 0 },
+        execution: {
+          seq: applied.seq,
+          status: 'running',
+          addTotal: applied.addTotal,
+          addCompleted: applied.addCompleted,
+          addFailed: 0,
+        },
         insertExecution: {
           grid_id: input.gridId,
           grid_version_id: input.gridVersionId,
@@ -472,7 +581,10 @@ export function createEngine(options: EngineOptions): EngineInternals {
       finished = plan.finished;
       applied = applyPlanRows(run, 1, plan, steps, false);
       const status = finished ? finished.status : 'running';
-      if (finished) applied.events.push(runEvent(run, ++applied.seq, finished.status, startedAt, finished.error));
+      if (finished)
+        applied.events.push(
+          runEvent(run, ++applied.seq, finished.status, startedAt, finished.error),
+        );
       await writePlan(tx, {
         executionId,
         workspaceId: input.workspaceId,
@@ -491,7 +603,12 @@ export function createEngine(options: EngineOptions): EngineInternals {
       });
       if (finished && options.eventSink) {
         await options.eventSink(tx, [
-          { type: `execution.${finished.status}`, workspaceId: input.workspaceId, executionId, data: { status: finished.status, error: (finished.error ?? null) as Json } },
+          {
+            type: `execution.${finished.status}`,
+            workspaceId: input.workspaceId,
+            executionId,
+            data: { status: finished.status, error: (finished.error ?? null) as Json },
+          },
         ]);
       }
     });
@@ -531,7 +648,11 @@ export function createEngine(options: EngineOptions): EngineInternals {
     );
     const row = claim.rows[0];
     if (!row) return; // already taken, finished, cancelled, or a stale duplicate: nothing to do
-    const run: RunInfo = { id: row.execution_id, workspace_id: row.workspace_id, grid_id: row.grid_id };
+    const run: RunInfo = {
+      id: row.execution_id,
+      workspace_id: row.workspace_id,
+      grid_id: row.grid_id,
+    };
     // The claim does not touch the run row (no lock on the hot row, no deadlock with a transaction
     // holding it): 'running' events carry the run's current seq. The planner treats pending and
     // running alike, so this process's cached state stays valid.
@@ -578,7 +699,11 @@ export function createEngine(options: EngineOptions): EngineInternals {
     return grid.document.settings.retry;
   }
 
-  async function buildScope(row: ClaimRow, grid: CompiledGrid, item: { value: Json; index: number } | undefined): Promise<ExpressionScope> {
+  async function buildScope(
+    row: ClaimRow,
+    grid: CompiledGrid,
+    item: { value: Json; index: number } | undefined,
+  ): Promise<ExpressionScope> {
     let outputs: Array<{ node_id: string; item_index: number; output: Json }>;
     const cached = runCache.get(row.execution_id);
     if (cached && cached.seq === row.event_seq) {
@@ -587,7 +712,8 @@ export function createEngine(options: EngineOptions): EngineInternals {
         if (s.status !== 'completed') continue;
         const at = k.lastIndexOf('#');
         const idx = Number(k.slice(at + 1));
-        if (idx === NO_ITEM || idx === row.item_index) outputs.push({ node_id: k.slice(0, at), item_index: idx, output: s.output ?? null });
+        if (idx === NO_ITEM || idx === row.item_index)
+          outputs.push({ node_id: k.slice(0, at), item_index: idx, output: s.output ?? null });
       }
     } else {
       const res = await sql.query<{ node_id: string; item_index: number; output: Json }>(
@@ -608,36 +734,71 @@ export function createEngine(options: EngineOptions): EngineInternals {
       trigger: row.trigger_data ?? null,
       nodes,
       ...(item ? { item: item.value, itemIndex: item.index } : {}),
-      run: { id: row.execution_id, gridId: row.grid_id, startedAt: (row.run_started_at ?? new Date()).toISOString() },
+      run: {
+        id: row.execution_id,
+        gridId: row.grid_id,
+        startedAt: (row.run_started_at ?? new Date()).toISOString(),
+      },
       input: row.input ?? null,
     };
   }
 
-  async function executeStep(row: ClaimRow, grid: CompiledGrid, ctrl: AbortController, emitted: DomainEvent[]): Promise<Outcome> {
+  async function executeStep(
+    row: ClaimRow,
+    grid: CompiledGrid,
+    ctrl: AbortController,
+    emitted: DomainEvent[],
+  ): Promise<Outcome> {
     const node = grid.nodes.get(row.node_id);
-    if (!node) return { kind: 'failed', error: { message: `node "${row.node_id}" is not in this grid version`, code: 'UNKNOWN_NODE', kind: 'fatal' } };
+    if (!node)
+      return {
+        kind: 'failed',
+        error: {
+          message: `node "${row.node_id}" is not in this grid version`,
+          code: 'UNKNOWN_NODE',
+          kind: 'fatal',
+        },
+      };
     const type = registry.get(node.type);
     if (!type) {
-      return { kind: 'failed', error: classifyError(new UserError(`Node "${node.name}": node type "${node.type}" is not installed on this server.`, undefined, 'UNKNOWN_NODE_TYPE')) };
+      return {
+        kind: 'failed',
+        error: classifyError(
+          new UserError(
+            `Node "${node.name}": node type "${node.type}" is not installed on this server.`,
+            undefined,
+            'UNKNOWN_NODE_TYPE',
+          ),
+        ),
+      };
     }
     const settings = grid.document.settings;
     let item: { value: Json; index: number } | undefined;
     if (row.item_index !== NO_ITEM) {
       const fe = grid.bodyOf.get(node.id);
-      const feStep = fe ? await sql.query<{ output: Json }>(`SELECT output FROM execution_steps WHERE id = $1`, [stepId(row.execution_id, fe, NO_ITEM)]) : null;
+      const feStep = fe
+        ? await sql.query<{ output: Json }>(`SELECT output FROM execution_steps WHERE id = $1`, [
+            stepId(row.execution_id, fe, NO_ITEM),
+          ])
+        : null;
       const items = (feStep?.rows[0]?.output as { items?: Json[] } | null)?.items;
       item = { value: (items?.[row.item_index] ?? null) as Json, index: row.item_index };
     }
     let scope: ExpressionScope | undefined;
     const getScope = async () => (scope ??= await buildScope(row, grid, item));
 
-    const nodeTimeout = typeof node.config.timeoutMs === 'number' && node.config.timeoutMs > 0 ? node.config.timeoutMs : settings.nodeTimeoutMs;
+    const nodeTimeout =
+      typeof node.config.timeoutMs === 'number' && node.config.timeoutMs > 0
+        ? node.config.timeoutMs
+        : settings.nodeTimeoutMs;
     const untilDeadline = row.deadline_at ? row.deadline_at.getTime() - Date.now() : Infinity;
     const timeoutMs = Math.max(1, Math.min(nodeTimeout, untilDeadline));
     const runTimedOut = untilDeadline <= nodeTimeout;
 
     let config: Record<string, unknown> = node.config;
-    if (hasTemplates(node.config)) {
+    let templated = templatedNodes.get(node);
+    if (templated === undefined) templatedNodes.set(node, (templated = hasTemplates(node.config)));
+    if (templated) {
       config = await resolveConfig(node.config, await getScope(), {
         sandbox: services.sandbox,
         ...(type.rawFields ? { rawFields: type.rawFields } : {}),
@@ -651,10 +812,17 @@ export function createEngine(options: EngineOptions): EngineInternals {
       const path = issue.path.map(String).join('.');
       return {
         kind: 'failed',
-        error: classifyError(new UserError(`Node "${node.name}": setting "${path || '(all)'}" is invalid: ${issue.message}`, `config.${path}`, 'BAD_CONFIG')),
+        error: classifyError(
+          new UserError(
+            `Node "${node.name}": setting "${path || '(all)'}" is invalid: ${issue.message}`,
+            `config.${path}`,
+            'BAD_CONFIG',
+          ),
+        ),
       };
     }
     const sid = row.id;
+    let httpClient: HttpClient | undefined;
     const nodeLog: NodeLogger = {
       debug: (m, d) => log.debug(m, { ...d, executionId: row.execution_id, nodeId: node.id }),
       info: (m, d) => log.info(m, { ...d, executionId: row.execution_id, nodeId: node.id }),
@@ -666,13 +834,26 @@ export function createEngine(options: EngineOptions): EngineInternals {
       input: row.input ?? null,
       trigger: row.trigger_data ?? null,
       node: { id: node.id, name: node.name, type: node.type },
-      execution: { id: row.execution_id, gridId: row.grid_id, workspaceId: row.workspace_id, mode: row.trigger_type === 'test' ? 'test' : 'production' },
-      step: { id: sid, attempt: row.attempt, itemIndex: row.item_index === NO_ITEM ? null : row.item_index, idempotencyKey: `gf-${sid}` },
+      execution: {
+        id: row.execution_id,
+        gridId: row.grid_id,
+        workspaceId: row.workspace_id,
+        mode: row.trigger_type === 'test' ? 'test' : 'production',
+      },
+      step: {
+        id: sid,
+        attempt: row.attempt,
+        itemIndex: row.item_index === NO_ITEM ? null : row.item_index,
+        idempotencyKey: `gf-${sid}`,
+      },
       ...(item ? { item } : {}),
       ...(row.resumed ? { resume: row.resume_payload ?? null } : {}),
       signal: ctrl.signal,
       log: nodeLog,
-      http: services.http(ctrl.signal),
+      get http() {
+        // Created on first use: most nodes never call out.
+        return (httpClient ??= services.http(ctrl.signal));
+      },
       sandbox: services.sandbox,
       db: db.prisma,
       decrypt: services.decrypt,
@@ -683,17 +864,17 @@ export function createEngine(options: EngineOptions): EngineInternals {
         emitted.push(e);
       },
       wait: (request) => ({ kind: 'wait', wait: request }),
-      evaluate: async (expression, extra) => evaluateTemplateOrExpression(expression, await getScope(), services.sandbox, extra),
+      evaluate: async (expression, extra) =>
+        evaluateTemplateOrExpression(expression, await getScope(), services.sandbox, extra),
     };
 
-    let timer: NodeJS.Timeout | undefined;
     const aborted = new Promise<never>((_, reject) => {
       const onAbort = () => reject(ctrl.signal.reason);
       if (ctrl.signal.aborted) onAbort();
       else ctrl.signal.addEventListener('abort', onAbort, { once: true });
     });
     aborted.catch(() => {});
-    timer = setTimeout(() => {
+    const timer = setTimeout(() => {
       ctrl.abort(
         new StepTimeoutError(
           runTimedOut
@@ -708,10 +889,15 @@ export function createEngine(options: EngineOptions): EngineInternals {
       result = await Promise.race([type.run(ctx as never), aborted]);
     } catch (err) {
       const info = classifyError(ctrl.signal.aborted ? (ctrl.signal.reason ?? err) : err);
-      if (runTimedOut && info.code === 'TIMEOUT') return { kind: 'failed', error: { ...info, kind: 'fatal', code: 'RUN_TIMEOUT' } };
+      if (runTimedOut && info.code === 'TIMEOUT')
+        return { kind: 'failed', error: { ...info, kind: 'fatal', code: 'RUN_TIMEOUT' } };
       const policy = retryPolicy(node, grid);
       if (isRetryable(info) && row.attempt < policy.maxAttempts) {
-        return { kind: 'failed', error: info, retryDelayMs: backoff(policy, row.attempt, info.retryAfterMs) };
+        return {
+          kind: 'failed',
+          error: info,
+          retryDelayMs: backoff(policy, row.attempt, info.retryAfterMs),
+        };
       }
       return { kind: 'failed', error: info };
     } finally {
@@ -723,7 +909,14 @@ export function createEngine(options: EngineOptions): EngineInternals {
     try {
       size = Buffer.byteLength(JSON.stringify(out));
     } catch {
-      return { kind: 'failed', error: { message: `Node "${node.name}" returned an output that is not JSON.`, code: 'OUTPUT_NOT_JSON', kind: 'user' } };
+      return {
+        kind: 'failed',
+        error: {
+          message: `Node "${node.name}" returned an output that is not JSON.`,
+          code: 'OUTPUT_NOT_JSON',
+          kind: 'user',
+        },
+      };
     }
     if (size > settings.maxPayloadBytes) {
       return {
@@ -766,15 +959,32 @@ export function createEngine(options: EngineOptions): EngineInternals {
     // run's state is read only after this statement, i.e. after the lock is held.
     const fast = outcome.kind === 'completed' && !!grid;
     const exRes = fast
-      ? await tx.query<{ status: string; event_seq: number; run_started_at: Date | null; updated: number }>(
+      ? await tx.query<{
+          status: string;
+          event_seq: number;
+          run_started_at: Date | null;
+          updated: number;
+        }>(
           `WITH ex AS (SELECT status, event_seq, started_at AS run_started_at FROM executions WHERE id = $6 FOR UPDATE),
            u AS (UPDATE execution_steps SET status = 'completed', output = $4::jsonb, ports = $5::text[], error = NULL, finished_at = now(), updated_at = now()
                  WHERE id = $1 AND status = 'running' AND attempt = $2 AND started_at = $3
                    AND (SELECT status FROM ex) IN ('pending', 'running', 'waiting') RETURNING 1)
            SELECT ex.*, (SELECT count(*) FROM u)::int AS updated FROM ex`,
-          [row.id, row.attempt, row.started_at, JSON.stringify((outcome as { output: Json }).output), (outcome as { ports: string[] | null }).ports, row.execution_id],
+          [
+            row.id,
+            row.attempt,
+            row.started_at,
+            JSON.stringify((outcome as { output: Json }).output),
+            (outcome as { ports: string[] | null }).ports,
+            row.execution_id,
+          ],
         )
-      : await tx.query<{ status: string; event_seq: number; run_started_at: Date | null; updated: number }>(
+      : await tx.query<{
+          status: string;
+          event_seq: number;
+          run_started_at: Date | null;
+          updated: number;
+        }>(
           `SELECT status, event_seq, started_at AS run_started_at, 0 AS updated FROM executions WHERE id = $1 FOR UPDATE`,
           [row.execution_id],
         );
@@ -795,14 +1005,35 @@ export function createEngine(options: EngineOptions): EngineInternals {
 
     // The run ended meanwhile (cancelled, failed elsewhere): record what happened, plan nothing.
     if (!open || !grid) {
-      const status = outcome.kind === 'completed' ? 'completed' : outcome.kind === 'wait' ? 'skipped' : 'failed';
-      const error: StepErrorInfo | null = outcome.kind === 'failed' ? outcome.error : outcome.kind === 'wait' ? { message: 'The run ended while this step was running.', code: 'CANCELLED', kind: 'fatal' } : null;
+      const status =
+        outcome.kind === 'completed' ? 'completed' : outcome.kind === 'wait' ? 'skipped' : 'failed';
+      const error: StepErrorInfo | null =
+        outcome.kind === 'failed'
+          ? outcome.error
+          : outcome.kind === 'wait'
+            ? {
+                message: 'The run ended while this step was running.',
+                code: 'CANCELLED',
+                kind: 'fatal',
+              }
+            : null;
       const r = await tx.query(
         `UPDATE execution_steps SET status = $4, output = $5::jsonb, ports = $6::text[], error = $7::jsonb, finished_at = now(), updated_at = now() WHERE ${guard}`,
-        [...gp, status, outcome.kind === 'completed' ? JSON.stringify(outcome.output) : null, outcome.kind === 'completed' ? outcome.ports : null, error ? JSON.stringify(error) : null],
+        [
+          ...gp,
+          status,
+          outcome.kind === 'completed' ? JSON.stringify(outcome.output) : null,
+          outcome.kind === 'completed' ? outcome.ports : null,
+          error ? JSON.stringify(error) : null,
+        ],
       );
       if (!r.rowCount) return done();
-      events.push(stepEvent(run, ++seq, row.node_id, row.item_index, status as StepStatus, { attempt: row.attempt, ...(error ? { error } : {}) }));
+      events.push(
+        stepEvent(run, ++seq, row.node_id, row.item_index, status as StepStatus, {
+          attempt: row.attempt,
+          ...(error ? { error } : {}),
+        }),
+      );
       await tx.query(`UPDATE executions SET event_seq = $2 WHERE id = $1`, [row.execution_id, seq]);
       if (sinkEvents.length && options.eventSink) await options.eventSink(tx, sinkEvents);
       published = events;
@@ -834,8 +1065,17 @@ export function createEngine(options: EngineOptions): EngineInternals {
       );
       if (!r.rowCount) return done();
       own = { status: 'pending', input: row.input };
-      outbox.push({ jobId: stepJobId(row.id, row.attempt + 1), data: { k: 'step', e: run.id, s: row.id, a: row.attempt + 1 }, delayMs: outcome.retryDelayMs });
-      events.push(stepEvent(run, ++seq, row.node_id, row.item_index, 'pending', { attempt: row.attempt + 1, error: outcome.error }));
+      outbox.push({
+        jobId: stepJobId(row.id, row.attempt + 1),
+        data: { k: 'step', e: run.id, s: row.id, a: row.attempt + 1 },
+        delayMs: outcome.retryDelayMs,
+      });
+      events.push(
+        stepEvent(run, ++seq, row.node_id, row.item_index, 'pending', {
+          attempt: row.attempt + 1,
+          error: outcome.error,
+        }),
+      );
     } else if (outcome.kind === 'failed') {
       const r = await tx.query(
         `UPDATE execution_steps SET status = 'failed', error = $4::jsonb, finished_at = now(), updated_at = now() WHERE ${guard}`,
@@ -843,7 +1083,12 @@ export function createEngine(options: EngineOptions): EngineInternals {
       );
       if (!r.rowCount) return done();
       own = { status: 'failed', input: row.input, error: outcome.error };
-      events.push(stepEvent(run, ++seq, row.node_id, row.item_index, 'failed', { attempt: row.attempt, error: outcome.error }));
+      events.push(
+        stepEvent(run, ++seq, row.node_id, row.item_index, 'failed', {
+          attempt: row.attempt,
+          error: outcome.error,
+        }),
+      );
     } else {
       // Waiting. A resume that arrived while the node ran (before this wait was stored) is applied now.
       const wpRes = await tx.query<{ status: string }>(
@@ -852,11 +1097,19 @@ export function createEngine(options: EngineOptions): EngineInternals {
       );
       const early = !outcome.hadResume && wpRes.rows[0]?.status === 'resumed';
       if (early) {
-        const r = await tx.query(`UPDATE execution_steps SET status = 'pending', updated_at = now() WHERE ${guard}`, gp);
+        const r = await tx.query(
+          `UPDATE execution_steps SET status = 'pending', updated_at = now() WHERE ${guard}`,
+          gp,
+        );
         if (!r.rowCount) return done();
         own = { status: 'pending', input: row.input };
-        outbox.push({ jobId: `${stepJobId(row.id, row.attempt)}.w${seq + 1}`, data: { k: 'step', e: run.id, s: row.id, a: row.attempt } });
-        events.push(stepEvent(run, ++seq, row.node_id, row.item_index, 'pending', { attempt: row.attempt }));
+        outbox.push({
+          jobId: `${stepJobId(row.id, row.attempt)}.w${seq + 1}`,
+          data: { k: 'step', e: run.id, s: row.id, a: row.attempt },
+        });
+        events.push(
+          stepEvent(run, ++seq, row.node_id, row.item_index, 'pending', { attempt: row.attempt }),
+        );
       } else {
         const until = outcome.wait.until ? new Date(outcome.wait.until) : null;
         const r = await tx.query(
@@ -869,7 +1122,16 @@ export function createEngine(options: EngineOptions): EngineInternals {
            VALUES ($1, $2, $3, $4, $5, $6, 'waiting', $7, $8::jsonb)
            ON CONFLICT (execution_id, node_id, item_index)
            DO UPDATE SET status = 'waiting', resume_at = EXCLUDED.resume_at, payload = EXCLUDED.payload, resume_payload = NULL, resumed_at = NULL, created_at = now()`,
-          [randomUUID(), run.id, run.workspace_id, row.node_id, row.item_index, row.id, until, JSON.stringify(outcome.wait.payload ?? null)],
+          [
+            randomUUID(),
+            run.id,
+            run.workspace_id,
+            row.node_id,
+            row.item_index,
+            row.id,
+            until,
+            JSON.stringify(outcome.wait.payload ?? null),
+          ],
         );
         own = { status: 'waiting', input: row.input };
         if (until) {
@@ -879,7 +1141,9 @@ export function createEngine(options: EngineOptions): EngineInternals {
             delayMs: Math.max(0, until.getTime() - Date.now()),
           });
         }
-        events.push(stepEvent(run, ++seq, row.node_id, row.item_index, 'waiting', { attempt: row.attempt }));
+        events.push(
+          stepEvent(run, ++seq, row.node_id, row.item_index, 'waiting', { attempt: row.attempt }),
+        );
       }
     }
 
@@ -906,10 +1170,10 @@ export function createEngine(options: EngineOptions): EngineInternals {
       status = a.pending + a.running === 0 && a.waiting > 0 ? 'waiting' : 'running';
     }
     for (const l of applied.loopResults) {
-      await tx.query(`UPDATE execution_steps SET output = jsonb_set(COALESCE(output, '{}'::jsonb), '{results}', $2::jsonb) WHERE id = $1`, [
-        l.id,
-        JSON.stringify(l.results),
-      ]);
+      await tx.query(
+        `UPDATE execution_steps SET output = jsonb_set(COALESCE(output, '{}'::jsonb), '{results}', $2::jsonb) WHERE id = $1`,
+        [l.id, JSON.stringify(l.results)],
+      );
     }
     events.push(...applied.events);
     if (runFinished && failFast) {
@@ -917,16 +1181,27 @@ export function createEngine(options: EngineOptions): EngineInternals {
       const dropped = await tx.query<{ node_id: string; item_index: number }>(
         `UPDATE execution_steps SET status = 'skipped', error = $2::jsonb, finished_at = now(), updated_at = now()
          WHERE execution_id = $1 AND status IN ('pending', 'waiting') RETURNING node_id, item_index`,
-        [run.id, JSON.stringify({ message: 'The run failed before this step ran.', code: 'RUN_FAILED', kind: 'fatal' })],
+        [
+          run.id,
+          JSON.stringify({
+            message: 'The run failed before this step ran.',
+            code: 'RUN_FAILED',
+            kind: 'fatal',
+          }),
+        ],
       );
-      await tx.query(`UPDATE waitpoints SET status = 'cancelled' WHERE execution_id = $1 AND status = 'waiting'`, [run.id]);
+      await tx.query(
+        `UPDATE waitpoints SET status = 'cancelled' WHERE execution_id = $1 AND status = 'waiting'`,
+        [run.id],
+      );
       for (const d of dropped.rows) {
         events.push(stepEvent(run, ++seq, d.node_id, d.item_index, 'skipped'));
         steps.set(stepKey(d.node_id, d.item_index), { status: 'skipped' });
       }
       outbox = [];
     }
-    if (status !== ex.status) events.push(runEvent(run, ++seq, status, ex.run_started_at, error ?? undefined));
+    if (status !== ex.status)
+      events.push(runEvent(run, ++seq, status, ex.run_started_at, error ?? undefined));
     await writePlan(tx, {
       executionId: run.id,
       workspaceId: run.workspace_id,
@@ -962,7 +1237,10 @@ export function createEngine(options: EngineOptions): EngineInternals {
   // retried one completion per transaction.
   const MAX_BATCH = 32;
   const maxFlushers = db.kind === 'pglite' ? 1 : 4;
-  const waitingCompletions: Array<{ c: Completion; resolve: (r: CompletionResult | null) => void }> = [];
+  const waitingCompletions: Array<{
+    c: Completion;
+    resolve: (r: CompletionResult | null) => void;
+  }> = [];
   let flushers = 0;
 
   function submitCompletion(c: Completion): Promise<CompletionResult | null> {
@@ -983,7 +1261,9 @@ export function createEngine(options: EngineOptions): EngineInternals {
     }
   }
 
-  async function flushCompletions(batch: Array<{ c: Completion; resolve: (r: CompletionResult | null) => void }>) {
+  async function flushCompletions(
+    batch: Array<{ c: Completion; resolve: (r: CompletionResult | null) => void }>,
+  ) {
     if (batch.length > 1) {
       batch.sort((x, y) => (x.c.run.id < y.c.run.id ? -1 : x.c.run.id > y.c.run.id ? 1 : 0));
       try {
@@ -996,7 +1276,10 @@ export function createEngine(options: EngineOptions): EngineInternals {
         return;
       } catch (err) {
         for (const b of batch) runCache.delete(b.c.run.id);
-        log.warn('batched step completion failed; retrying one by one', { err: String(err), size: batch.length });
+        log.warn('batched step completion failed; retrying one by one', {
+          err: String(err),
+          size: batch.length,
+        });
       }
     }
     for (const b of batch) {
@@ -1004,19 +1287,32 @@ export function createEngine(options: EngineOptions): EngineInternals {
         b.resolve(await sql.transaction((tx) => completeInTx(tx, b.c)));
       } catch (err) {
         runCache.delete(b.c.run.id);
-        log.error('step completion failed; the sweeper will re-run the step', { err: String(err), stepId: b.c.row.id });
+        log.error('step completion failed; the sweeper will re-run the step', {
+          err: String(err),
+          stepId: b.c.row.id,
+        });
         b.resolve(null);
       }
     }
   }
 
-  async function complete(row: ClaimRow, run: RunInfo, grid: CompiledGrid | undefined, outcome: Outcome, domainEvents: DomainEvent[]): Promise<void> {
+  async function complete(
+    row: ClaimRow,
+    run: RunInfo,
+    grid: CompiledGrid | undefined,
+    outcome: Outcome,
+    domainEvents: DomainEvent[],
+  ): Promise<void> {
     const r = await submitCompletion({ row, run, grid, outcome, domainEvents });
     if (!r) return;
     if (r.runFinished && r.newCache && completionWaiters.has(row.execution_id)) {
       // Someone in this process waits for this run (sync webhook): answer from memory.
       const final = [...r.published].reverse().find((e): e is RunEvent => e.type === 'run');
-      if (final) localSummaries.set(row.execution_id, summarize(row.execution_id, final.status, final.error, r.newCache.steps));
+      if (final)
+        localSummaries.set(
+          row.execution_id,
+          summarize(row.execution_id, final.status, final.error, r.newCache.steps),
+        );
     }
     if (r.newCache && !r.runFinished) cacheRun(row.execution_id, r.newCache.seq, r.newCache.steps);
     else runCache.delete(row.execution_id);
@@ -1026,14 +1322,25 @@ export function createEngine(options: EngineOptions): EngineInternals {
 
   // ------------------------------------------------------------------ resume, cancel
 
-  async function resume(executionId: string, nodeId: string, payload: Json, itemIndex?: number | null): Promise<'resumed' | 'already-resumed' | 'not-waiting'> {
+  async function resume(
+    executionId: string,
+    nodeId: string,
+    payload: Json,
+    itemIndex?: number | null,
+  ): Promise<'resumed' | 'already-resumed' | 'not-waiting'> {
     const idx = itemIndex === null || itemIndex === undefined ? NO_ITEM : itemIndex;
     let result: 'resumed' | 'already-resumed' | 'not-waiting' = 'not-waiting';
-    let events: RuntimeEvent[] = [];
+    const events: RuntimeEvent[] = [];
     let outbox: OutboxRow[] = [];
     await sql.transaction(async (tx) => {
       const ex = (
-        await tx.query<{ status: string; event_seq: number; workspace_id: string; grid_id: string; started_at: Date | null }>(
+        await tx.query<{
+          status: string;
+          event_seq: number;
+          workspace_id: string;
+          grid_id: string;
+          started_at: Date | null;
+        }>(
           `SELECT status, event_seq, workspace_id, grid_id, started_at FROM executions WHERE id = $1 FOR UPDATE`,
           [executionId],
         )
@@ -1063,7 +1370,12 @@ export function createEngine(options: EngineOptions): EngineInternals {
         );
         const attempt = st.rows[0]?.attempt;
         if (attempt !== undefined) {
-          outbox = [{ jobId: `${stepJobId(sid, attempt)}.w${seq + 1}`, data: { k: 'step', e: executionId, s: sid, a: attempt } }];
+          outbox = [
+            {
+              jobId: `${stepJobId(sid, attempt)}.w${seq + 1}`,
+              data: { k: 'step', e: executionId, s: sid, a: attempt },
+            },
+          ];
           events.push(stepEvent(run, ++seq, nodeId, idx, 'pending', { attempt }));
           if (ex.status === 'waiting') events.push(runEvent(run, ++seq, 'running', ex.started_at));
         }
@@ -1080,14 +1392,28 @@ export function createEngine(options: EngineOptions): EngineInternals {
       }
       // No waitpoint yet: the step may still be running towards its wait. Store the decision; the
       // step's completion applies it instead of waiting.
-      const st = (await tx.query<{ status: string }>(`SELECT status FROM execution_steps WHERE id = $1`, [sid])).rows[0];
+      const st = (
+        await tx.query<{ status: string }>(`SELECT status FROM execution_steps WHERE id = $1`, [
+          sid,
+        ])
+      ).rows[0];
       if (!st || !(st.status === 'pending' || st.status === 'running')) return;
       await tx.query(
         `INSERT INTO waitpoints (id, execution_id, workspace_id, node_id, item_index, step_id, status, resume_payload, resumed_at)
          VALUES ($1, $2, $3, $4, $5, $6, 'resumed', $7::jsonb, now())`,
-        [randomUUID(), executionId, ex.workspace_id, nodeId, idx, sid, JSON.stringify(payload ?? null)],
+        [
+          randomUUID(),
+          executionId,
+          ex.workspace_id,
+          nodeId,
+          idx,
+          sid,
+          JSON.stringify(payload ?? null),
+        ],
       );
-      await tx.query(`UPDATE executions SET event_seq = event_seq + 1 WHERE id = $1`, [executionId]);
+      await tx.query(`UPDATE executions SET event_seq = event_seq + 1 WHERE id = $1`, [
+        executionId,
+      ]);
       result = 'resumed';
     });
     runCache.delete(executionId);
@@ -1102,11 +1428,17 @@ export function createEngine(options: EngineOptions): EngineInternals {
     error: StepErrorInfo,
     workspaceId?: string,
   ): Promise<boolean> {
-    let events: RuntimeEvent[] = [];
+    const events: RuntimeEvent[] = [];
     let done = false;
     await sql.transaction(async (tx) => {
       const ex = (
-        await tx.query<{ status: string; event_seq: number; workspace_id: string; grid_id: string; started_at: Date | null }>(
+        await tx.query<{
+          status: string;
+          event_seq: number;
+          workspace_id: string;
+          grid_id: string;
+          started_at: Date | null;
+        }>(
           `SELECT status, event_seq, workspace_id, grid_id, started_at FROM executions WHERE id = $1 ${workspaceId ? 'AND workspace_id = $2' : ''} FOR UPDATE`,
           workspaceId ? [executionId, workspaceId] : [executionId],
         )
@@ -1119,19 +1451,26 @@ export function createEngine(options: EngineOptions): EngineInternals {
          WHERE execution_id = $1 AND status IN ('pending', 'waiting') RETURNING node_id, item_index`,
         [executionId, JSON.stringify(error)],
       );
-      await tx.query(`UPDATE waitpoints SET status = 'cancelled' WHERE execution_id = $1 AND status = 'waiting'`, [executionId]);
+      await tx.query(
+        `UPDATE waitpoints SET status = 'cancelled' WHERE execution_id = $1 AND status = 'waiting'`,
+        [executionId],
+      );
       await tx.query(`DELETE FROM outbox_jobs WHERE payload->>'e' = $1`, [executionId]);
-      for (const d of dropped.rows) events.push(stepEvent(run, ++seq, d.node_id, d.item_index, 'skipped', { error }));
+      for (const d of dropped.rows)
+        events.push(stepEvent(run, ++seq, d.node_id, d.item_index, 'skipped', { error }));
       events.push(runEvent(run, ++seq, status, ex.started_at, error));
-      await tx.query(`UPDATE executions SET status = $2, error = $3::jsonb, finished_at = now(), event_seq = $4 WHERE id = $1`, [
-        executionId,
-        status,
-        JSON.stringify(error),
-        seq,
-      ]);
+      await tx.query(
+        `UPDATE executions SET status = $2, error = $3::jsonb, finished_at = now(), event_seq = $4 WHERE id = $1`,
+        [executionId, status, JSON.stringify(error), seq],
+      );
       if (options.eventSink) {
         await options.eventSink(tx, [
-          { type: `execution.${status}`, workspaceId: ex.workspace_id, executionId, data: { status, gridId: ex.grid_id, error: error as unknown as Json } },
+          {
+            type: `execution.${status}`,
+            workspaceId: ex.workspace_id,
+            executionId,
+            data: { status, gridId: ex.grid_id, error: error as unknown as Json },
+          },
         ]);
       }
       done = true;
@@ -1148,7 +1487,11 @@ export function createEngine(options: EngineOptions): EngineInternals {
     const set = running.get(executionId);
     if (!set) return;
     for (const c of set) {
-      c.abort(status === 'cancelled' ? new CancelledError('The run was cancelled.') : new CancelledError('The run ended.'));
+      c.abort(
+        status === 'cancelled'
+          ? new CancelledError('The run was cancelled.')
+          : new CancelledError('The run ended.'),
+      );
     }
   }
 
@@ -1165,9 +1508,13 @@ export function createEngine(options: EngineOptions): EngineInternals {
        b AS (UPDATE executions SET event_seq = event_seq + 1 WHERE id IN (SELECT execution_id FROM r))
        SELECT * FROM r`,
     );
-    const jobs: QueuedJob[] = lost.rows.map((r) => ({ jobId: stepJobId(r.id, r.attempt), data: { k: 'step', e: r.execution_id, s: r.id, a: r.attempt } }));
+    const jobs: QueuedJob[] = lost.rows.map((r) => ({
+      jobId: stepJobId(r.id, r.attempt),
+      data: { k: 'step', e: r.execution_id, s: r.id, a: r.attempt },
+    }));
     for (const r of lost.rows) runCache.delete(r.execution_id);
-    if (lost.rows.length) log.warn('re-running steps whose worker stopped', { count: lost.rows.length });
+    if (lost.rows.length)
+      log.warn('re-running steps whose worker stopped', { count: lost.rows.length });
     // b) Pending steps untouched for a while: their job may have vanished. Re-adding is deduplicated by job id.
     const stale = await sql.query<{ id: string; execution_id: string; attempt: number }>(
       `UPDATE execution_steps SET updated_at = now() WHERE id IN (
@@ -1176,27 +1523,41 @@ export function createEngine(options: EngineOptions): EngineInternals {
        RETURNING id, execution_id, attempt`,
       [opts.reclaimAllRunning ? 0 : staleMs],
     );
-    for (const r of stale.rows) jobs.push({ jobId: stepJobId(r.id, r.attempt), data: { k: 'step', e: r.execution_id, s: r.id, a: r.attempt } });
+    for (const r of stale.rows)
+      jobs.push({
+        jobId: stepJobId(r.id, r.attempt),
+        data: { k: 'step', e: r.execution_id, s: r.id, a: r.attempt },
+      });
     // c) Outbox rows the fast path did not relay (crash between commit and enqueue).
     const left = await sql.query<{ job_id: string; payload: JobData; delay_ms: number }>(
       `DELETE FROM outbox_jobs WHERE id IN (
          SELECT id FROM outbox_jobs WHERE created_at < now() - interval '2 seconds' ORDER BY id LIMIT 1000 FOR UPDATE SKIP LOCKED)
        RETURNING job_id, payload, GREATEST(0, EXTRACT(EPOCH FROM (available_at - now())) * 1000)::int AS delay_ms`,
     );
-    for (const r of left.rows) jobs.push({ jobId: r.job_id, data: r.payload, ...(r.delay_ms > 0 ? { delayMs: r.delay_ms } : {}) });
+    for (const r of left.rows)
+      jobs.push({
+        jobId: r.job_id,
+        data: r.payload,
+        ...(r.delay_ms > 0 ? { delayMs: r.delay_ms } : {}),
+      });
     if (jobs.length) await queue.add(jobs);
     // d) Runs past their deadline.
     const late = await sql.query<{ id: string; timeout_ms: number | null }>(
       `SELECT id FROM executions WHERE status IN ('pending', 'running', 'waiting') AND deadline_at < now() LIMIT 100`,
     );
     for (const r of late.rows) {
-      await finishRun(r.id, 'failed', { message: 'The run reached its time limit and was stopped.', code: 'RUN_TIMEOUT', kind: 'fatal' });
+      await finishRun(r.id, 'failed', {
+        message: 'The run reached its time limit and was stopped.',
+        code: 'RUN_TIMEOUT',
+        kind: 'fatal',
+      });
     }
     // e) Due timers whose delayed job vanished.
     const due = await sql.query<{ execution_id: string; node_id: string; item_index: number }>(
       `SELECT execution_id, node_id, item_index FROM waitpoints WHERE status = 'waiting' AND resume_at < now() - interval '5 seconds' LIMIT 100`,
     );
-    for (const w of due.rows) await resume(w.execution_id, w.node_id, { reason: 'timer' }, w.item_index);
+    for (const w of due.rows)
+      await resume(w.execution_id, w.node_id, { reason: 'timer' }, w.item_index);
   }
 
   async function heartbeat() {
@@ -1231,11 +1592,19 @@ export function createEngine(options: EngineOptions): EngineInternals {
     sweep: () => sweep(),
     runningSteps: () => runningSteps.size,
     cancel: (workspaceId, executionId) =>
-      finishRun(executionId, 'cancelled', { message: 'The run was cancelled.', code: 'CANCELLED', kind: 'fatal' }, workspaceId),
+      finishRun(
+        executionId,
+        'cancelled',
+        { message: 'The run was cancelled.', code: 'CANCELLED', kind: 'fatal' },
+        workspaceId,
+      ),
     async waitForCompletion(executionId, timeoutMs) {
       const deadline = Date.now() + timeoutMs;
       const isDone = async () => {
-        const r = await sql.query<{ status: string }>(`SELECT status FROM executions WHERE id = $1`, [executionId]);
+        const r = await sql.query<{ status: string }>(
+          `SELECT status FROM executions WHERE id = $1`,
+          [executionId],
+        );
         const s = r.rows[0]?.status;
         return s !== undefined && !OPEN_RUN.includes(s);
       };
@@ -1248,7 +1617,8 @@ export function createEngine(options: EngineOptions): EngineInternals {
           wake?.();
         }
       });
-      const summary = () => localSummaries.get(executionId) ?? loadExecutionSummary(db.sql, executionId);
+      const summary = () =>
+        localSummaries.get(executionId) ?? loadExecutionSummary(db.sql, executionId);
       try {
         if (await isDone()) return await summary();
         while (Date.now() < deadline) {
@@ -1283,7 +1653,8 @@ export function createEngine(options: EngineOptions): EngineInternals {
       unsubs.push(
         bus.subscribe('control', (m) => {
           const msg = m as { type?: string; executionId?: string; status?: string };
-          if (msg.type === 'abort' && msg.executionId) abortLocal(msg.executionId, msg.status ?? 'cancelled');
+          if (msg.type === 'abort' && msg.executionId)
+            abortLocal(msg.executionId, msg.status ?? 'cancelled');
         }),
       );
       if (options.workers > 0) {
@@ -1291,15 +1662,22 @@ export function createEngine(options: EngineOptions): EngineInternals {
           try {
             await handleJob(data);
           } catch (err) {
-            log.error('step job failed', { err: String(err), job: data as unknown as Record<string, unknown> });
+            log.error('step job failed', {
+              err: String(err),
+              job: data as unknown as Record<string, unknown>,
+            });
           }
         });
         every(Math.max(250, Math.floor(leaseMs / 3)), heartbeat);
       }
       // Embedded (PGlite: one process owns the database): whatever was running died with the last process.
-      await sweep({ reclaimAllRunning: db.kind === 'pglite' && !scaled }).catch((err) => log.warn('initial sweep failed', { err: String(err) }));
+      await sweep({ reclaimAllRunning: db.kind === 'pglite' && !scaled }).catch((err) =>
+        log.warn('initial sweep failed', { err: String(err) }),
+      );
       every(sweepIntervalMs, () => sweep());
-      every(options.retentionIntervalMs ?? 3_600_000, () => pruneExecutions(db, { olderThanDays: options.retentionDays ?? 30 }));
+      every(options.retentionIntervalMs ?? 3_600_000, () =>
+        pruneExecutions(db, { olderThanDays: options.retentionDays ?? 30 }),
+      );
     },
     async stop() {
       if (stopping) return;
@@ -1315,7 +1693,12 @@ export function createEngine(options: EngineOptions): EngineInternals {
   return engine;
 }
 
-function summarize(id: string, status: ExecutionStatus, error: StepErrorInfo | undefined, steps: Map<string, StepState>): ExecutionSummary {
+function summarize(
+  id: string,
+  status: ExecutionStatus,
+  error: StepErrorInfo | undefined,
+  steps: Map<string, StepState>,
+): ExecutionSummary {
   const outputs: Record<string, Json> = {};
   const items = new Map<string, Json[]>();
   for (const [k, s] of steps) {
@@ -1330,7 +1713,8 @@ function summarize(id: string, status: ExecutionStatus, error: StepErrorInfo | u
       arr[idx] = s.output ?? null;
     }
   }
-  for (const [nodeId, arr] of items) outputs[nodeId] = Array.from(arr, (x) => (x === undefined ? null : x));
+  for (const [nodeId, arr] of items)
+    outputs[nodeId] = Array.from(arr, (x) => (x === undefined ? null : x));
   return { id, status, outputs, ...(error ? { error } : {}) };
 }
 
@@ -1341,6 +1725,8 @@ function backoff(policy: RetryPolicy, attempt: number, retryAfterMs?: number): n
   // "Equal jitter": half fixed, half random, so retries of many steps spread out.
   return Math.round(capped / 2 + Math.random() * (capped / 2));
 }
+
+const templatedNodes = new WeakMap<GridNode, boolean>();
 
 function hasTemplates(value: unknown): boolean {
   if (typeof value === 'string') return value.includes('{{');

@@ -6,7 +6,13 @@ import type { RuntimeEvent } from './engine.js';
 import type { GridDocumentInput } from './document.js';
 import type { Json } from './node-type.js';
 import { grid as gridDoc, type EdgeSpec, type NodeSpec } from './testing/grid-builder.js';
-import { createSandbox, seedGrid, testRegistry, testServices, uniquePrefix } from './testing/engine-fixture.js';
+import {
+  createSandbox,
+  seedGrid,
+  testRegistry,
+  testServices,
+  uniquePrefix,
+} from './testing/engine-fixture.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 
@@ -52,10 +58,17 @@ describe.each(modes)('engine: $name', ({ kind, redis }) => {
     sandbox.dispose();
   });
 
-  const doc = (nodes: Array<NodeSpec | string>, edges: EdgeSpec[], settings: GridDocumentInput['settings'] = {}) =>
-    gridDoc(nodes, edges, settings);
+  const doc = (
+    nodes: Array<NodeSpec | string>,
+    edges: EdgeSpec[],
+    settings: GridDocumentInput['settings'] = {},
+  ) => gridDoc(nodes, edges, settings);
 
-  async function run(document: ReturnType<typeof doc>, trigger: Json = { n: 21 }, timeoutMs = 30_000) {
+  async function run(
+    document: ReturnType<typeof doc>,
+    trigger: Json = { n: 21 },
+    timeoutMs = 30_000,
+  ) {
     const { executionId } = await engine.startRun({
       ...ids,
       gridVersionId: null,
@@ -69,11 +82,19 @@ describe.each(modes)('engine: $name', ({ kind, redis }) => {
   }
 
   async function steps(executionId: string) {
-    const r = await db.sql.query<{ node_id: string; item_index: number; status: string; attempt: number; error: { code: string; message: string } | null }>(
+    const r = await db.sql.query<{
+      node_id: string;
+      item_index: number;
+      status: string;
+      attempt: number;
+      error: { code: string; message: string } | null;
+    }>(
       `SELECT node_id, item_index, status, attempt, error FROM execution_steps WHERE execution_id = $1 ORDER BY node_id, item_index`,
       [executionId],
     );
-    return Object.fromEntries(r.rows.map((s) => [s.item_index < 0 ? s.node_id : `${s.node_id}#${s.item_index}`, s]));
+    return Object.fromEntries(
+      r.rows.map((s) => [s.item_index < 0 ? s.node_id : `${s.node_id}#${s.item_index}`, s]),
+    );
   }
 
   it('runs a linear grid, publishes ordered events and stores every step', async () => {
@@ -87,19 +108,32 @@ describe.each(modes)('engine: $name', ({ kind, redis }) => {
     const seqs = mine.map((e) => e.seq);
     expect([...seqs].sort((x, y) => x - y)).toEqual(seqs.slice().sort((x, y) => x - y));
     expect(mine.at(-1)).toMatchObject({ type: 'run', status: 'completed' });
-    expect(mine.filter((e) => e.type === 'step' && e.status === 'completed').map((e) => (e as { nodeId: string }).nodeId)).toEqual(['t', 'a', 'b']);
+    expect(
+      mine
+        .filter((e) => e.type === 'step' && e.status === 'completed')
+        .map((e) => (e as { nodeId: string }).nodeId),
+    ).toEqual(['t', 'a', 'b']);
     const state = await getExecutionState(db, executionId, ids.workspaceId);
     expect(state!.run.status).toBe('completed');
     expect(state!.steps).toHaveLength(3);
     expect(await eventsAfter(db, executionId, state!.seq)).toEqual([]);
     expect((await eventsAfter(db, executionId, 0)).length).toBe(4);
-    expect(sunk).toContainEqual(expect.objectContaining({ type: 'execution.completed', executionId }));
+    expect(sunk).toContainEqual(
+      expect.objectContaining({ type: 'execution.completed', executionId }),
+    );
   });
 
   it('skips the untaken branch, propagates the skip and still joins the taken path', async () => {
     const { executionId, summary } = await run(
       doc(
-        ['t', { id: 'if', type: 'branch', config: { condition: '{{ trigger.n > 10 }}' } }, 'yes', 'no', 'noAfter', 'join'],
+        [
+          't',
+          { id: 'if', type: 'branch', config: { condition: '{{ trigger.n > 10 }}' } },
+          'yes',
+          'no',
+          'noAfter',
+          'join',
+        ],
         ['t>if', 'if.true>yes', 'if.false>no', 'no>noAfter', 'yes>join', 'noAfter>join'],
       ),
     );
@@ -114,18 +148,33 @@ describe.each(modes)('engine: $name', ({ kind, redis }) => {
   it('fans out in parallel and joins all live parents', async () => {
     const { summary } = await run(
       doc(
-        ['t', { id: 'a', type: 'slow', config: { ms: 300 } }, { id: 'b', type: 'slow', config: { ms: 300 } }, { id: 'c', config: { value: 'C' } }, 'j'],
+        [
+          't',
+          { id: 'a', type: 'slow', config: { ms: 300 } },
+          { id: 'b', type: 'slow', config: { ms: 300 } },
+          { id: 'c', config: { value: 'C' } },
+          'j',
+        ],
         ['t>a', 't>b', 't>c', 'a>j', 'b>j', 'c>j'],
       ),
     );
     expect(summary.status).toBe('completed');
-    expect(summary.outputs.j).toEqual({ a: { slept: 300, input: { n: 21 } }, b: { slept: 300, input: { n: 21 } }, c: 'C' });
+    expect(summary.outputs.j).toEqual({
+      a: { slept: 300, input: { n: 21 } },
+      b: { slept: 300, input: { n: 21 } },
+      c: 'C',
+    });
   });
 
   it('runs a for-each body per item and hands done the results in order', async () => {
     const { executionId, summary } = await run(
       doc(
-        ['t', { id: 'fe', type: 'for-each', config: { items: [1, 2, 3, 4], concurrency: 2 } }, { id: 'x', type: 'expr', config: { value: '{{ item * 10 + itemIndex }}' } }, 'after'],
+        [
+          't',
+          { id: 'fe', type: 'for-each', config: { items: [1, 2, 3, 4], concurrency: 2 } },
+          { id: 'x', type: 'expr', config: { value: '{{ item * 10 + itemIndex }}' } },
+          'after',
+        ],
         ['t>fe', 'fe.item>x', 'fe.done>after'],
       ),
     );
@@ -139,52 +188,99 @@ describe.each(modes)('engine: $name', ({ kind, redis }) => {
 
   it('routes a failure into the error edge with { error, input }', async () => {
     const { executionId, summary } = await run(
-      doc(['t', { id: 'bad', type: 'fail-n-times', name: 'Bad', config: { times: 9, kind: 'fatal' } }, 'ok', 'handler'], ['t>bad', 'bad>ok', 'bad!>handler']),
+      doc(
+        [
+          't',
+          { id: 'bad', type: 'fail-n-times', name: 'Bad', config: { times: 9, kind: 'fatal' } },
+          'ok',
+          'handler',
+        ],
+        ['t>bad', 'bad>ok', 'bad!>handler'],
+      ),
     );
     expect(summary.status).toBe('completed');
-    expect(summary.outputs.handler).toMatchObject({ error: { message: 'planned failure 1', code: 'NON_RETRIABLE', kind: 'fatal' }, input: { n: 21 } });
+    expect(summary.outputs.handler).toMatchObject({
+      error: { message: 'planned failure 1', code: 'NON_RETRIABLE', kind: 'fatal' },
+      input: { n: 21 },
+    });
     expect((await steps(executionId)).ok!.status).toBe('skipped');
   });
 
   it('retries a transient failure with backoff, then succeeds', async () => {
     const started = Date.now();
     const { executionId, summary } = await run(
-      doc(['t', { id: 'flaky', type: 'fail-n-times', config: { times: 2, retry: { maxAttempts: 3, backoffMs: 200, maxDelayMs: 1000 } } }], ['t>flaky']),
+      doc(
+        [
+          't',
+          {
+            id: 'flaky',
+            type: 'fail-n-times',
+            config: { times: 2, retry: { maxAttempts: 3, backoffMs: 200, maxDelayMs: 1000 } },
+          },
+        ],
+        ['t>flaky'],
+      ),
     );
     expect(summary.status).toBe('completed');
     expect(summary.outputs.flaky).toMatchObject({ attempt: 3 });
     // Equal jitter: at least half of 200 + 400 ms.
     expect(Date.now() - started).toBeGreaterThanOrEqual(300);
-    const pend = events.filter((e) => e.executionId === executionId && e.type === 'step' && e.status === 'pending' && (e as { nodeId: string }).nodeId === 'flaky');
+    const pend = events.filter(
+      (e) =>
+        e.executionId === executionId &&
+        e.type === 'step' &&
+        e.status === 'pending' &&
+        (e as { nodeId: string }).nodeId === 'flaky',
+    );
     expect(pend.map((e) => (e as { attempt: number }).attempt)).toEqual([1, 2, 3]);
   });
 
   it('fails the run when retries are exhausted, and never retries a user error', async () => {
     const exhausted = await run(
-      doc(['t', { id: 'flaky', type: 'fail-n-times', name: 'Flaky', config: { times: 5 } }, 'next'], ['t>flaky', 'flaky>next'], {
-        retry: { maxAttempts: 2, backoffMs: 10, maxDelayMs: 20 },
-      }),
+      doc(
+        ['t', { id: 'flaky', type: 'fail-n-times', name: 'Flaky', config: { times: 5 } }, 'next'],
+        ['t>flaky', 'flaky>next'],
+        {
+          retry: { maxAttempts: 2, backoffMs: 10, maxDelayMs: 20 },
+        },
+      ),
     );
     expect(exhausted.summary.status).toBe('failed');
     expect(exhausted.summary.error!.message).toBe('Node "Flaky" failed: planned failure 2');
     const s = await steps(exhausted.executionId);
     expect(s.flaky).toMatchObject({ status: 'failed', attempt: 2 });
     expect(s.next!.status).toBe('skipped');
-    const user = await run(doc(['t', { id: 'u', type: 'fail-n-times', config: { times: 5, kind: 'user' } }], ['t>u'], { retry: { maxAttempts: 5, backoffMs: 10, maxDelayMs: 20 } }));
+    const user = await run(
+      doc(['t', { id: 'u', type: 'fail-n-times', config: { times: 5, kind: 'user' } }], ['t>u'], {
+        retry: { maxAttempts: 5, backoffMs: 10, maxDelayMs: 20 },
+      }),
+    );
     expect(user.summary.status).toBe('failed');
     expect((await steps(user.executionId)).u).toMatchObject({ status: 'failed', attempt: 1 });
   });
 
   it('times a node out with the per-node limit', async () => {
     const started = Date.now();
-    const { executionId, summary } = await run(doc(['t', { id: 's', type: 'slow', name: 'Sleepy', config: { ms: 10_000, timeoutMs: 300 } }], ['t>s']));
+    const { executionId, summary } = await run(
+      doc(
+        ['t', { id: 's', type: 'slow', name: 'Sleepy', config: { ms: 10_000, timeoutMs: 300 } }],
+        ['t>s'],
+      ),
+    );
     expect(summary.status).toBe('failed');
     expect(Date.now() - started).toBeLessThan(5000);
-    expect((await steps(executionId)).s!.error).toMatchObject({ code: 'TIMEOUT', message: 'Node "Sleepy" did not finish within 300 ms.' });
+    expect((await steps(executionId)).s!.error).toMatchObject({
+      code: 'TIMEOUT',
+      message: 'Node "Sleepy" did not finish within 300 ms.',
+    });
   });
 
   it('fails a run that passes its run timeout', async () => {
-    const { summary } = await run(doc(['t', { id: 's', type: 'slow', config: { ms: 10_000, ignoreSignal: true } }], ['t>s'], { timeoutMs: 400 }));
+    const { summary } = await run(
+      doc(['t', { id: 's', type: 'slow', config: { ms: 10_000, ignoreSignal: true } }], ['t>s'], {
+        timeoutMs: 400,
+      }),
+    );
     expect(summary.status).toBe('failed');
     expect(summary.error!.code).toBe('RUN_TIMEOUT');
   });
@@ -193,7 +289,10 @@ describe.each(modes)('engine: $name', ({ kind, redis }) => {
     const { executionId } = await engine.startRun({
       ...ids,
       gridVersionId: null,
-      document: doc(['t', { id: 's', type: 'slow', config: { ms: 20_000 } }, 'after'], ['t>s', 's>after']),
+      document: doc(
+        ['t', { id: 's', type: 'slow', config: { ms: 20_000 } }, 'after'],
+        ['t>s', 's>after'],
+      ),
       triggerType: 'manual',
       triggerData: null,
     });
@@ -219,10 +318,18 @@ describe.each(modes)('engine: $name', ({ kind, redis }) => {
       triggerData: { post: 1 },
     });
     await waitFor(async () => (await steps(executionId)).ap?.status === 'waiting');
-    const ex = await db.sql.query<{ status: string }>(`SELECT status FROM executions WHERE id = $1`, [executionId]);
+    const ex = await db.sql.query<{ status: string }>(
+      `SELECT status FROM executions WHERE id = $1`,
+      [executionId],
+    );
     expect(ex.rows[0]!.status).toBe('waiting');
-    const wp = await db.sql.query<{ status: string; payload: Json }>(`SELECT status, payload FROM waitpoints WHERE execution_id = $1`, [executionId]);
-    expect(wp.rows).toEqual([{ status: 'waiting', payload: { question: 'ok?', input: { post: 1 } } }]);
+    const wp = await db.sql.query<{ status: string; payload: Json }>(
+      `SELECT status, payload FROM waitpoints WHERE execution_id = $1`,
+      [executionId],
+    );
+    expect(wp.rows).toEqual([
+      { status: 'waiting', payload: { question: 'ok?', input: { post: 1 } } },
+    ]);
     expect(engine.runningSteps()).toBe(0);
     const [r1, r2] = await Promise.all([
       engine.resume(executionId, 'ap', { approved: true }),
@@ -231,7 +338,11 @@ describe.each(modes)('engine: $name', ({ kind, redis }) => {
     expect([r1, r2].sort()).toEqual(['already-resumed', 'resumed']);
     const summary = await engine.waitForCompletion(executionId, 10_000);
     expect(summary!.status).toBe('completed');
-    expect(['approved', 'rejected']).toContain((summary!.outputs.after as { decision: { approved: boolean } }).decision.approved ? 'approved' : 'rejected');
+    expect(['approved', 'rejected']).toContain(
+      (summary!.outputs.after as { decision: { approved: boolean } }).decision.approved
+        ? 'approved'
+        : 'rejected',
+    );
     expect(await engine.resume(executionId, 'ap', { approved: true })).toBe('not-waiting');
   });
 
@@ -246,7 +357,10 @@ describe.each(modes)('engine: $name', ({ kind, redis }) => {
     await waitFor(async () => (await steps(executionId)).ap?.status === 'running');
     expect(await engine.resume(executionId, 'ap', 'early yes')).toBe('resumed');
     const summary = await engine.waitForCompletion(executionId, 10_000);
-    expect(summary).toMatchObject({ status: 'completed', outputs: { ap: { decision: 'early yes' } } });
+    expect(summary).toMatchObject({
+      status: 'completed',
+      outputs: { ap: { decision: 'early yes' } },
+    });
   });
 
   it('delays with a timer job (no sleeping worker)', async () => {
@@ -267,77 +381,162 @@ describe.each(modes)('engine: $name', ({ kind, redis }) => {
   });
 
   it('reports expression errors naming node, field and expression', async () => {
-    const { executionId, summary } = await run(doc(['t', { id: 'a', name: 'Writer', config: { value: 'Hi {{ nodes.Ghost.output.text }}' } }], ['t>a']));
+    const { executionId, summary } = await run(
+      doc(
+        ['t', { id: 'a', name: 'Writer', config: { value: 'Hi {{ nodes.Ghost.output.text }}' } }],
+        ['t>a'],
+      ),
+    );
     expect(summary.status).toBe('failed');
     const err = (await steps(executionId)).a!.error!;
-    expect(err.message).toBe('Node "Writer", field "value": expression {{ nodes.Ghost.output.text }} failed: node "Ghost" has no output');
+    expect(err.message).toBe(
+      'Node "Writer", field "value": expression {{ nodes.Ghost.output.text }} failed: node "Ghost" has no output',
+    );
     expect(err.code).toBe('EXPRESSION_ERROR');
   });
 
   it('fails a step whose output is over the payload limit', async () => {
-    const { executionId, summary } = await run(doc(['t', { id: 'b', type: 'big', name: 'Huge', config: { bytes: 1_100_000 } }], ['t>b']));
+    const { executionId, summary } = await run(
+      doc(['t', { id: 'b', type: 'big', name: 'Huge', config: { bytes: 1_100_000 } }], ['t>b']),
+    );
     expect(summary.status).toBe('failed');
     const err = (await steps(executionId)).b!.error!;
     expect(err.code).toBe('PAYLOAD_TOO_LARGE');
-    expect(err.message).toMatch(/^Node "Huge" produced 1\.0 MiB of output, over this grid's limit of 1\.0 MiB per step/);
+    expect(err.message).toMatch(
+      /^Node "Huge" produced 1\.0 MiB of output, over this grid's limit of 1\.0 MiB per step/,
+    );
   });
 
   it('delivers ctx.emit events through the event sink in the step transaction', async () => {
     const before = sunk.length;
-    const { executionId } = await run(doc(['t', { id: 'e', type: 'emit', name: 'Emitter' }], ['t>e']));
+    const { executionId } = await run(
+      doc(['t', { id: 'e', type: 'emit', name: 'Emitter' }], ['t>e']),
+    );
     const mine = sunk.slice(before).filter((e) => e.executionId === executionId);
     expect(mine.map((e) => e.type)).toEqual(['content.generated', 'execution.completed']);
-    expect(mine[0]).toMatchObject({ nodeId: 'e', workspaceId: ids.workspaceId, data: { by: 'Emitter', key: `gf-${executionId}.e.-1` } });
+    expect(mine[0]).toMatchObject({
+      nodeId: 'e',
+      workspaceId: ids.workspaceId,
+      data: { by: 'Emitter', key: `gf-${executionId}.e.-1` },
+    });
   });
 
   it('retries a failed run from the failed step, reusing completed outputs', async () => {
-    const document = doc(['t', { id: 'a', type: 'slow', config: { ms: 1 } }, { id: 'f', type: 'fail-n-times', config: { times: 1, kind: 'fatal', key: `retry-${kind}` } }], ['t>a', 'a>f']);
+    const document = doc(
+      [
+        't',
+        { id: 'a', type: 'slow', config: { ms: 1 } },
+        {
+          id: 'f',
+          type: 'fail-n-times',
+          config: { times: 1, kind: 'fatal', key: `retry-${kind}` },
+        },
+      ],
+      ['t>a', 'a>f'],
+    );
     const first = await run(document);
     expect(first.summary.status).toBe('failed');
-    const { executionId } = await engine.startRun({ ...ids, gridVersionId: null, document, triggerType: 'retry', triggerData: { n: 21 }, retryOf: first.executionId });
+    const { executionId } = await engine.startRun({
+      ...ids,
+      gridVersionId: null,
+      document,
+      triggerType: 'retry',
+      triggerData: { n: 21 },
+      retryOf: first.executionId,
+    });
     const summary = await engine.waitForCompletion(executionId, 10_000);
     expect(summary!.status).toBe('completed');
     expect(summary!.outputs.a).toEqual(first.summary.outputs.a);
-    const ran = events.filter((e) => e.executionId === executionId && e.type === 'step' && e.status === 'running').map((e) => (e as { nodeId: string }).nodeId);
+    const ran = events
+      .filter((e) => e.executionId === executionId && e.type === 'step' && e.status === 'running')
+      .map((e) => (e as { nodeId: string }).nodeId);
     expect(ran).toEqual(['f']);
   });
 
   it('prunes step data of old finished runs', async () => {
-    const { executionId } = await run(doc(['t', { id: 'a', config: { value: 'keep me?' } }], ['t>a']));
+    const { executionId } = await run(
+      doc(['t', { id: 'a', config: { value: 'keep me?' } }], ['t>a']),
+    );
     expect(await pruneExecutions(db, { olderThanDays: 1 })).toBe(0);
-    await db.sql.query(`UPDATE executions SET finished_at = now() - interval '3 days' WHERE id = $1`, [executionId]);
+    await db.sql.query(
+      `UPDATE executions SET finished_at = now() - interval '3 days' WHERE id = $1`,
+      [executionId],
+    );
     expect(await pruneExecutions(db, { olderThanDays: 2 })).toBe(2);
-    const r = await db.sql.query<{ output: Json; input: Json; status: string }>(`SELECT status, input, output FROM execution_steps WHERE execution_id = $1`, [executionId]);
-    expect(r.rows.every((s) => s.output === null && s.input === null && s.status === 'completed')).toBe(true);
+    const r = await db.sql.query<{ output: Json; input: Json; status: string }>(
+      `SELECT status, input, output FROM execution_steps WHERE execution_id = $1`,
+      [executionId],
+    );
+    expect(
+      r.rows.every((s) => s.output === null && s.input === null && s.status === 'completed'),
+    ).toBe(true);
   });
-  it.runIf(kind === 'pglite')('re-runs pending and running steps when the embedded engine restarts', async () => {
-    await engine.stop(); // the shared engine must not pick the steps up
-    const common = { db, registry: testRegistry(), services: testServices(sandbox), leaseMs: 60_000 };
-    // A process that accepts a run but dies before running it (no workers, then stopped).
-    const dead = createEngine({ ...common, workers: 0 });
-    await dead.start();
-    const { executionId } = await dead.startRun({
+  it('re-runs a step whose lease expired (its worker died) exactly once', async () => {
+    const { executionId } = await engine.startRun({
       ...ids,
       gridVersionId: null,
-      document: gridDoc(['t', 'a', 'b'], ['t>a', 't>b']),
+      document: doc(['t', { id: 'ap', type: 'approval' }], ['t>ap']),
       triggerType: 'manual',
-      triggerData: 'x',
+      triggerData: null,
     });
-    await dead.stop();
-    // One step left 'running' by the crashed process (lease far in the future), one still pending.
+    await waitFor(async () => (await steps(executionId)).ap?.status === 'waiting');
+    // Pretend a worker claimed it and died: running, lease already over.
     await db.sql.query(
-      `INSERT INTO execution_steps (id, execution_id, workspace_id, node_id, item_index, attempt, status, input)
-       VALUES ($1 || '.a.-1', $1, $2, 'a', -1, 1, 'pending', '"x"'), ($1 || '.b.-1', $1, $2, 'b', -1, 1, 'running', '"x"')`,
-      [executionId, ids.workspaceId],
+      `UPDATE execution_steps SET status = 'running', started_at = now(), available_at = now() - interval '1 second' WHERE id = $1`,
+      [`${executionId}.ap.-1`],
     );
-    await db.sql.query(`UPDATE execution_steps SET status = 'completed', output = '"x"' WHERE id = $1`, [`${executionId}.t.-1`]);
-    await db.sql.query(`UPDATE execution_steps SET started_at = now(), available_at = now() + interval '1 hour' WHERE id = $1`, [`${executionId}.b.-1`]);
-    const next = createEngine({ ...common, workers: 2 });
-    await next.start();
-    const summary = await next.waitForCompletion(executionId, 10_000);
-    await next.stop();
-    expect(summary).toMatchObject({ status: 'completed', outputs: { t: 'x', a: 'x', b: 'x' } });
+    await db.sql.query(
+      `UPDATE waitpoints SET status = 'resumed', resume_payload = '"after crash"' WHERE execution_id = $1`,
+      [executionId],
+    );
+    const summary = await engine.waitForCompletion(executionId, 15_000);
+    expect(summary).toMatchObject({
+      status: 'completed',
+      outputs: { ap: { decision: 'after crash' } },
+    });
+    expect((await steps(executionId)).ap).toMatchObject({ status: 'completed', attempt: 2 });
   });
+
+  if (kind === 'pglite')
+    it('re-runs pending and running steps when the embedded engine restarts', async () => {
+      await engine.stop(); // the shared engine must not pick the steps up
+      const common = {
+        db,
+        registry: testRegistry(),
+        services: testServices(sandbox),
+        leaseMs: 60_000,
+      };
+      // A process that accepts a run but dies before running it (no workers, then stopped).
+      const dead = createEngine({ ...common, workers: 0 });
+      await dead.start();
+      const { executionId } = await dead.startRun({
+        ...ids,
+        gridVersionId: null,
+        document: gridDoc(['t', 'a', 'b'], ['t>a', 't>b']),
+        triggerType: 'manual',
+        triggerData: 'x',
+      });
+      await dead.stop();
+      // One step left 'running' by the crashed process (lease far in the future), one still pending.
+      await db.sql.query(
+        `INSERT INTO execution_steps (id, execution_id, workspace_id, node_id, item_index, attempt, status, input)
+       VALUES ($1 || '.a.-1', $1, $2, 'a', -1, 1, 'pending', '"x"'), ($1 || '.b.-1', $1, $2, 'b', -1, 1, 'running', '"x"')`,
+        [executionId, ids.workspaceId],
+      );
+      await db.sql.query(
+        `UPDATE execution_steps SET status = 'completed', output = '"x"' WHERE id = $1`,
+        [`${executionId}.t.-1`],
+      );
+      await db.sql.query(
+        `UPDATE execution_steps SET started_at = now(), available_at = now() + interval '1 hour' WHERE id = $1`,
+        [`${executionId}.b.-1`],
+      );
+      const next = createEngine({ ...common, workers: 2 });
+      await next.start();
+      const summary = await next.waitForCompletion(executionId, 10_000);
+      await next.stop();
+      expect(summary).toMatchObject({ status: 'completed', outputs: { t: 'x', a: 'x', b: 'x' } });
+    });
 });
 
 async function waitFor(cond: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {

@@ -8,7 +8,12 @@ import { randomUUID } from 'node:crypto';
 import type { GridNode } from './document.js';
 import { classifyError, StepTimeoutError, UserError, type StepErrorInfo } from './errors.js';
 import type { DomainEvent, Json, NodeContext, NodeRegistry, WaitRequest } from './node-type.js';
-import { buildNodesScope, evaluateTemplateOrExpression, resolveConfig, type ExpressionScope } from './expressions.js';
+import {
+  buildNodesScope,
+  evaluateTemplateOrExpression,
+  resolveConfig,
+  type ExpressionScope,
+} from './expressions.js';
 import type { EngineServices } from './engine-impl.js';
 import { migrateDocument, type ValidationRegistry } from './validate.js';
 
@@ -30,8 +35,21 @@ export interface ExecuteNodeOnceOptions {
 }
 
 export type ExecuteNodeOnceResult =
-  | { status: 'completed'; output: Json; ports: string[] | null; events: DomainEvent[]; durationMs: number; config: unknown }
-  | { status: 'waiting'; wait: WaitRequest; events: DomainEvent[]; durationMs: number; config: unknown }
+  | {
+      status: 'completed';
+      output: Json;
+      ports: string[] | null;
+      events: DomainEvent[];
+      durationMs: number;
+      config: unknown;
+    }
+  | {
+      status: 'waiting';
+      wait: WaitRequest;
+      events: DomainEvent[];
+      durationMs: number;
+      config: unknown;
+    }
   | { status: 'failed'; error: StepErrorInfo; events: DomainEvent[]; durationMs: number };
 
 export async function executeNodeOnce(o: ExecuteNodeOnceOptions): Promise<ExecuteNodeOnceResult> {
@@ -40,7 +58,18 @@ export async function executeNodeOnce(o: ExecuteNodeOnceOptions): Promise<Execut
   const ms = () => Math.round((performance.now() - t0) * 100) / 100;
   const type = o.registry.get(o.node.type);
   if (!type) {
-    return { status: 'failed', error: classifyError(new UserError(`Node type "${o.node.type}" is not installed.`, undefined, 'UNKNOWN_NODE_TYPE')), events, durationMs: ms() };
+    return {
+      status: 'failed',
+      error: classifyError(
+        new UserError(
+          `Node type "${o.node.type}" is not installed.`,
+          undefined,
+          'UNKNOWN_NODE_TYPE',
+        ),
+      ),
+      events,
+      durationMs: ms(),
+    };
   }
   // Old configs are upgraded like at run time.
   const migrated = migrateDocument(
@@ -59,7 +88,13 @@ export async function executeNodeOnce(o: ExecuteNodeOnceOptions): Promise<Execut
   const onOuter = () => ctrl.abort(o.signal?.reason);
   o.signal?.addEventListener('abort', onOuter, { once: true });
   const timeoutMs = o.timeoutMs ?? 60_000;
-  const timer = setTimeout(() => ctrl.abort(new StepTimeoutError(`Node "${migrated.name}" did not finish within ${timeoutMs} ms.`)), timeoutMs);
+  const timer = setTimeout(
+    () =>
+      ctrl.abort(
+        new StepTimeoutError(`Node "${migrated.name}" did not finish within ${timeoutMs} ms.`),
+      ),
+    timeoutMs,
+  );
   try {
     const resolved = await resolveConfig(migrated.config, scope, {
       sandbox: o.services.sandbox,
@@ -71,7 +106,11 @@ export async function executeNodeOnce(o: ExecuteNodeOnceOptions): Promise<Execut
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
       const path = issue.path.map(String).join('.');
-      throw new UserError(`Node "${migrated.name}": setting "${path || '(all)'}" is invalid: ${issue.message}`, `config.${path}`, 'BAD_CONFIG');
+      throw new UserError(
+        `Node "${migrated.name}": setting "${path || '(all)'}" is invalid: ${issue.message}`,
+        `config.${path}`,
+        'BAD_CONFIG',
+      );
     }
     const stepId = `${runId}.${migrated.id}.${o.item?.index ?? -1}`;
     const ctx: NodeContext<unknown> = {
@@ -79,8 +118,18 @@ export async function executeNodeOnce(o: ExecuteNodeOnceOptions): Promise<Execut
       input: o.input,
       trigger: o.trigger,
       node: { id: migrated.id, name: migrated.name, type: migrated.type },
-      execution: { id: runId, gridId: o.gridId ?? 'draft', workspaceId: o.workspaceId, mode: 'test' },
-      step: { id: stepId, attempt: 1, itemIndex: o.item?.index ?? null, idempotencyKey: `gf-${stepId}` },
+      execution: {
+        id: runId,
+        gridId: o.gridId ?? 'draft',
+        workspaceId: o.workspaceId,
+        mode: 'test',
+      },
+      step: {
+        id: stepId,
+        attempt: 1,
+        itemIndex: o.item?.index ?? null,
+        idempotencyKey: `gf-${stepId}`,
+      },
       ...(o.item ? { item: o.item } : {}),
       signal: ctrl.signal,
       log: { debug() {}, info() {}, warn() {}, error() {} },
@@ -95,15 +144,37 @@ export async function executeNodeOnce(o: ExecuteNodeOnceOptions): Promise<Execut
         events.push(e);
       },
       wait: (request) => ({ kind: 'wait', wait: request }),
-      evaluate: (expression, extra) => evaluateTemplateOrExpression(expression, scope, o.services.sandbox, extra),
+      evaluate: (expression, extra) =>
+        evaluateTemplateOrExpression(expression, scope, o.services.sandbox, extra),
     };
-    const aborted = new Promise<never>((_, reject) => ctrl.signal.addEventListener('abort', () => reject(ctrl.signal.reason), { once: true }));
+    const aborted = new Promise<never>((_, reject) =>
+      ctrl.signal.addEventListener('abort', () => reject(ctrl.signal.reason), { once: true }),
+    );
     aborted.catch(() => {});
     const result = await Promise.race([type.run(ctx as never), aborted]);
-    if (result.kind === 'wait') return { status: 'waiting', wait: result.wait, events, durationMs: ms(), config: parsed.data };
-    return { status: 'completed', output: result.output ?? null, ports: result.ports ?? null, events, durationMs: ms(), config: parsed.data };
+    if (result.kind === 'wait')
+      return {
+        status: 'waiting',
+        wait: result.wait,
+        events,
+        durationMs: ms(),
+        config: parsed.data,
+      };
+    return {
+      status: 'completed',
+      output: result.output ?? null,
+      ports: result.ports ?? null,
+      events,
+      durationMs: ms(),
+      config: parsed.data,
+    };
   } catch (err) {
-    return { status: 'failed', error: classifyError(ctrl.signal.aborted ? (ctrl.signal.reason ?? err) : err), events, durationMs: ms() };
+    return {
+      status: 'failed',
+      error: classifyError(ctrl.signal.aborted ? (ctrl.signal.reason ?? err) : err),
+      events,
+      durationMs: ms(),
+    };
   } finally {
     clearTimeout(timer);
     o.signal?.removeEventListener('abort', onOuter);

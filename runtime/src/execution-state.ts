@@ -3,7 +3,14 @@
  * Plain SQL over `@gridflow/db`'s SqlClient.
  */
 import type { Database, SqlExecutor } from '@gridflow/db';
-import type { ExecutionStatus, ExecutionSummary, RunEvent, RuntimeEvent, StepEvent, StepStatus } from './engine.js';
+import type {
+  ExecutionStatus,
+  ExecutionSummary,
+  RunEvent,
+  RuntimeEvent,
+  StepEvent,
+  StepStatus,
+} from './engine.js';
 import type { StepErrorInfo } from './errors.js';
 import type { Json } from './node-type.js';
 
@@ -31,8 +38,15 @@ interface StepRow {
 }
 
 /** Output of every completed node by id; item-indexed nodes give an array in item order. */
-export async function loadExecutionSummary(sql: SqlExecutor, executionId: string): Promise<ExecutionSummary | null> {
-  const ex = (await sql.query<ExecRow>(`SELECT id, status, error FROM executions WHERE id = $1`, [executionId])).rows[0];
+export async function loadExecutionSummary(
+  sql: SqlExecutor,
+  executionId: string,
+): Promise<ExecutionSummary | null> {
+  const ex = (
+    await sql.query<ExecRow>(`SELECT id, status, error FROM executions WHERE id = $1`, [
+      executionId,
+    ])
+  ).rows[0];
   if (!ex) return null;
   const steps = await sql.query<{ node_id: string; item_index: number; output: Json }>(
     `SELECT node_id, item_index, output FROM execution_steps WHERE execution_id = $1 AND status = 'completed' ORDER BY node_id, item_index`,
@@ -42,11 +56,14 @@ export async function loadExecutionSummary(sql: SqlExecutor, executionId: string
   for (const s of steps.rows) {
     if (s.item_index < 0) outputs[s.node_id] = s.output;
     else {
-      const arr = (Array.isArray(outputs[s.node_id]) ? outputs[s.node_id] : (outputs[s.node_id] = [])) as Json[];
+      const arr = (
+        Array.isArray(outputs[s.node_id]) ? outputs[s.node_id] : (outputs[s.node_id] = [])
+      ) as Json[];
       arr[s.item_index] = s.output;
     }
   }
-  for (const [k, v] of Object.entries(outputs)) if (Array.isArray(v)) outputs[k] = Array.from(v, (x) => (x === undefined ? null : x));
+  for (const [k, v] of Object.entries(outputs))
+    if (Array.isArray(v)) outputs[k] = Array.from(v, (x) => (x === undefined ? null : x));
   return { id: ex.id, status: ex.status, outputs, ...(ex.error ? { error: ex.error } : {}) };
 }
 
@@ -106,7 +123,12 @@ export async function getExecutionState(
       attempt: s.attempt,
       startedAt: s.started_at?.toISOString() ?? null,
       finishedAt: s.finished_at?.toISOString() ?? null,
-      ...(text !== undefined ? { outputPreview: text.length <= 2048 ? s.output! : { truncated: true, preview: text.slice(0, 2048) } } : {}),
+      ...(text !== undefined
+        ? {
+            outputPreview:
+              text.length <= 2048 ? s.output! : { truncated: true, preview: text.slice(0, 2048) },
+          }
+        : {}),
       ...(s.error ? { error: s.error } : {}),
       ...(s.ports ? { ports: s.ports } : {}),
     };

@@ -13,7 +13,11 @@ export const FOR_EACH_MAX_CONCURRENCY = 50;
 
 /** The for-each runner's output: `output({ items })`. */
 export function forEachItems(output: unknown): unknown[] | null {
-  if (output && typeof output === 'object' && Array.isArray((output as { items?: unknown }).items)) {
+  if (
+    output &&
+    typeof output === 'object' &&
+    Array.isArray((output as { items?: unknown }).items)
+  ) {
     return (output as { items: unknown[] }).items;
   }
   return null;

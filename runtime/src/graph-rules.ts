@@ -35,7 +35,8 @@ export interface EdgeLike {
   kind?: 'default' | 'conditional' | 'error';
 }
 
-export type ConnectionCheck = { ok: true; kind: 'default' | 'error' } | { ok: false; reason: string };
+export type ConnectionCheck =
+  { ok: true; kind: 'default' | 'error' } | { ok: false; reason: string };
 
 /**
  * Whether an edge from `sourceType`'s output `sourceHandle` to `targetType`'s input `targetHandle`
@@ -59,7 +60,8 @@ export function canConnect(
   }
   let kind: 'default' | 'error' = 'default';
   if (sh === ERROR_PORT && !source.outputs.some((p) => p.name === ERROR_PORT)) {
-    if (source.isTrigger) return { ok: false, reason: `a trigger ("${source.type}") has no error output` };
+    if (source.isTrigger)
+      return { ok: false, reason: `a trigger ("${source.type}") has no error output` };
     kind = 'error';
   } else if (!source.outputs.some((p) => p.name === sh)) {
     return {
@@ -68,7 +70,10 @@ export function canConnect(
     };
   }
   if (!target.inputs.some((p) => p.name === th)) {
-    return { ok: false, reason: `"${target.type}" has no input "${th}" (inputs: ${portList(target.inputs)})` };
+    return {
+      ok: false,
+      reason: `"${target.type}" has no input "${th}" (inputs: ${portList(target.inputs)})`,
+    };
   }
   return { ok: true, kind };
 }
@@ -95,7 +100,10 @@ export interface Adjacency<E extends EdgeLike = EdgeLike> {
   in: Map<string, E[]>;
 }
 
-export function adjacency<E extends EdgeLike>(nodeIds: Iterable<string>, edges: ReadonlyArray<E>): Adjacency<E> {
+export function adjacency<E extends EdgeLike>(
+  nodeIds: Iterable<string>,
+  edges: ReadonlyArray<E>,
+): Adjacency<E> {
   const out = new Map<string, E[]>();
   const inc = new Map<string, E[]>();
   for (const id of nodeIds) {
@@ -113,7 +121,10 @@ export function adjacency<E extends EdgeLike>(nodeIds: Iterable<string>, edges: 
 }
 
 /** One cycle as a list of node ids (first repeated at the end is omitted), or null when acyclic. */
-export function findCycle(nodeIds: Iterable<string>, edges: ReadonlyArray<EdgeLike>): string[] | null {
+export function findCycle(
+  nodeIds: Iterable<string>,
+  edges: ReadonlyArray<EdgeLike>,
+): string[] | null {
   const ids = [...nodeIds];
   const adj = adjacency(ids, edges);
   const color = new Map<string, 0 | 1 | 2>(); // 0 new, 1 on stack, 2 done
@@ -146,7 +157,11 @@ export function findCycle(nodeIds: Iterable<string>, edges: ReadonlyArray<EdgeLi
 }
 
 /** Whether adding `source → target` to `edges` would close a cycle (the editor checks this while dragging). */
-export function wouldCreateCycle(edges: ReadonlyArray<EdgeLike>, source: string, target: string): boolean {
+export function wouldCreateCycle(
+  edges: ReadonlyArray<EdgeLike>,
+  source: string,
+  target: string,
+): boolean {
   if (source === target) return true;
   return reachableFrom([target], edges).has(source);
 }
@@ -176,7 +191,10 @@ export function reachableFrom(
 }
 
 /** Kahn's order of `nodeIds`; null when the graph has a cycle. Ties keep the input order (stable). */
-export function topologicalOrder(nodeIds: Iterable<string>, edges: ReadonlyArray<EdgeLike>): string[] | null {
+export function topologicalOrder(
+  nodeIds: Iterable<string>,
+  edges: ReadonlyArray<EdgeLike>,
+): string[] | null {
   const ids = [...nodeIds];
   const adj = adjacency(ids, edges);
   const indeg = new Map<string, number>();

@@ -16,10 +16,28 @@ export * from './for-each.js';
 export * from './template.js';
 export * from './expressions.js';
 // Node-only: engine, queues, state, workers
-export { createEngine, type EngineOptions, type EngineServices, type EngineInternals, type EngineLogger, type EventSink, type SinkEvent } from './engine-impl.js';
+export {
+  createEngine,
+  type EngineOptions,
+  type EngineServices,
+  type EngineInternals,
+  type EngineLogger,
+  type EventSink,
+  type SinkEvent,
+} from './engine-impl.js';
 export type { Bus, JobData, JobQueue, QueuedJob } from './queue.js';
-export { getExecutionState, eventsAfter, pruneExecutions, loadExecutionSummary, type ExecutionState } from './execution-state.js';
-export { executeNodeOnce, type ExecuteNodeOnceOptions, type ExecuteNodeOnceResult } from './execute-once.js';
+export {
+  getExecutionState,
+  eventsAfter,
+  pruneExecutions,
+  loadExecutionSummary,
+  type ExecutionState,
+} from './execution-state.js';
+export {
+  executeNodeOnce,
+  type ExecuteNodeOnceOptions,
+  type ExecuteNodeOnceResult,
+} from './execute-once.js';
 export { runWorker, type RunWorkerOptions } from './worker.js';
 // Node-only services (written alongside: sandbox, HTTP, logging, schedules)
 export * from './sandbox.js';

@@ -15,7 +15,8 @@ import { grid, testRegistryView } from './testing/grid-builder.js';
 import type { Json } from './node-type.js';
 import type { GridDocument } from './document.js';
 
-type Outcome = { status: 'completed'; output: Json; ports?: string[] } | { status: 'failed'; message: string };
+type Outcome =
+  { status: 'completed'; output: Json; ports?: string[] } | { status: 'failed'; message: string };
 
 interface SimResult {
   finished: NonNullable<Plan['finished']>;
@@ -53,7 +54,8 @@ function simulate(
   };
   absorb(plan);
   for (let guard = 0; guard < 100_000; guard++) {
-    if (plan.finished) return { finished: plan.finished, steps, runs, inputs, loopResults, maxInflight };
+    if (plan.finished)
+      return { finished: plan.finished, steps, runs, inputs, loopResults, maxInflight };
     expect(pending.length).toBeGreaterThan(0); // not finished ⇒ something can run
     const [next] = pending.splice(pick(pending.length) % pending.length, 1);
     const key = stepKey(next!.nodeId, next!.itemIndex);
@@ -64,7 +66,11 @@ function simulate(
       key,
       out.status === 'completed'
         ? { status: 'completed', input: st.input, output: out.output, ports: out.ports ?? null }
-        : { status: 'failed', input: st.input, error: { message: out.message, code: 'ERROR', kind: 'fatal' } },
+        : {
+            status: 'failed',
+            input: st.input,
+            error: { message: out.message, code: 'ERROR', kind: 'fatal' },
+          },
     );
     plan = planNext(g, { steps, errorHandling });
     absorb(plan);
@@ -86,7 +92,8 @@ function trackInflight(g: CompiledGrid, steps: Map<string, StepState>, max: Map<
   }
 }
 
-const ok = (output: Json = 'ok', ports?: string[]): Outcome => (ports ? { status: 'completed', output, ports } : { status: 'completed', output });
+const ok = (output: Json = 'ok', ports?: string[]): Outcome =>
+  ports ? { status: 'completed', output, ports } : { status: 'completed', output };
 
 describe('planner', () => {
   it('runs a linear chain in order, passing outputs along', () => {
@@ -94,7 +101,10 @@ describe('planner', () => {
     const r = simulate(doc, (id, _i, input) => ok({ by: id, got: input }));
     expect(r.finished.status).toBe('completed');
     expect(r.inputs.get(stepKey('a', NO_ITEM))).toEqual({ by: 't', got: { t: 1 } });
-    expect(r.inputs.get(stepKey('b', NO_ITEM))).toEqual({ by: 'a', got: { by: 't', got: { t: 1 } } });
+    expect(r.inputs.get(stepKey('b', NO_ITEM))).toEqual({
+      by: 'a',
+      got: { by: 't', got: { t: 1 } },
+    });
   });
 
   it('skips an untaken branch and propagates the skip, but a join with one live parent still runs', () => {
@@ -124,12 +134,16 @@ describe('planner', () => {
     expect(planNext(g, { steps, errorHandling: 'stop' }).ready).toEqual([]); // waits for c
     steps.set(stepKey('c', NO_ITEM), { status: 'completed', output: 'C' });
     const p2 = planNext(g, { steps, errorHandling: 'stop' });
-    expect(p2.ready).toEqual([{ nodeId: 'j', itemIndex: NO_ITEM, input: { a: 'A', b: 'B', c: 'C' } }]);
+    expect(p2.ready).toEqual([
+      { nodeId: 'j', itemIndex: NO_ITEM, input: { a: 'A', b: 'B', c: 'C' } },
+    ]);
   });
 
   it('sends a failed node into its error edge with { error, input }', () => {
     const doc = grid(['t', 'a', 'ok', 'handler'], ['t>a', 'a>ok', 'a!>handler']);
-    const r = simulate(doc, (id, _i, input) => (id === 'a' ? { status: 'failed', message: 'boom' } : ok({ id, input })));
+    const r = simulate(doc, (id, _i, input) =>
+      id === 'a' ? { status: 'failed', message: 'boom' } : ok({ id, input }),
+    );
     expect(r.finished.status).toBe('completed');
     expect(r.steps.get(stepKey('ok', NO_ITEM))!.status).toBe('skipped');
     expect(r.inputs.get(stepKey('handler', NO_ITEM))).toEqual({
@@ -146,7 +160,10 @@ describe('planner', () => {
     steps.set(stepKey('t', NO_ITEM), { status: 'completed', output: 1 });
     applyPlan(steps, planNext(g, { steps, errorHandling: 'stop' }));
     steps.set(stepKey('slow', NO_ITEM), { status: 'running' });
-    steps.set(stepKey('a', NO_ITEM), { status: 'failed', error: { message: 'bad', code: 'X', kind: 'fatal' } });
+    steps.set(stepKey('a', NO_ITEM), {
+      status: 'failed',
+      error: { message: 'bad', code: 'X', kind: 'fatal' },
+    });
     const p = planNext(g, { steps, errorHandling: 'stop' });
     expect(p.finished).toEqual({
       status: 'failed',
@@ -172,7 +189,13 @@ describe('planner', () => {
 
   it('runs a for-each body once per item with the concurrency limit and collects results in order', () => {
     const doc = grid(
-      ['t', { id: 'fe', type: 'for-each', config: { items: '{{ trigger.list }}', concurrency: 2 } }, 'x', 'y', 'after'],
+      [
+        't',
+        { id: 'fe', type: 'for-each', config: { items: '{{ trigger.list }}', concurrency: 2 } },
+        'x',
+        'y',
+        'after',
+      ],
       ['t>fe', 'fe.item>x', 'x>y', 'fe.done>after'],
     );
     const items = [10, 20, 30, 40, 50];
@@ -194,7 +217,10 @@ describe('planner', () => {
   });
 
   it('an empty list fires done with [] and skips the body', () => {
-    const doc = grid(['t', { id: 'fe', type: 'for-each' }, 'x', 'after'], ['t>fe', 'fe.item>x', 'fe.done>after']);
+    const doc = grid(
+      ['t', { id: 'fe', type: 'for-each' }, 'x', 'after'],
+      ['t>fe', 'fe.item>x', 'fe.done>after'],
+    );
     const r = simulate(doc, (id) => (id === 'fe' ? ok({ items: [] }) : ok(id)));
     expect(r.inputs.get(stepKey('after', NO_ITEM))).toEqual([]);
     expect([...r.steps.keys()].some((k) => k.startsWith('x#'))).toBe(false);
@@ -205,14 +231,20 @@ describe('planner', () => {
       ['t', { id: 'fe', type: 'for-each', config: { concurrency: 1 } }, 'x', 'after', 'onErr'],
       ['t>fe', 'fe.item>x', 'fe.done>after', 'fe!>onErr'],
     );
-    const r = simulate(doc, (id, i) => (id === 'fe' ? ok({ items: [1, 2, 3] }) : id === 'x' && i === 1 ? { status: 'failed', message: 'nope' } : ok(i)));
+    const r = simulate(doc, (id, i) =>
+      id === 'fe'
+        ? ok({ items: [1, 2, 3] })
+        : id === 'x' && i === 1
+          ? { status: 'failed', message: 'nope' }
+          : ok(i),
+    );
     expect(r.finished.status).toBe('completed');
     expect(r.steps.get(stepKey('fe', NO_ITEM))!.status).toBe('failed');
     expect(r.steps.get(stepKey('after', NO_ITEM))!.status).toBe('skipped');
     expect(r.runs.has(stepKey('x', 2))).toBe(false); // no new items after the failure
-    expect((r.inputs.get(stepKey('onErr', NO_ITEM)) as { error: { message: string } }).error.message).toBe(
-      'Item 2 of 3 failed at node "x": nope',
-    );
+    expect(
+      (r.inputs.get(stepKey('onErr', NO_ITEM)) as { error: { message: string } }).error.message,
+    ).toBe('Item 2 of 3 failed at node "x": nope');
   });
 
   it('a failure handled inside the body yields the handler output, several sinks are keyed by name', () => {
@@ -221,7 +253,11 @@ describe('planner', () => {
       ['t>fe', 'fe.item>x', 'x!>fix', 'x>y', 'fe.done>after'],
     );
     const r = simulate(doc, (id, i) =>
-      id === 'fe' ? ok({ items: ['a', 'b'] }) : id === 'x' && i === 0 ? { status: 'failed', message: 'e' } : ok(`${id}${i}`),
+      id === 'fe'
+        ? ok({ items: ['a', 'b'] })
+        : id === 'x' && i === 0
+          ? { status: 'failed', message: 'e' }
+          : ok(`${id}${i}`),
     );
     expect(r.finished.status).toBe('completed');
     expect(r.loopResults.get('fe')).toEqual([{ fix: 'fix0' }, { y: 'y1' }]);
@@ -245,8 +281,14 @@ describe('planner', () => {
 const randomGrid = fc
   .record({
     n: fc.integer({ min: 2, max: 9 }),
-    seed: fc.array(fc.tuple(fc.nat(), fc.nat(), fc.nat(3), fc.boolean()), { minLength: 1, maxLength: 24 }),
-    types: fc.array(fc.constantFrom('noop', 'noop', 'branch', 'for-each'), { minLength: 9, maxLength: 9 }),
+    seed: fc.array(fc.tuple(fc.nat(), fc.nat(), fc.nat(3), fc.boolean()), {
+      minLength: 1,
+      maxLength: 24,
+    }),
+    types: fc.array(fc.constantFrom('noop', 'noop', 'branch', 'for-each'), {
+      minLength: 9,
+      maxLength: 9,
+    }),
     disabled: fc.array(fc.boolean(), { minLength: 9, maxLength: 9 }),
     errorHandling: fc.constantFrom('stop' as const, 'continue' as const),
     concurrency: fc.integer({ min: 1, max: 3 }),
@@ -257,10 +299,16 @@ const randomGrid = fc
       id,
       type: i === 0 ? 'trigger' : types[i]!,
       config: types[i] === 'for-each' ? { concurrency } : {},
-      disabled: i > 0 && disabled[i]! && (i % 4 === 0),
+      disabled: i > 0 && disabled[i]! && i % 4 === 0,
     }));
     const edges = new Set<string>();
-    for (let i = 1; i < n; i++) edges.add(`n${(seed[i % seed.length]![0] % i)}>n${i}`.replace('>', portOf(nodes, seed[i % seed.length]![0] % i, 0) + '>'));
+    for (let i = 1; i < n; i++)
+      edges.add(
+        `n${seed[i % seed.length]![0] % i}>n${i}`.replace(
+          '>',
+          portOf(nodes, seed[i % seed.length]![0] % i, 0) + '>',
+        ),
+      );
     for (const [a, b, p, err] of seed) {
       const s = a % n;
       const t = b % n;
@@ -309,9 +357,11 @@ describe('planner properties (random DAGs)', () => {
             (id, i) => {
               const fate = fates[fateI++ % fates.length]!;
               const node = g.nodes.get(id)!;
-              if (node.type === 'for-each') return ok({ items: Array.from({ length: fate % 4 }, (_, k) => k) });
+              if (node.type === 'for-each')
+                return ok({ items: Array.from({ length: fate % 4 }, (_, k) => k) });
               if (fate === 0 && id !== 'n0') return { status: 'failed', message: `f-${id}-${i}` };
-              if (node.type === 'branch') return ok(id, fate % 3 === 0 ? [] : fate % 2 ? ['true'] : ['false', 'true']);
+              if (node.type === 'branch')
+                return ok(id, fate % 3 === 0 ? [] : fate % 2 ? ['true'] : ['false', 'true']);
               return ok(`${id}@${i}`);
             },
             (n) => picks[pickI++ % picks.length]! % n,
@@ -319,8 +369,11 @@ describe('planner properties (random DAGs)', () => {
           // At most once per (node, item).
           for (const count of r.runs.values()) expect(count).toBe(1);
           // Ended: no step left non-terminal unless the run failed fast under 'stop'.
-          const open = [...r.steps.values()].filter((s) => s.status === 'pending' || s.status === 'running');
-          if (r.finished.status === 'completed' || doc.settings.errorHandling === 'continue') expect(open).toEqual([]);
+          const open = [...r.steps.values()].filter(
+            (s) => s.status === 'pending' || s.status === 'running',
+          );
+          if (r.finished.status === 'completed' || doc.settings.errorHandling === 'continue')
+            expect(open).toEqual([]);
           // Consistency of each top-level node (when the run ran to the end).
           if (open.length === 0) {
             for (const [id] of g.nodes) {
@@ -338,7 +391,10 @@ describe('planner properties (random DAGs)', () => {
                       : src?.status === 'completed' &&
                         (!src.ports || src.ports.includes(e.sourceHandle)) &&
                         !(g.nodes.get(e.source)!.type === 'for-each' && e.sourceHandle === 'item');
-                  if (live && !(g.nodes.get(e.source)!.type === 'for-each' && e.sourceHandle === 'done')) {
+                  if (
+                    live &&
+                    !(g.nodes.get(e.source)!.type === 'for-each' && e.sourceHandle === 'done')
+                  ) {
                     throw new Error(`${id} skipped although ${e.source} → ${id} is live`);
                   }
                 }

@@ -105,7 +105,17 @@ export function compileGrid(document: GridDocument, registry: RegistryView): Com
   }
   const hasErrorEdge = new Set<string>();
   for (const e of edges) if (isErrorEdge(e)) hasErrorEdge.add(e.source);
-  return { document, nodes, incoming, outgoing, triggerId: trigger?.id ?? null, order, bodyOf, forEach, hasErrorEdge };
+  return {
+    document,
+    nodes,
+    incoming,
+    outgoing,
+    triggerId: trigger?.id ?? null,
+    order,
+    bodyOf,
+    forEach,
+    hasErrorEdge,
+  };
 }
 
 /** What the planner knows about one step. */
@@ -158,7 +168,11 @@ type EdgeState = 'pending' | 'live' | 'dead';
 const TERMINAL: ReadonlySet<StepStatus> = new Set(['completed', 'failed', 'skipped']);
 
 /** The first step of a run: the trigger, with the trigger payload as input. */
-export function initialPlan(grid: CompiledGrid, triggerData: Json, errorHandling: 'stop' | 'continue' = 'stop'): Plan {
+export function initialPlan(
+  grid: CompiledGrid,
+  triggerData: Json,
+  errorHandling: 'stop' | 'continue' = 'stop',
+): Plan {
   if (!grid.triggerId) throw new Error('the grid has no enabled trigger');
   const steps = new Map<StepKey, StepState>();
   const first: ReadyStep = { nodeId: grid.triggerId, itemIndex: NO_ITEM, input: triggerData };
@@ -211,7 +225,10 @@ export function planNext(grid: CompiledGrid, state: RunState): Plan {
   };
 
   /** First unhandled failure of item i (a body node failed without an error edge). */
-  const itemUnhandledFailure = (info: ForEachInfo, i: number): { nodeId: string; error: StepErrorInfo } | null => {
+  const itemUnhandledFailure = (
+    info: ForEachInfo,
+    i: number,
+  ): { nodeId: string; error: StepErrorInfo } | null => {
     for (const b of info.body) {
       const s = get(b, i);
       if (s?.status === 'failed' && !grid.hasErrorEdge.has(b)) {
@@ -303,16 +320,22 @@ export function planNext(grid: CompiledGrid, state: RunState): Plan {
       if (!fe || !TERMINAL.has(fe.status)) return { state: 'pending' };
       const items = loopItems(e.source);
       if (!items || i === NO_ITEM) return { state: 'dead' };
-      return i < items.length ? { state: 'live', value: (items[i] ?? null) as Json } : { state: 'dead' };
+      return i < items.length
+        ? { state: 'live', value: (items[i] ?? null) as Json }
+        : { state: 'dead' };
     }
     const srcIndex = grid.bodyOf.has(e.source) ? i : NO_ITEM;
     const s = get(e.source, srcIndex);
     if (!s || !TERMINAL.has(s.status)) return { state: 'pending' };
     if (isErrorEdge(e)) {
       // A running loop may still fail: its error edge stays open until the loop settles.
-      if (feInfo && s.status === 'completed' && loopItems(e.source) && !loopDone.has(e.source)) return { state: 'pending' };
+      if (feInfo && s.status === 'completed' && loopItems(e.source) && !loopDone.has(e.source))
+        return { state: 'pending' };
       if (s.status !== 'failed') return { state: 'dead' };
-      return { state: 'live', value: { error: (s.error ?? null) as unknown as Json, input: s.input ?? null } };
+      return {
+        state: 'live',
+        value: { error: (s.error ?? null) as unknown as Json, input: s.input ?? null },
+      };
     }
     if (s.status !== 'completed') return { state: 'dead' };
     if (s.ports && !s.ports.includes(e.sourceHandle)) return { state: 'dead' };
@@ -347,7 +370,9 @@ export function planNext(grid: CompiledGrid, state: RunState): Plan {
     else {
       const obj: Record<string, Json> = {};
       for (const l of live) {
-        const isItem = grid.nodes.get(l.e.source)!.type === FOR_EACH_TYPE && l.e.sourceHandle === FOR_EACH_ITEM_PORT;
+        const isItem =
+          grid.nodes.get(l.e.source)!.type === FOR_EACH_TYPE &&
+          l.e.sourceHandle === FOR_EACH_ITEM_PORT;
         obj[isItem ? 'item' : nameOf(l.e.source)] = l.value;
       }
       input = obj;
@@ -416,7 +441,8 @@ export function planNext(grid: CompiledGrid, state: RunState): Plan {
     else if (s.status === 'failed' && !unhandled) {
       const nodeId = key.slice(0, key.lastIndexOf('#'));
       if (grid.hasErrorEdge.has(nodeId)) continue;
-      if (grid.bodyOf.has(nodeId) && Number(key.slice(key.lastIndexOf('#') + 1)) !== NO_ITEM) continue; // handled by the loop
+      if (grid.bodyOf.has(nodeId) && Number(key.slice(key.lastIndexOf('#') + 1)) !== NO_ITEM)
+        continue; // handled by the loop
       unhandled = { nodeId, ...(s.error ? { error: s.error } : {}) };
     }
   }
@@ -436,10 +462,16 @@ export function planNext(grid: CompiledGrid, state: RunState): Plan {
 
 /** Applies a plan to a state (what the engine's transaction does, in memory). */
 export function applyPlan(steps: Map<StepKey, StepState>, plan: Plan): void {
-  for (const r of plan.ready) steps.set(stepKey(r.nodeId, r.itemIndex), { status: 'pending', input: r.input });
+  for (const r of plan.ready)
+    steps.set(stepKey(r.nodeId, r.itemIndex), { status: 'pending', input: r.input });
   for (const s of plan.skipped) steps.set(stepKey(s.nodeId, s.itemIndex), { status: 'skipped' });
   for (const p of plan.passedThrough) {
-    steps.set(stepKey(p.nodeId, p.itemIndex), { status: 'completed', input: p.input, output: p.output, ports: null });
+    steps.set(stepKey(p.nodeId, p.itemIndex), {
+      status: 'completed',
+      input: p.input,
+      output: p.output,
+      ports: null,
+    });
   }
   for (const f of plan.failedLoops) {
     const k = stepKey(f.nodeId, f.itemIndex);

@@ -38,7 +38,10 @@ export function createBullQueue(opts: BullQueueOptions): JobQueue {
         jobs.map((j) => ({
           name: j.data.k,
           data: j.data,
-          opts: { jobId: j.jobId, ...(j.delayMs && j.delayMs > 0 ? { delay: Math.ceil(j.delayMs) } : {}) },
+          opts: {
+            jobId: j.jobId,
+            ...(j.delayMs && j.delayMs > 0 ? { delay: Math.ceil(j.delayMs) } : {}),
+          },
         })),
       );
     },
@@ -92,7 +95,9 @@ export function createRedisBus(redisUrl: string, prefix: string): Bus {
       let set = listeners.get(c);
       if (!set) {
         listeners.set(c, (set = new Set()));
-        void ensureSub().subscribe(c).catch(() => {});
+        void ensureSub()
+          .subscribe(c)
+          .catch(() => {});
       }
       set.add(fn);
       return () => {

@@ -10,7 +10,8 @@ import type { StepStatus } from './engine.js';
 import { stepKey, type StepState } from './planner.js';
 import type { JobData } from './queue.js';
 
-export const stepId = (executionId: string, nodeId: string, itemIndex: number) => `${executionId}.${nodeId}.${itemIndex}`;
+export const stepId = (executionId: string, nodeId: string, itemIndex: number) =>
+  `${executionId}.${nodeId}.${itemIndex}`;
 /** BullMQ refuses ':' in custom ids; node ids are [A-Za-z0-9_-], execution ids UUIDs. */
 export const stepJobId = (sid: string, attempt: number) => `${sid}.${attempt}`;
 
@@ -25,10 +26,19 @@ export interface StepRowState {
 }
 
 export function toStepState(r: StepRowState): StepState {
-  return { status: r.status, input: r.input ?? null, output: r.output ?? null, ports: r.ports, error: r.error };
+  return {
+    status: r.status,
+    input: r.input ?? null,
+    output: r.output ?? null,
+    ports: r.ports,
+    error: r.error,
+  };
 }
 
-export async function loadRunSteps(tx: SqlExecutor, executionId: string): Promise<Map<string, StepState>> {
+export async function loadRunSteps(
+  tx: SqlExecutor,
+  executionId: string,
+): Promise<Map<string, StepState>> {
   const res = await tx.query<StepRowState>(
     `SELECT node_id, item_index, status, input, output, ports, error FROM execution_steps WHERE execution_id = $1`,
     [executionId],
@@ -72,7 +82,15 @@ export async function writePlan(
     outbox: OutboxRow[];
     failedSteps: Array<{ id: string; error: StepErrorInfo }>;
     /** SET clauses on executions, with their params appended after the others. */
-    execution: { seq: number; status?: string; finished?: boolean; error?: StepErrorInfo | null; addTotal: number; addCompleted: number; addFailed: number };
+    execution: {
+      seq: number;
+      status?: string;
+      finished?: boolean;
+      error?: StepErrorInfo | null;
+      addTotal: number;
+      addCompleted: number;
+      addFailed: number;
+    };
     /** Columns of a new execution row (besides id/workspace_id and the counters): insert instead of update. */
     insertExecution?: Record<string, unknown>;
   },
@@ -83,7 +101,17 @@ export async function writePlan(
     const values: string[] = [];
     for (const s of p.steps) {
       const b = params.length;
-      params.push(s.id, s.nodeId, s.itemIndex, s.status, s.attempt, json(s.input), json(s.output), json(s.error ?? null), s.finished);
+      params.push(
+        s.id,
+        s.nodeId,
+        s.itemIndex,
+        s.status,
+        s.attempt,
+        json(s.input),
+        json(s.output),
+        json(s.error ?? null),
+        s.finished,
+      );
       values.push(
         `($${b + 1}, $1, $2, $${b + 2}, $${b + 3}::int, $${b + 5}::int, $${b + 4}, $${b + 6}::jsonb, $${b + 7}::jsonb, $${b + 8}::jsonb, CASE WHEN $${b + 9}::boolean THEN now() END)`,
       );
@@ -98,7 +126,9 @@ export async function writePlan(
     for (const o of p.outbox) {
       const b = params.length;
       params.push(o.jobId, JSON.stringify(o.data), Math.max(0, Math.round(o.delayMs ?? 0)));
-      values.push(`($${b + 1}, 'steps', $${b + 2}::jsonb, now() + make_interval(secs => $${b + 3}::int / 1000.0))`);
+      values.push(
+        `($${b + 1}, 'steps', $${b + 2}::jsonb, now() + make_interval(secs => $${b + 3}::int / 1000.0))`,
+      );
     }
     ctes.push(
       `ins_outbox AS (INSERT INTO outbox_jobs (job_id, queue, payload, available_at) VALUES ${values.join(', ')} ON CONFLICT (job_id) DO NOTHING)`,
@@ -125,7 +155,12 @@ export async function writePlan(
       ...(e.status ? { status: e.status } : {}),
     });
     const names = cols.map(([c]) => c).join(', ');
-    const values = cols.map(([c, v]) => `$${params.push(v)}${c === 'document' || c === 'trigger_data' ? '::jsonb' : c === 'started_at' || c === 'deadline_at' ? '::timestamptz' : ''}`).join(', ');
+    const values = cols
+      .map(
+        ([c, v]) =>
+          `$${params.push(v)}${c === 'document' || c === 'trigger_data' ? '::jsonb' : c === 'started_at' || c === 'deadline_at' ? '::timestamptz' : ''}`,
+      )
+      .join(', ');
     const sql = `${ctes.length ? `WITH ${ctes.join(', ')} ` : ''}INSERT INTO executions (id, workspace_id, ${names}) VALUES ($1, $2, ${values})`;
     await tx.query(sql, params);
     return;

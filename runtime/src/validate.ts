@@ -4,13 +4,7 @@
  */
 import type { z } from 'zod';
 import { gridDocumentSchema, type GridDocument, type GridNode } from './document.js';
-import {
-  canConnect,
-  findCycle,
-  isErrorEdge,
-  reachableFrom,
-  type NodeTypeView,
-} from './graph-rules.js';
+import { canConnect, findCycle, reachableFrom, type NodeTypeView } from './graph-rules.js';
 import { FOR_EACH_TYPE, FOR_EACH_ITEM_PORT } from './for-each.js';
 
 export type ProblemCode =
@@ -126,8 +120,12 @@ export function validateGrid(doc: unknown, registry: ValidationRegistry): Valida
 
   const parsed = gridDocumentSchema.safeParse(doc);
   if (!parsed.success) {
-    const rawNodes = Array.isArray((doc as { nodes?: unknown } | null)?.nodes) ? (doc as { nodes: unknown[] }).nodes : [];
-    const rawEdges = Array.isArray((doc as { edges?: unknown } | null)?.edges) ? (doc as { edges: unknown[] }).edges : [];
+    const rawNodes = Array.isArray((doc as { nodes?: unknown } | null)?.nodes)
+      ? (doc as { nodes: unknown[] }).nodes
+      : [];
+    const rawEdges = Array.isArray((doc as { edges?: unknown } | null)?.edges)
+      ? (doc as { edges: unknown[] }).edges
+      : [];
     for (const issue of parsed.error.issues) {
       const p: Problem = { code: 'schema', message: '', field: pathString(issue.path) };
       const [head, idx] = issue.path;
@@ -135,7 +133,12 @@ export function validateGrid(doc: unknown, registry: ValidationRegistry): Valida
       if (head === 'nodes' && typeof idx === 'number') {
         const raw = rawNodes[idx] as { id?: unknown; name?: unknown } | undefined;
         if (typeof raw?.id === 'string') p.nodeId = raw.id;
-        const name = typeof raw?.name === 'string' ? raw.name : typeof raw?.id === 'string' ? raw.id : `#${idx + 1}`;
+        const name =
+          typeof raw?.name === 'string'
+            ? raw.name
+            : typeof raw?.id === 'string'
+              ? raw.id
+              : `#${idx + 1}`;
         where = `node "${name}" (${pathString(issue.path.slice(2)) || 'node'})`;
       } else if (head === 'edges' && typeof idx === 'number') {
         const raw = rawEdges[idx] as { id?: unknown } | undefined;
@@ -156,7 +159,11 @@ export function validateGrid(doc: unknown, registry: ValidationRegistry): Valida
   const names = new Map<string, GridNode>();
   for (const n of nodes) {
     if (byId.has(n.id)) {
-      errors.push({ code: 'duplicate_id', nodeId: n.id, message: `Two nodes have the id "${n.id}": ids must be unique.` });
+      errors.push({
+        code: 'duplicate_id',
+        nodeId: n.id,
+        message: `Two nodes have the id "${n.id}": ids must be unique.`,
+      });
     } else byId.set(n.id, n);
     const other = names.get(n.name);
     if (other && other.id !== n.id) {
@@ -210,7 +217,11 @@ export function validateGrid(doc: unknown, registry: ValidationRegistry): Valida
   const edgeKeys = new Set<string>();
   for (const e of document.edges) {
     if (edgeIds.has(e.id)) {
-      errors.push({ code: 'duplicate_id', edgeId: e.id, message: `Two connections have the id "${e.id}": ids must be unique.` });
+      errors.push({
+        code: 'duplicate_id',
+        edgeId: e.id,
+        message: `Two connections have the id "${e.id}": ids must be unique.`,
+      });
       continue;
     }
     edgeIds.add(e.id);
@@ -246,7 +257,9 @@ export function validateGrid(doc: unknown, registry: ValidationRegistry): Valida
           edgeId: e.id,
           nodeId: s.id,
           message: `The connection from ${label(s)} to ${label(t)} is marked as ${
-            e.kind === 'error' ? 'an error connection but leaves a normal output' : 'a normal connection but leaves the error output'
+            e.kind === 'error'
+              ? 'an error connection but leaves a normal output'
+              : 'a normal connection but leaves the error output'
           }: error connections must leave the "error" output.`,
         });
         continue;
@@ -281,7 +294,11 @@ export function validateGrid(doc: unknown, registry: ValidationRegistry): Valida
   // Triggers.
   const triggers = nodes.filter((n) => registry.get(n.type)?.isTrigger && !n.disabled);
   if (triggers.length === 0) {
-    errors.push({ code: 'no_trigger', message: 'The grid has no trigger: add one trigger node (manual, webhook or schedule) to start runs.' });
+    errors.push({
+      code: 'no_trigger',
+      message:
+        'The grid has no trigger: add one trigger node (manual, webhook or schedule) to start runs.',
+    });
   } else if (triggers.length > 1) {
     for (const t of triggers.slice(1)) {
       errors.push({
@@ -310,7 +327,9 @@ export function validateGrid(doc: unknown, registry: ValidationRegistry): Valida
   // for-each bodies.
   if (!cycle) {
     for (const fe of nodes.filter((n) => n.type === FOR_EACH_TYPE)) {
-      const entries = goodEdges.filter((e) => e.source === fe.id && e.sourceHandle === FOR_EACH_ITEM_PORT);
+      const entries = goodEdges.filter(
+        (e) => e.source === fe.id && e.sourceHandle === FOR_EACH_ITEM_PORT,
+      );
       const body = reachableFrom(
         entries.map((e) => e.target),
         goodEdges,

@@ -7,7 +7,13 @@ import { randomBytes } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { Database } from '@gridflow/db';
-import { createRegistry, defineNodeType, output, type Json, type NodeRegistry } from '../node-type.js';
+import {
+  createRegistry,
+  defineNodeType,
+  output,
+  type Json,
+  type NodeRegistry,
+} from '../node-type.js';
 import { NonRetriableError, RetryAfterError, UserError } from '../errors.js';
 import { createSandbox, type SandboxInstance } from '../sandbox.js';
 import { createHttpClient } from '../http-client.js';
@@ -21,7 +27,17 @@ export const attemptsSeen = new Map<string, number>();
 
 export function testNodeTypes() {
   return [
-    defineNodeType({ ...base, ...io, type: 'trigger', label: 'Trigger', version: 1, isTrigger: true, inputs: [], configSchema: z.object({}).passthrough(), run: async (ctx) => output(ctx.trigger) }),
+    defineNodeType({
+      ...base,
+      ...io,
+      type: 'trigger',
+      label: 'Trigger',
+      version: 1,
+      isTrigger: true,
+      inputs: [],
+      configSchema: z.object({}).passthrough(),
+      run: async (ctx) => output(ctx.trigger),
+    }),
     defineNodeType({
       ...base,
       ...io,
@@ -29,7 +45,8 @@ export function testNodeTypes() {
       label: 'No-op',
       version: 1,
       configSchema: z.object({ value: z.unknown().optional() }).passthrough(),
-      run: async (ctx) => output(ctx.config.value === undefined ? ctx.input : (ctx.config.value as Json)),
+      run: async (ctx) =>
+        output(ctx.config.value === undefined ? ctx.input : (ctx.config.value as Json)),
     }),
     defineNodeType({
       ...base,
@@ -37,7 +54,12 @@ export function testNodeTypes() {
       type: 'fail-n-times',
       label: 'Fails n times',
       version: 1,
-      configSchema: z.object({ times: z.number().int(), kind: z.enum(['transient', 'user', 'fatal', 'retry-after']).default('transient') }).passthrough(),
+      configSchema: z
+        .object({
+          times: z.number().int(),
+          kind: z.enum(['transient', 'user', 'fatal', 'retry-after']).default('transient'),
+        })
+        .passthrough(),
       run: async (ctx) => {
         // With `key`: counts calls across runs (a retried run succeeds); else the step's attempt counts.
         const key = typeof ctx.config.key === 'string' ? ctx.config.key : ctx.step.id;
@@ -60,14 +82,27 @@ export function testNodeTypes() {
       type: 'slow',
       label: 'Slow',
       version: 1,
-      configSchema: z.object({ ms: z.number(), ignoreSignal: z.boolean().default(false), marker: z.string().optional() }).passthrough(),
+      configSchema: z
+        .object({
+          ms: z.number(),
+          ignoreSignal: z.boolean().default(false),
+          marker: z.string().optional(),
+        })
+        .passthrough(),
       run: async (ctx) => {
-        if (ctx.config.marker) appendFileSync(ctx.config.marker, `start ${ctx.step.id} ${process.pid}\n`);
+        if (ctx.config.marker)
+          appendFileSync(ctx.config.marker, `start ${ctx.step.id} ${process.pid}\n`);
         await new Promise<void>((resolve, reject) => {
           const t = setTimeout(resolve, ctx.config.ms);
-          if (!ctx.config.ignoreSignal) ctx.signal.addEventListener('abort', () => (clearTimeout(t), reject(ctx.signal.reason)), { once: true });
+          if (!ctx.config.ignoreSignal)
+            ctx.signal.addEventListener(
+              'abort',
+              () => (clearTimeout(t), reject(ctx.signal.reason)),
+              { once: true },
+            );
         });
-        if (ctx.config.marker) appendFileSync(ctx.config.marker, `done ${ctx.step.id} ${process.pid}\n`);
+        if (ctx.config.marker)
+          appendFileSync(ctx.config.marker, `done ${ctx.step.id} ${process.pid}\n`);
         return output({ slept: ctx.config.ms, input: ctx.input });
       },
     }),
@@ -93,7 +128,10 @@ export function testNodeTypes() {
       configSchema: z.object({ ms: z.number() }).passthrough(),
       run: async (ctx) => {
         if (ctx.resume !== undefined) return output({ resumed: ctx.resume, at: Date.now() });
-        return ctx.wait({ until: new Date(Date.now() + ctx.config.ms), payload: { ms: ctx.config.ms } });
+        return ctx.wait({
+          until: new Date(Date.now() + ctx.config.ms),
+          payload: { ms: ctx.config.ms },
+        });
       },
     }),
     defineNodeType({
@@ -104,7 +142,10 @@ export function testNodeTypes() {
       version: 1,
       configSchema: z.object({}).passthrough(),
       run: async (ctx) => {
-        ctx.emit({ type: 'content.generated', data: { by: ctx.node.name, key: ctx.step.idempotencyKey } });
+        ctx.emit({
+          type: 'content.generated',
+          data: { by: ctx.node.name, key: ctx.step.idempotencyKey },
+        });
         return output('emitted');
       },
     }),
@@ -140,7 +181,10 @@ export function testNodeTypes() {
         { name: 'item', label: 'item' },
         { name: 'done', label: 'done' },
       ],
-      configSchema: z.object({ items: z.array(z.json()), concurrency: z.number().int().min(1).max(50).default(5) }),
+      configSchema: z.object({
+        items: z.array(z.json()),
+        concurrency: z.number().int().min(1).max(50).default(5),
+      }),
       run: async (ctx) => output({ items: ctx.config.items }),
     }),
     defineNodeType({
@@ -150,7 +194,11 @@ export function testNodeTypes() {
       label: 'Expression',
       version: 1,
       configSchema: z.object({ value: z.unknown() }).passthrough(),
-      run: async (ctx) => output({ value: (ctx.config.value ?? null) as Json, evaluated: await ctx.evaluate('{{ trigger.n * 2 }}') }),
+      run: async (ctx) =>
+        output({
+          value: (ctx.config.value ?? null) as Json,
+          evaluated: await ctx.evaluate('{{ trigger.n * 2 }}'),
+        }),
     }),
   ];
 }
@@ -178,13 +226,22 @@ export { createSandbox };
 export async function seedGrid(db: Database): Promise<{ workspaceId: string; gridId: string }> {
   const slug = `ws-${randomBytes(4).toString('hex')}`;
   const ws = await db.prisma.workspace.create({ data: { name: 'Test', slug } });
-  const grid = await db.prisma.grid.create({ data: { workspaceId: ws.id, name: 'Test grid', document: {} } });
+  const grid = await db.prisma.grid.create({
+    data: { workspaceId: ws.id, name: 'Test grid', document: {} },
+  });
   return { workspaceId: ws.id, gridId: grid.id };
 }
 
 /** A published grid version (runs of it read the document from there, cached by version id). */
-export async function seedVersion(db: Database, ids: { workspaceId: string; gridId: string }, document: unknown, number = 1): Promise<string> {
-  const v = await db.prisma.gridVersion.create({ data: { workspaceId: ids.workspaceId, gridId: ids.gridId, number, document: document as never } });
+export async function seedVersion(
+  db: Database,
+  ids: { workspaceId: string; gridId: string },
+  document: unknown,
+  number = 1,
+): Promise<string> {
+  const v = await db.prisma.gridVersion.create({
+    data: { workspaceId: ids.workspaceId, gridId: ids.gridId, number, document: document as never },
+  });
   return v.id;
 }
 

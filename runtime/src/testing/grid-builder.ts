@@ -12,11 +12,21 @@ export const testTypeViews: NodeTypeView[] = [
 ];
 export const testRegistryView = registryViewFrom(testTypeViews);
 
-export type NodeSpec = { id: string; type?: string; name?: string; config?: Record<string, unknown>; disabled?: boolean };
+export type NodeSpec = {
+  id: string;
+  type?: string;
+  name?: string;
+  config?: Record<string, unknown>;
+  disabled?: boolean;
+};
 /** `a>b`, `a.true>b`, `a!>b` (error edge), `a>b.in2`. */
 export type EdgeSpec = string;
 
-export function grid(nodes: Array<NodeSpec | string>, edges: EdgeSpec[], settings: GridDocumentInput['settings'] = {}): GridDocument {
+export function grid(
+  nodes: Array<NodeSpec | string>,
+  edges: EdgeSpec[],
+  settings: GridDocumentInput['settings'] = {},
+): GridDocument {
   return gridDocumentSchema.parse({
     schemaVersion: 1,
     nodes: nodes.map((n, i) => {

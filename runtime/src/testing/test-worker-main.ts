@@ -7,9 +7,12 @@ import { openDatabase } from '@gridflow/db';
 import { runWorker } from '../worker.js';
 import { createSandbox, testRegistry, testServices } from './engine-fixture.js';
 
-const [databaseUrl, redisUrl, queuePrefix, concurrency = '10', leaseMs = '2000'] = process.argv.slice(2);
+const [databaseUrl, redisUrl, queuePrefix, concurrency = '10', leaseMs = '2000'] =
+  process.argv.slice(2);
 if (!databaseUrl || !redisUrl || !queuePrefix) {
-  console.error('usage: test-worker-main.ts <databaseUrl> <redisUrl> <queuePrefix> [concurrency] [leaseMs]');
+  console.error(
+    'usage: test-worker-main.ts <databaseUrl> <redisUrl> <queuePrefix> [concurrency] [leaseMs]',
+  );
   process.exit(2);
 }
 const db = await openDatabase({ databaseUrl, poolSize: 10 });
