@@ -29,6 +29,7 @@ import { W1_BODY, checkW1, round, runW1, runW3, type W1Result, type W3Result } f
 import { nodeRedSystem } from './bench-peers/node-red.js';
 import { n8nSystem } from './bench-peers/n8n.js';
 import { gridflowSystem } from './bench-peers/gridflow.js';
+import { markdownTable } from './bench-peers/table.js';
 import { cpuDelta, cpuSnapshot, httpJson, installExitHooks, stopAll, waitFor } from './bench-peers/proc.js';
 import type { BenchContext, Round, System, Workload } from './bench-peers/system.js';
 
@@ -188,6 +189,7 @@ async function main() {
   }
   if (args['compare-with']) loadEarlier(args['compare-with']);
   emitRatios();
+  if (results.length) process.stderr.write(`\n${markdownTable(results)}\n\n`);
 }
 
 function emitRatios() {

@@ -10,7 +10,8 @@
  * through the executions API in embedded mode (PGlite has one connection, owned by the server).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { gridflowW1, gridflowW3 } from './flows/gridflow.js';
@@ -40,11 +41,20 @@ export interface GridflowOptions {
 export function gridflowSystem(o: GridflowOptions): System {
   let round = 0;
   const name = `gridflow-${o.mode}`;
-  return {
+  const sys: System = {
     name,
     version: 'dev',
     store: 'Gridflow executions table (status completed)',
     async prepare(ctx) {
+      // package version + the commit measured (with "-dirty" when the tree has uncommitted changes).
+      try {
+        const pkg = JSON.parse(readFileSync(path.join(ctx.repoDir, 'package.json'), 'utf8')) as { version: string };
+        const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ctx.repoDir, encoding: 'utf8' }).trim();
+        const dirty = execFileSync('git', ['status', '--porcelain', '--', 'runtime', 'nodes', 'server', 'prisma'], { cwd: ctx.repoDir, encoding: 'utf8' }).trim();
+        sys.version = `${pkg.version}+${sha}${dirty ? '-dirty' : ''}`;
+      } catch {
+        /* not a git checkout: keep "dev" */
+      }
       const need = ['server/src/app.ts', 'server/src/runtime-wiring.ts'];
       const missing = need.filter((f) => !existsSync(path.join(ctx.repoDir, f)));
       if (missing.length) throw new Error(`Gridflow cannot start: missing ${missing.join(', ')}`);
@@ -210,6 +220,7 @@ export function gridflowSystem(o: GridflowOptions): System {
       }
     },
   };
+  return sys;
 }
 
 interface ApiSession {
