@@ -150,11 +150,21 @@ export function gridflowSystem(o: GridflowOptions): System {
           count = async () => {
             benchQueries++;
             const r = await p.query<{ status: string; c: string }>(
-              'SELECT status, count(*) AS c FROM executions WHERE grid_id = $1 GROUP BY status',
-              [gridId],
+              'SELECT status, count(*) AS c FROM executions WHERE workspace_id = $1 AND grid_id = $2 GROUP BY status',
+              [api.workspace.id, gridId],
             );
             const by = Object.fromEntries(r.rows.map((x) => [x.status, Number(x.c)]));
             return { completed: by.completed ?? 0, failed: (by.failed ?? 0) + (by.cancelled ?? 0) };
+          };
+          // Polled during the burst instead of the full count: only unfinished rows are read.
+          unfinished = async () => {
+            benchQueries++;
+            const r = await p.query<{ c: string }>(
+              `SELECT count(*) AS c FROM executions
+                WHERE status IN ('pending', 'running', 'waiting') AND workspace_id = $1 AND grid_id = $2`,
+              [api.workspace.id, gridId],
+            );
+            return Number(r.rows[0]?.c ?? 0);
           };
         } else {
           count = async () => ({
