@@ -209,6 +209,7 @@ export function createEngine(options: EngineOptions): EngineInternals {
   const completionWaiters = new Map<string, number>();
   const localSummaries = new Map<string, ExecutionSummary>();
   let started = false;
+  let eventsSubscribed = false;
   let stopping = false;
   const unsubs: Array<() => void> = [];
 
@@ -1643,13 +1644,18 @@ export function createEngine(options: EngineOptions): EngineInternals {
       }
     },
     onEvent(listener) {
+      // Scaled: subscribe to the deployment's event channel only when someone listens here (a
+      // pure worker process never parses other processes' events).
+      if (scaled && !eventsSubscribed) {
+        eventsSubscribed = true;
+        unsubs.push(bus.subscribe('events', (m) => deliver(m as RuntimeEvent[])));
+      }
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
     async start() {
       if (started) return;
       started = true;
-      if (scaled) unsubs.push(bus.subscribe('events', (m) => deliver(m as RuntimeEvent[])));
       unsubs.push(
         bus.subscribe('control', (m) => {
           const msg = m as { type?: string; executionId?: string; status?: string };
