@@ -66,6 +66,25 @@ describe('runs', () => {
     expect((await viewer.get(`/api/executions/${run.body.executionId}`)).status).toBe(200);
   });
 
+  it('a finished run queues execution.completed / execution.failed deliveries for matching subscriptions (in the step transaction)', async () => {
+    const sub = await owner.agent.post('/api/event-subscriptions').send({ name: 'runs', url: 'https://example.com/in', events: ['execution.completed', 'execution.failed'] });
+    const other = await owner.agent.post('/api/event-subscriptions').send({ name: 'other', url: 'https://example.com/in2', events: ['post.published'] });
+    const id = await grid(simpleDoc());
+    const ok = await owner.agent.post(`/api/grids/${id}/runs`).send({ input: { n: 3 } });
+    await wait(ok.body.executionId);
+    const failing = await grid(simpleDoc(undefined, 'throw new Error("bad")'));
+    const bad = await owner.agent.post(`/api/grids/${failing}/runs`).send({});
+    await wait(bad.body.executionId);
+    const deliveries = await t.db.prisma.eventDelivery.findMany({ where: { subscriptionId: sub.body.subscription.id }, orderBy: { createdAt: 'asc' } });
+    expect(deliveries.map((d) => [d.event, (d.payload as { executionId: string }).executionId])).toEqual([
+      ['execution.completed', ok.body.executionId],
+      ['execution.failed', bad.body.executionId],
+    ]);
+    expect(await t.db.prisma.eventDelivery.count({ where: { subscriptionId: other.body.subscription.id } })).toBe(0);
+    await owner.agent.delete(`/api/event-subscriptions/${sub.body.subscription.id}`);
+    await owner.agent.delete(`/api/event-subscriptions/${other.body.subscription.id}`);
+  });
+
   it('lists executions with filters and cursor pagination, scoped to the workspace', async () => {
     const id = await grid(simpleDoc());
     const ids: string[] = [];
