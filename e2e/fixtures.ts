@@ -17,7 +17,7 @@ export const test = base.extend<{ account: Account; consoleErrors: string[] }>({
   consoleErrors: async ({ page }, use) => {
     const errors: string[] = [];
     page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(m.text());
+      if (m.type() === 'error') errors.push(`${m.text()} ${m.location().url ?? ''}`.trim());
     });
     page.on('pageerror', (e) => errors.push(e.message));
     await use(errors);

@@ -23,6 +23,8 @@ declare global {
 const params = new URLSearchParams(location.search);
 const N = Number(params.get('nodes') ?? 1000);
 const E = Number(params.get('edges') ?? 1200);
+/** fit=1: fit the whole grid on open (every node rendered); default: the editor's large-grid view. */
+const FIT = params.get('fit') === '1';
 const start = performance.now();
 window.__bench = { start, nodes: N, edges: E };
 
@@ -48,7 +50,17 @@ function Bench() {
   }, []);
   return (
     <OverlayContext.Provider value={store}>
-      <ReactFlow nodes={nodes} edges={edges} nodeTypes={nodeTypes} onNodesChange={onNodesChange} onlyRenderVisibleElements fitView minZoom={0.02} proOptions={{ hideAttribution: true }}>
+      <ReactFlow
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={nodeTypes}
+        onNodesChange={onNodesChange}
+        onlyRenderVisibleElements
+        fitView={FIT}
+        defaultViewport={{ x: 40, y: 40, zoom: 0.8 }}
+        minZoom={0.02}
+        proOptions={{ hideAttribution: true }}
+      >
         <Background gap={20} />
         <MiniMap />
       </ReactFlow>

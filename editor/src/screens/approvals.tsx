@@ -89,18 +89,21 @@ function ApprovalCard({ approval: a, onDecided }: { approval: Approval; onDecide
         <div>
           <h2>{a.title ?? 'Content to review'}</h2>
           <div className="muted small">
-            {a.gridId ? (
-              <a href={href(`/grids/${a.gridId}?execution=${a.executionId}`)} data-testid="approval-run-link">
-                {a.gridName ?? 'Open the run'}
-              </a>
-            ) : null}{' '}
-            · requested {timeAgo(a.createdAt)}
+            requested {timeAgo(a.createdAt)}
             {a.dueAt ? ` · due ${new Date(a.dueAt).toLocaleString()}` : ''}
+            {a.gridId ? (
+              <>
+                {' · '}
+                <a href={href(`/grids/${a.gridId}?execution=${a.executionId}`)} data-testid="approval-run-link">
+                  {a.gridName ?? 'open the run'}
+                </a>
+              </>
+            ) : null}
           </div>
         </div>
         <StatusPill status={a.status} />
       </header>
-      {a.summary && <p className="small">{a.summary}</p>}
+      {a.summary && a.summary.trim() !== a.content.text.trim() && <p className="small">{a.summary}</p>}
       <div className={`post-preview platform-${platform || 'generic'}`} data-testid="approval-preview">
         <div className="post-head">
           <span className="avatar" aria-hidden>

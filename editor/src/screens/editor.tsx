@@ -57,7 +57,22 @@ const isEditable = (t: EventTarget | null) => {
   return !!el && (el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT' || el.isContentEditable || !!el.closest?.('.cm-editor'));
 };
 
+/**
+ * Above this many nodes the canvas opens at a readable zoom on the top-left of the grid instead
+ * of fitting everything: with `onlyRenderVisibleElements` only the nodes on screen are rendered,
+ * so a 1,000-node grid opens fast (Fit shows it all on demand).
+ */
+const LARGE_GRID = 300;
+
+function viewportFor(doc: GridDocument) {
+  if (doc.nodes.length <= LARGE_GRID) return { x: 40, y: 40, zoom: 1 };
+  const minX = Math.min(...doc.nodes.map((n) => n.position.x));
+  const minY = Math.min(...doc.nodes.map((n) => n.position.y));
+  return { x: 40 - minX * 0.8, y: 40 - minY * 0.8, zoom: 0.8 };
+}
+
 function Editor({ initial, initialExecutionId }: { initial: Grid; initialExecutionId: string | null }) {
+  const initialViewport = useMemo(() => viewportFor(initial.document), [initial.document]);
   const types = useNodeTypes();
   const { workspace } = useSession();
   const readOnly = workspace?.role === 'viewer' || workspace?.role === 'approver';
@@ -661,8 +676,8 @@ function Editor({ initial, initialExecutionId }: { initial: Grid; initialExecuti
                 onPaneClick={() => setPanel((p) => (p === 'webhook' ? null : p))}
                 snapToGrid={snap}
                 snapGrid={[20, 20]}
-                fitView={initial.document.nodes.length > 0}
-                defaultViewport={{ x: 40, y: 40, zoom: 1 }}
+                fitView={initial.document.nodes.length > 0 && initial.document.nodes.length <= LARGE_GRID}
+                defaultViewport={initialViewport}
                 fitViewOptions={{ padding: 0.2, maxZoom: 1 }}
                 minZoom={0.05}
                 maxZoom={2}
