@@ -29,6 +29,7 @@ export { transformNode, type TransformConfig } from './transform/definition.js';
 export { forEachNode, type ForEachConfig } from './for-each/definition.js';
 export { generateNode } from './generate/definition.js';
 export { brandGuardNode } from './brand-guard/definition.js';
+export { brandKnowledgeNode } from './brand-knowledge/definition.js';
 export { approvalNode } from './approval/definition.js';
 export { publishNode } from './publish/definition.js';
 export { analyticsNode } from './analytics/definition.js';

@@ -8,6 +8,7 @@ import { analyticsNode } from './analytics/definition.js';
 import { approvalNode } from './approval/definition.js';
 import { branchNode } from './branch/definition.js';
 import { brandGuardNode } from './brand-guard/definition.js';
+import { brandKnowledgeNode } from './brand-knowledge/definition.js';
 import { codeNode } from './code/definition.js';
 import { delayNode } from './delay/definition.js';
 import { forEachNode } from './for-each/definition.js';
@@ -21,6 +22,7 @@ export const nodeTypes: AnyNodeType[] = [
   triggerNode,
   generateNode,
   brandGuardNode,
+  brandKnowledgeNode,
   approvalNode,
   publishNode,
   analyticsNode,

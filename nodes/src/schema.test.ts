@@ -17,7 +17,7 @@ function prop(schema: JsonSchema, name: string): Record<string, unknown> {
 }
 
 describe('registry', () => {
-  it('lists the twelve node types once each', () => {
+  it('lists the thirteen node types once each', () => {
     expect(
       registry
         .list()
@@ -29,6 +29,7 @@ describe('registry', () => {
         'approval',
         'branch',
         'brand-guard',
+        'brand-knowledge',
         'code',
         'delay',
         'for-each',
