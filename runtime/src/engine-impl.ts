@@ -777,13 +777,21 @@ export function createEngine(options: EngineOptions): EngineInternals {
     let item: { value: Json; index: number } | undefined;
     if (row.item_index !== NO_ITEM) {
       const fe = grid.bodyOf.get(node.id);
-      const feStep = fe
-        ? await sql.query<{ output: Json }>(`SELECT output FROM execution_steps WHERE id = $1`, [
-            stepId(row.execution_id, fe, NO_ITEM),
-          ])
-        : null;
-      const items = (feStep?.rows[0]?.output as { items?: Json[] } | null)?.items;
-      item = { value: (items?.[row.item_index] ?? null) as Json, index: row.item_index };
+      // The list lives on the for-each step; read one element in SQL unless this process has it.
+      const cached = fe
+        ? runCache.get(row.execution_id)?.steps.get(stepKey(fe, NO_ITEM))
+        : undefined;
+      let value: Json | undefined;
+      if (cached?.output && typeof cached.output === 'object' && !Array.isArray(cached.output)) {
+        value = ((cached.output as { items?: Json[] }).items ?? [])[row.item_index];
+      } else if (fe) {
+        const r = await sql.query<{ v: Json }>(
+          `SELECT output->'items'->$2::int AS v FROM execution_steps WHERE id = $1`,
+          [stepId(row.execution_id, fe, NO_ITEM), row.item_index],
+        );
+        value = r.rows[0]?.v ?? null;
+      }
+      item = { value: value ?? null, index: row.item_index };
     }
     let scope: ExpressionScope | undefined;
     const getScope = async () => (scope ??= await buildScope(row, grid, item));
