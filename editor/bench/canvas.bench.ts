@@ -68,6 +68,16 @@ async function main() {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   try {
+    // Machine-load yardstick: a fixed CPU-bound loop in the same browser, with the load average, so
+    // that runs on a busy machine (other suites on the same 2 cores) can be told apart from idle ones.
+    {
+      const page = await browser.newPage();
+      await page.goto(`${url}/bench.html?nodes=1&edges=0`);
+      const ms = (await page.evaluate(`(() => { const t = performance.now(); let x = 0; for (let i = 0; i < 3e7; i++) x = (x + i * 7) % 1000003; return performance.now() - t + (x < 0 ? 1 : 0); })()`)) as number;
+      const load = (await import('node:os')).loadavg()[0];
+      emit({ metric: 'cpu-yardstick', loopMs: Math.round(ms), loadAverage1m: Math.round(load * 10) / 10, cores: (await import('node:os')).cpus().length });
+      await page.close();
+    }
     for (let round = 1; round <= ROUNDS; round++) {
       const fit = round % 2 === 0; // alternate: editor default view (odd rounds) / fit everything (even)
       const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
