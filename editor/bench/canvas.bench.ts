@@ -75,7 +75,7 @@ async function main() {
       await page.goto(`${url}/bench.html?nodes=1&edges=0`);
       const ms = (await page.evaluate(`(() => { const t = performance.now(); let x = 0; for (let i = 0; i < 3e7; i++) x = (x + i * 7) % 1000003; return performance.now() - t + (x < 0 ? 1 : 0); })()`)) as number;
       const load = (await import('node:os')).loadavg()[0];
-      emit({ metric: 'cpu-yardstick', loopMs: Math.round(ms), loadAverage1m: Math.round(load * 10) / 10, cores: (await import('node:os')).cpus().length });
+      emit({ metric: 'cpu-yardstick', loopMs: Math.round(ms), loadAverage1m: Math.round((load ?? 0) * 10) / 10, cores: (await import('node:os')).cpus().length });
       await page.close();
     }
     for (let round = 1; round <= ROUNDS; round++) {

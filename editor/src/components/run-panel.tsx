@@ -341,10 +341,12 @@ export function Timeline({ state, nodes, onSelect }: { state: LiveState; nodes: 
 export function StepInspector({ nodeId, nodeName, state, detail, onClose }: { nodeId: string; nodeName: string; state: LiveState; detail: Execution | null; onClose: () => void }) {
   const live = state.nodes[nodeId];
   const steps: Step[] = (detail?.steps ?? []).filter((s) => s.nodeId === nodeId);
-  const [tab, setTab] = useState<'output' | 'input' | 'error'>('output');
+  const [chosen, setTab] = useState<'output' | 'input' | 'error' | null>(null);
   const step = steps[steps.length - 1];
   const output = step?.output ?? live?.output;
   const error = step?.error ?? live?.error ?? null;
+  // A failed step opens on its error, anything else on its output, until the user picks a tab.
+  const tab = chosen ?? (error ? 'error' : 'output');
   return (
     <aside className="side-panel" aria-label="Step inspector" data-testid="step-inspector">
       <header className="side-head">

@@ -785,7 +785,7 @@ function Editor({ initial, initialExecutionId }: { initial: Grid; initialExecuti
                     Settings
                   </button>
                 </div>
-                <StepInspector nodeId={selectedNode.id} nodeName={selectedNode.data.name} state={live.state} detail={live.detail} onClose={() => editor.selectOnly(null)} />
+                <StepInspector key={selectedNode.id} nodeId={selectedNode.id} nodeName={selectedNode.data.name} state={live.state} detail={live.detail} onClose={() => editor.selectOnly(null)} />
               </div>
             ) : (
               <div className="side-stack">
