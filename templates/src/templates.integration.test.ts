@@ -21,13 +21,12 @@ import type { ExecutionSummary } from '@gridflow/runtime/engine';
 import { registry } from '@gridflow/nodes';
 import { applyApprovalDecision } from '@gridflow/nodes/approval/decision';
 import { PLATFORM_RULES, platformLength } from '@gridflow/nodes/brand-guard/platform-limits';
-import { createEmbedder, storeKnowledgeEntry } from '@gridflow/nodes/embedding/index';
+import { createEmbedder } from '@gridflow/nodes/embedding/index';
 import { seedWorkspace, type SeededWorkspace } from '@gridflow/nodes/testing/content-fixtures';
 import { startFakePlatform, type FakePlatform } from '@gridflow/nodes/testing/fake-platform-server';
 import {
   listen,
   readRequest,
-  sendJson,
   type Listening,
   type RecordedRequest,
 } from '@gridflow/nodes/testing/http-util';
@@ -57,11 +56,9 @@ describe.each(modes)('templates run end to end ($name)', ({ kind, redisUrl }) =>
   let engine: EngineInternals;
   let fake: FakePlatform;
   let chat: Listening;
-  let knowledgeApi: Listening;
   let seed: SeededWorkspace;
   let gridId: string;
   const chatMessages: RecordedRequest[] = [];
-  const API_KEY = 'gf_test_key_123';
   const sandbox = createSandbox({ poolSize: 2 });
   const embedder = createEmbedder({});
 
@@ -101,37 +98,6 @@ describe.each(modes)('templates run end to end ($name)', ({ kind, redisUrl }) =>
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.end('ok');
     });
-    // Stand-in for the server's POST /api/brand-profiles/:id/knowledge (same store helper, bearer API key).
-    knowledgeApi = await listen(async (req, res) => {
-      const r = await readRequest(req);
-      const m = /^\/api\/brand-profiles\/([^/]+)\/knowledge$/.exec(r.path);
-      if (r.headers.authorization !== `Bearer ${API_KEY}`)
-        return sendJson(res, 401, { error: 'unauthorized' });
-      if (r.method !== 'POST' || !m) return sendJson(res, 404, { error: 'not found' });
-      const body = r.body as {
-        content: string;
-        title?: string;
-        category?: string;
-        tags?: string[];
-      };
-      const stored = await storeKnowledgeEntry(
-        db.prisma,
-        seed.workspaceId,
-        m[1]!,
-        body.content,
-        embedder as never,
-        {
-          ...(body.title ? { title: body.title } : {}),
-          ...(body.category ? { category: body.category } : {}),
-          ...(body.tags ? { tags: body.tags } : {}),
-        },
-      );
-      const entry = await db.prisma.brandKnowledgeEntry.findFirstOrThrow({
-        where: { id: stored.id },
-        select: { id: true, title: true, embedder: true },
-      });
-      sendJson(res, 201, entry);
-    });
     const services: EngineServices = {
       sandbox,
       // The operator setting that lets workers reach local addresses: the fakes listen on loopback.
@@ -165,7 +131,7 @@ describe.each(modes)('templates run end to end ($name)', ({ kind, redisUrl }) =>
 
   afterAll(async () => {
     await engine?.stop();
-    await Promise.all([db?.close(), fake?.close(), chat?.close(), knowledgeApi?.close()]);
+    await Promise.all([db?.close(), fake?.close(), chat?.close()]);
     sandbox.dispose();
   });
 
@@ -446,28 +412,79 @@ describe.each(modes)('templates run end to end ($name)', ({ kind, redisUrl }) =>
       expect(fake.posts.length).toBe(before);
     });
 
-    it('brand-voice-onboarding: each sample post becomes an embedded brand knowledge entry', async () => {
+    it('brand-voice-onboarding: each sample post becomes an embedded brand knowledge entry, once', async () => {
       const t = tpl('brand-voice-onboarding');
-      const doc = install(t, {
-        apiKey: enc(API_KEY),
-        gridflowUrl: knowledgeApi.url,
-        brandProfile: seed.brandProfileId,
-      });
-      const before = await db.prisma.brandKnowledgeEntry.count({
-        where: { brandProfileId: seed.brandProfileId },
-      });
+      const doc = install(t, { brandProfile: seed.brandProfileId });
+      const where = { workspaceId: seed.workspaceId, brandProfileId: seed.brandProfileId };
+      const before = await db.prisma.brandKnowledgeEntry.count({ where });
       const { summary } = await runToCompletion(doc, 'webhook', t.sampleTrigger as Json);
+      expect(summary.error).toBeUndefined();
       expect(summary.status).toBe('completed');
-      expect(out(summary, 'summary').stored).toBe(2);
-      const entries = await db.prisma.brandKnowledgeEntry.findMany({
-        where: { brandProfileId: seed.brandProfileId },
-        orderBy: { createdAt: 'asc' },
+      expect(out(summary, 'summary')).toMatchObject({
+        brandProfileId: seed.brandProfileId,
+        stored: 2,
+        skipped: 0,
+        embedder: embedder.name,
+        dimension: embedder.dimension,
       });
-      expect(entries.length - before).toBe(2);
-      expect(entries.map((e) => e.title)).toEqual(
-        expect.arrayContaining(['Launch recap', 'Hiring post']),
+      const entries = await db.prisma.brandKnowledgeEntry.findMany({
+        where: { ...where, id: { in: out(summary, 'summary').entryIds } },
+      });
+      expect(entries).toHaveLength(2);
+      expect(await db.prisma.brandKnowledgeEntry.count({ where })).toBe(before + 2);
+      expect(entries.map((e) => e.title).sort()).toEqual(['Hiring post', 'Launch recap']);
+      for (const e of entries) {
+        expect(e).toMatchObject({
+          embedder: 'local-hash-v1',
+          dimension: 512,
+          category: expect.stringMatching(/^https:\/\/www\.linkedin\.com\/feed\/update\//),
+          tags: ['onboarding', 'voice'],
+        });
+        expect(e.content).not.toMatch(/\s{2,}/);
+        expect(e.contentHash).toMatch(/^[0-9a-f]{64}$/);
+      }
+      const vectors = await db.sql.query<{ dims: number }>(
+        `SELECT vector_dims(embedding) AS dims FROM brand_knowledge_entries WHERE workspace_id = $1 AND id = ANY($2::text[])`,
+        [seed.workspaceId, entries.map((e) => e.id)],
       );
-      expect(entries.at(-1)!.content).not.toMatch(/\s{2,}/);
+      expect(vectors.rows.map((r) => Number(r.dims))).toEqual([512, 512]);
+
+      // The same posts again (plus a new one, messy whitespace, for the brand named in the request).
+      const body = (t.sampleTrigger as { body: Out }).body;
+      const again = await runToCompletion(doc, 'webhook', {
+        body: {
+          brandProfileId: seed.brandProfileId,
+          posts: [...body.posts, { text: '  Behind the scenes:\n\n  our   Friday demo.  ' }],
+        },
+        query: {},
+        headers: {},
+        method: 'POST',
+      });
+      expect(again.summary.status).toBe('completed');
+      expect(out(again.summary, 'summary')).toMatchObject({ stored: 1, skipped: 2 });
+      const added = await db.prisma.brandKnowledgeEntry.findFirstOrThrow({
+        where: { ...where, id: out(again.summary, 'summary').entryIds[0] },
+      });
+      expect(added).toMatchObject({
+        content: 'Behind the scenes: our Friday demo.',
+        title: 'Sample post 3',
+        category: 'sample-post',
+      });
+      expect(await db.prisma.brandKnowledgeEntry.count({ where })).toBe(before + 3);
+    });
+
+    it('brand-voice-onboarding: a brand profile of no workspace fails the run, naming brandProfileId', async () => {
+      const t = tpl('brand-voice-onboarding');
+      const doc = install(t, { brandProfile: seed.brandProfileId });
+      const { summary } = await runToCompletion(doc, 'webhook', {
+        body: { brandProfileId: 'not-a-brand', posts: ['Hello'] },
+        query: {},
+        headers: {},
+        method: 'POST',
+      });
+      expect(summary.status).toBe('failed');
+      expect(summary.error).toMatchObject({ kind: 'user', field: 'config.brandProfileId' });
+      expect(summary.error!.message).toMatch(/"not-a-brand" \(brandProfileId\)/);
     });
 
     it('covers every shipped template', () => {

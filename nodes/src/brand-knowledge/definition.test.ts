@@ -162,10 +162,12 @@ describe('brand-knowledge config and description', () => {
 
 describe('brand-knowledge store', () => {
   it('embeds and stores each entry for the brand, with embedder, dimension, hash, source and tags', async () => {
+    const launch =
+      'We shipped the approval inbox today. Six weeks, three redesigns, one honest customer call.';
     const posts = [
       {
         title: 'Launch recap',
-        text: 'We shipped the approval inbox today. Six weeks, three redesigns, one honest customer call.',
+        text: launch,
         source: 'https://www.linkedin.com/feed/update/urn:li:share:1',
       },
       { text: 'We are hiring a content engineer who writes clearly.', tags: ['hiring'] },
@@ -182,14 +184,12 @@ describe('brand-knowledge store', () => {
     expect(a).toMatchObject({
       brandProfileId: seed.brandProfileId,
       title: 'Launch recap',
-      content: posts[0]!.text as string,
+      content: launch,
       category: 'https://www.linkedin.com/feed/update/urn:li:share:1',
       tags: ['voice'],
       embedder: 'local-hash-v1',
       dimension: 512,
-      contentHash: createHash('sha256')
-        .update(posts[0]!.text as string)
-        .digest('hex'),
+      contentHash: createHash('sha256').update(launch).digest('hex'),
     });
     expect(b).toMatchObject({ category: 'onboarding', tags: ['voice', 'hiring'] });
     expect(c!.title).toBe((posts[2] as string).slice(0, 80));
