@@ -124,7 +124,42 @@ export class Api {
   }
 }
 
+/**
+ * Strings PostgreSQL cannot store (NUL characters, lone UTF-16 surrogates, which break text and
+ * jsonb columns): the path of the first one, or null.
+ */
+export function unstorableStringPath(value: unknown, path: string, depth = 0): string | null {
+  if (typeof value === 'string') {
+    return value.includes('\u0000') || !(value as string & { isWellFormed(): boolean }).isWellFormed() ? path : null;
+  }
+  if (depth > 64 || value === null || typeof value !== 'object') return null;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const p = unstorableStringPath(value[i], `${path}[${i}]`, depth + 1);
+      if (p) return p;
+    }
+    return null;
+  }
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    const keyBad = unstorableStringPath(k, `${path}.${k}`, depth + 1);
+    if (keyBad) return keyBad;
+    const p = unstorableStringPath(v, `${path}.${k}`, depth + 1);
+    if (p) return p;
+  }
+  return null;
+}
+
+export function assertStorable(value: unknown, where: string): void {
+  const bad = unstorableStringPath(value, where);
+  if (bad) {
+    throw new ApiError(400, 'VALIDATION_FAILED', `Invalid ${where}: ${bad} contains a NUL character or an unpaired surrogate`, [
+      { path: bad, message: 'contains a NUL character or an unpaired UTF-16 surrogate' },
+    ]);
+  }
+}
+
 function parse(schema: z.ZodType | undefined, value: unknown, where: string): unknown {
+  assertStorable(value, where);
   if (!schema) return value;
   const r = schema.safeParse(value);
   if (!r.success) {

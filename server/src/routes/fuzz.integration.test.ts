@@ -41,6 +41,22 @@ function shapeOk(status: number, body: unknown) {
 }
 
 describe('hostile input', () => {
+  it('text PostgreSQL cannot store (NUL, lone surrogates) is a 400 naming the field, everywhere', async () => {
+    const nul = await owner.agent.post('/api/grids').send({ name: 'a\u0000b' });
+    expect(nul.status).toBe(400);
+    expect(nul.body.error.details[0].path).toBe('body.name');
+    const doc = simpleDoc();
+    doc.nodes[1]!.name = 'x\ud800y';
+    const sur = await owner.agent.post('/api/grids').set('Content-Type', 'application/json').send(JSON.stringify({ name: 'ok', document: doc }));
+    expect(sur.status).toBe(400);
+    expect(sur.body.error.details[0].path).toBe('body.document.nodes[1].name');
+    expect((await owner.agent.get('/api/executions?gridId=%00')).body.error.details[0].path).toBe('query.gridId');
+    const hook = await supertest(t.url).post(hookPath).set('Content-Type', 'application/json').send('{"text":"\\u0000"}');
+    expect(hook.status).toBe(400);
+    expect(hook.body.error.details[0].path).toBe('body.text');
+    expect((await supertest(t.url).post('/hooks/a%00/b').send({})).status).toBe(404);
+  });
+
   it('API write routes answer 2xx/4xx to random bodies', async () => {
     const routes: Array<[string, string]> = [
       ['post', '/api/grids'],

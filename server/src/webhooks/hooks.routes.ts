@@ -14,6 +14,7 @@ import type { ServerContext } from '../context.js';
 import { ApiError, errorBody, errorHandler } from '../http/errors.js';
 import { ReplayGuard, SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from './signature.js';
 import type { CachedTrigger } from './trigger-cache.js';
+import { unstorableStringPath } from '../http/route.js';
 
 /** Headers passed to the run as `trigger.headers` (never credentials). */
 const DROP_HEADERS = new Set(['authorization', 'cookie', 'x-gridflow-signature', 'proxy-authorization']);
@@ -65,6 +66,7 @@ export function createHookRouter(ctx: ServerContext): Router {
 
   const handle = async (req: Request, res: Response) => {
     const path = `${req.params.ws}/${req.params.path}`;
+    if (unstorableStringPath(path, 'path')) return fail(res, new ApiError(404, 'NOT_FOUND', 'No published grid listens on this webhook path'));
     let trigger: CachedTrigger | null;
     try {
       trigger = await ctx.triggers.get(path);
@@ -104,7 +106,11 @@ export function createHookRouter(ctx: ServerContext): Router {
       } catch {
         return fail(res, new ApiError(400, 'BAD_REQUEST', 'Request body is not valid JSON', [{ path: 'body', message: 'invalid JSON' }]));
       }
+      const bad = unstorableStringPath(body, 'body');
+      if (bad) return fail(res, new ApiError(400, 'VALIDATION_FAILED', `${bad} contains a NUL character or an unpaired surrogate`, [{ path: bad, message: 'not storable text' }]));
     }
+    const badQuery = unstorableStringPath(req.query, 'query');
+    if (badQuery) return fail(res, new ApiError(400, 'VALIDATION_FAILED', `${badQuery} is not storable text`, [{ path: badQuery, message: 'not storable text' }]));
     const headerKey = header(req, 'idempotency-key');
     let idemKey: string | undefined = headerKey;
     if (!idemKey && trigger.config.idempotencyField) {
