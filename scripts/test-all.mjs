@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const ORDER = ['prisma', 'runtime', 'nodes', 'templates', 'server', 'editor', 'e2e'];
+const FAULTS_CONFIG = 'vitest.faults.config.ts';
 const SUITE_TIMEOUT_MS = Number(process.env.GRIDFLOW_TEST_SUITE_TIMEOUT_MS ?? 15 * 60_000);
 
 const rootPkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -67,14 +68,15 @@ function vitestCounts(report) {
   return { passed, failed };
 }
 
-async function runVitest(folder) {
+async function runVitest(folder, config) {
   const cwd = join(root, folder);
-  const out = join(reportDir, `${folder}.json`);
+  const out = join(reportDir, `${folder}${config ? '-faults' : ''}.json`);
   const code = await runStreaming(
     process.execPath,
     [
       vitestBin,
       'run',
+      ...(config ? ['--config', config] : []),
       '--passWithNoTests',
       '--reporter=default',
       '--reporter=json',
@@ -174,6 +176,21 @@ for (const folder of folders) {
     r.seconds = Math.round((Date.now() - started) / 1000);
     results.push({ suite: `${folder} (${kind})`, ...r });
   }
+}
+// Fault injection and hostile input (issue 8): each workspace's `vitest.faults.config.ts`, after
+// every other suite, one at a time (these tests restart the shared Redis and PostgreSQL).
+for (const folder of folders) {
+  if (!existsSync(join(root, folder, FAULTS_CONFIG))) continue;
+  console.log(`\n[test-all] ==== ${folder} (faults) ====`);
+  const started = Date.now();
+  let r;
+  try {
+    r = await runVitest(folder, FAULTS_CONFIG);
+  } catch (err) {
+    r = { passed: 0, failed: 1, note: `runner error: ${err.message}` };
+  }
+  r.seconds = Math.round((Date.now() - started) / 1000);
+  results.push({ suite: `${folder} (faults)`, ...r });
 }
 rmSync(reportDir, { recursive: true, force: true });
 
