@@ -1537,19 +1537,24 @@ export function createEngine(options: EngineOptions): EngineInternals {
         jobId: stepJobId(r.id, r.attempt),
         data: { k: 'step', e: r.execution_id, s: r.id, a: r.attempt },
       });
-    // c) Outbox rows the fast path did not relay (crash between commit and enqueue).
-    const left = await sql.query<{ job_id: string; payload: JobData; delay_ms: number }>(
-      `DELETE FROM outbox_jobs WHERE id IN (
-         SELECT id FROM outbox_jobs WHERE created_at < now() - interval '2 seconds' ORDER BY id LIMIT 1000 FOR UPDATE SKIP LOCKED)
-       RETURNING job_id, payload, GREATEST(0, EXTRACT(EPOCH FROM (available_at - now())) * 1000)::int AS delay_ms`,
-    );
-    for (const r of left.rows)
-      jobs.push({
-        jobId: r.job_id,
-        data: r.payload,
-        ...(r.delay_ms > 0 ? { delayMs: r.delay_ms } : {}),
-      });
     if (jobs.length) await queue.add(jobs);
+    // c) Outbox rows the fast path did not relay (crash between commit and enqueue). Deleted in
+    // the same transaction as the enqueue: if the queue is unreachable, the rows stay.
+    await sql.transaction(async (tx) => {
+      const left = await tx.query<{ job_id: string; payload: JobData; delay_ms: number }>(
+        `DELETE FROM outbox_jobs WHERE id IN (
+           SELECT id FROM outbox_jobs WHERE created_at < now() - interval '2 seconds' ORDER BY id LIMIT 1000 FOR UPDATE SKIP LOCKED)
+         RETURNING job_id, payload, GREATEST(0, EXTRACT(EPOCH FROM (available_at - now())) * 1000)::int AS delay_ms`,
+      );
+      if (!left.rows.length) return;
+      await queue.add(
+        left.rows.map((r) => ({
+          jobId: r.job_id,
+          data: r.payload,
+          ...(r.delay_ms > 0 ? { delayMs: r.delay_ms } : {}),
+        })),
+      );
+    });
     // d) Runs past their deadline.
     const late = await sql.query<{ id: string; timeout_ms: number | null }>(
       `SELECT id FROM executions WHERE status IN ('pending', 'running', 'waiting') AND deadline_at < now() LIMIT 100`,

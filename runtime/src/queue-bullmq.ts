@@ -18,7 +18,10 @@ export interface BullQueueOptions {
 const QUEUE_NAME = 'steps';
 
 function redis(url: string): Redis {
-  return new IORedis(url, { maxRetriesPerRequest: null, enableReadyCheck: true });
+  const r = new IORedis(url, { maxRetriesPerRequest: null, enableReadyCheck: true });
+  // ioredis reconnects by itself; an unhandled 'error' event would crash the process instead.
+  r.on('error', () => {});
+  return r;
 }
 
 export function createBullQueue(opts: BullQueueOptions): JobQueue {
@@ -28,6 +31,7 @@ export function createBullQueue(opts: BullQueueOptions): JobQueue {
     prefix: opts.prefix,
     defaultJobOptions: { removeOnComplete: true, removeOnFail: true, attempts: 1 },
   });
+  queue.on('error', () => {});
   let worker: Worker<JobData> | null = null;
   let workerConn: Redis | null = null;
   return {
