@@ -81,8 +81,8 @@ export function errorHandler(log?: { error: (obj: unknown, msg?: string) => void
       else if (e.type === 'entity.parse.failed')
         apiError = new ApiError(400, 'BAD_REQUEST', 'Request body is not valid JSON', [{ path: 'body', message: 'invalid JSON' }]);
       else if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported')
-        apiError = new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', e.message);
-      else apiError = new ApiError(e.status >= 400 && e.status < 500 ? e.status : 400, 'BAD_REQUEST', e.message);
+        apiError = new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', e.message, [{ path: 'header.content-type', message: e.message }]);
+      else apiError = new ApiError(e.status >= 400 && e.status < 500 ? e.status : 400, 'BAD_REQUEST', e.message, [{ path: 'body', message: e.message }]);
     } else {
       log?.error({ err, reqId: (req as { id?: unknown }).id }, 'unhandled error');
       apiError = new ApiError(500, 'INTERNAL', 'Internal server error');

@@ -167,7 +167,9 @@ export function registerAuthRoutes(api: Api, ctx: ServerContext, loginLimiter: (
     body: z.object({ workspaceId: z.string().min(1).max(64) }),
     response: z.object({ workspace: workspaceView }),
     handler: async ({ body, caller, req, ip }) => {
-      if (caller.via !== 'session' || !caller.sessionId) throw new ApiError(400, 'BAD_REQUEST', 'Only sessions have a current workspace');
+      if (caller.via !== 'session' || !caller.sessionId) throw new ApiError(400, 'BAD_REQUEST', 'Only sessions have a current workspace: API keys act in their own workspace', [
+          { path: 'header.authorization', message: 'use a session (log in) to switch workspaces' },
+        ]);
       const m = await prisma.membership.findUnique({
         where: { workspaceId_userId: { workspaceId: body.workspaceId, userId: caller.user.id } },
         include: { workspace: true },
