@@ -87,8 +87,8 @@ export interface EngineServices {
   /** An HTTP client bound to the step's abort signal. */
   http: (signal: AbortSignal) => HttpClient;
   embed(text: string): Promise<Embedding>;
-  encrypt(plaintext: string): string;
-  decrypt(ciphertext: string): string;
+  encrypt(plaintext: string, context?: string): string;
+  decrypt(ciphertext: string, context?: string): string;
   env: NodeEnvironment;
 }
 

@@ -124,9 +124,13 @@ export interface NodeContext<C = Record<string, unknown>> {
   sandbox: Sandbox;
   /** Database access for the node's own records; every query must be scoped to `execution.workspaceId`. */
   db: PrismaClient;
-  /** Decrypts a secret stored with the crypto helper. */
-  decrypt(ciphertext: string): string;
-  encrypt(plaintext: string): string;
+  /**
+   * Decrypts a secret stored with the crypto helper. `context` must be the one it was encrypted
+   * with (e.g. `social_account:<id>:access_token`): it is authenticated, so a value copied to
+   * another row or column does not decrypt.
+   */
+  decrypt(ciphertext: string, context?: string): string;
+  encrypt(plaintext: string, context?: string): string;
   embed(text: string): Promise<Embedding>;
   /** Operator settings the node may read (OpenAI, platform base URLs). */
   env: NodeEnvironment;

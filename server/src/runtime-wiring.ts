@@ -33,8 +33,8 @@ export function createServices(
     sandbox: createSandbox(),
     http: (signal) => createHttpClient({ signal, allowPrivateNetwork: config.httpAllowPrivate }),
     embed: (text) => embedder.embed(text),
-    encrypt: (s) => crypto.encrypt(s),
-    decrypt: (s) => crypto.decrypt(s),
+    encrypt: (s, c) => crypto.encrypt(s, c),
+    decrypt: (s, c) => crypto.decrypt(s, c),
     env: {
       ...(config.openaiApiKey ? { openaiApiKey: config.openaiApiKey } : {}),
       ...(config.openaiBaseUrl ? { openaiBaseUrl: config.openaiBaseUrl } : {}),

@@ -31,6 +31,14 @@ function accountLabel(account: SocialAccount): string {
   return `${platform} account ${account.username ? `@${account.username}` : (account.displayName ?? account.platformAccountId)}`;
 }
 
+/**
+ * The encryption context of a SocialAccount token column, as the server writes it: the cipher
+ * authenticates it, so a token copied to another account or column does not decrypt.
+ */
+export function tokenContext(accountId: string, column: 'access_token' | 'refresh_token'): string {
+  return `social_account:${accountId}:${column}`;
+}
+
 async function refresh(
   ctx: AnyCtx,
   account: SocialAccount,
@@ -39,11 +47,11 @@ async function refresh(
 ): Promise<SocialAccount> {
   const connector = CONNECTORS[account.platform as ConnectorPlatform];
   const refreshToken = account.refreshTokenEncrypted
-    ? ctx.decrypt(account.refreshTokenEncrypted)
+    ? ctx.decrypt(account.refreshTokenEncrypted, tokenContext(account.id, 'refresh_token'))
     : undefined;
   // Graph API tokens are exchanged, not refreshed: the current long-lived token is the input.
   const graph = account.platform === 'facebook' || account.platform === 'instagram';
-  const input = refreshToken ?? (graph ? ctx.decrypt(account.accessTokenEncrypted) : undefined);
+  const input = refreshToken ?? (graph ? ctx.decrypt(account.accessTokenEncrypted, tokenContext(account.id, 'access_token')) : undefined);
   if (!connector?.refreshToken || !input) {
     await ctx.db.socialAccount.updateMany({
       where: { id: account.id, workspaceId: ctx.execution.workspaceId },
@@ -74,8 +82,10 @@ async function refresh(
   return ctx.db.socialAccount.update({
     where: { id: account.id },
     data: {
-      accessTokenEncrypted: ctx.encrypt(fresh.accessToken),
-      ...(fresh.refreshToken ? { refreshTokenEncrypted: ctx.encrypt(fresh.refreshToken) } : {}),
+      accessTokenEncrypted: ctx.encrypt(fresh.accessToken, tokenContext(account.id, 'access_token')),
+      ...(fresh.refreshToken
+        ? { refreshTokenEncrypted: ctx.encrypt(fresh.refreshToken, tokenContext(account.id, 'refresh_token')) }
+        : {}),
       tokenExpiresAt: fresh.expiresAt ?? null,
       status: 'connected',
       lastVerifiedAt: new Date(),
@@ -86,7 +96,7 @@ async function refresh(
 export function toConnectorAccount(ctx: AnyCtx, account: SocialAccount): ConnectorAccount {
   return {
     platformAccountId: account.platformAccountId,
-    accessToken: ctx.decrypt(account.accessTokenEncrypted),
+    accessToken: ctx.decrypt(account.accessTokenEncrypted, tokenContext(account.id, 'access_token')),
     metadata: {
       ...((account.metadata ?? {}) as Record<string, Json>),
       ...(account.username ? { username: account.username } : {}),

@@ -46,6 +46,8 @@ export async function startTestServer(
     registry?: NodeRegistry;
     deps?: Partial<AppDeps>;
     db?: Database;
+    /** Platform API base URLs for the `true` engine's publish connectors (tests: a fake platform). */
+    platformUrls?: Services['env']['platformBaseUrls'];
   } = {},
 ): Promise<TestServer> {
   const db = opts.db ?? (await createTestDb(opts.kind ?? 'postgres'));
@@ -53,7 +55,7 @@ export async function startTestServer(
   let services: Services | null = null;
   let engine: Engine | null;
   if (opts.engine === true) {
-    services = createServices({ httpAllowPrivate: true, platformUrls: {}, publicUrl: 'http://localhost:3000', openaiApiKey: undefined, openaiBaseUrl: undefined }, cipher);
+    services = createServices({ httpAllowPrivate: true, platformUrls: opts.platformUrls ?? {}, publicUrl: 'http://localhost:3000', openaiApiKey: undefined, openaiBaseUrl: undefined }, cipher);
     engine = createGridflowEngine({
       db,
       registry: opts.registry ?? nodeRegistry,
