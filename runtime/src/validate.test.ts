@@ -59,6 +59,19 @@ const registry = createRegistry([
   }),
   defineNodeType({
     ...base,
+    type: 'router',
+    version: 1,
+    inputs: [{ name: 'in', label: 'in' }],
+    outputs: [{ name: 'default', label: 'default' }],
+    configSchema: z.object({ routes: z.array(z.string()) }),
+    outputsFor: (c) => [
+      ...c.routes.map((r) => ({ name: r, label: r })),
+      { name: 'default', label: 'default' },
+    ],
+    run: async () => output(null),
+  }),
+  defineNodeType({
+    ...base,
     type: 'for-each',
     version: 1,
     inputs: [{ name: 'in', label: 'in' }],
@@ -72,6 +85,42 @@ const registry = createRegistry([
 ]);
 
 const codes = (r: { errors: Array<{ code: string }> }) => r.errors.map((e) => e.code);
+
+describe('config-defined output ports', () => {
+  const doc = (routes: string[], handle: string) => ({
+    schemaVersion: 1,
+    nodes: [
+      { id: 't', type: 'trigger', typeVersion: 1, name: 'T', position: { x: 0, y: 0 }, config: {} },
+      {
+        id: 'r',
+        type: 'router',
+        typeVersion: 1,
+        name: 'Route',
+        position: { x: 0, y: 0 },
+        config: { routes },
+      },
+      { id: 'n', type: 'noop', typeVersion: 1, name: 'N', position: { x: 0, y: 0 }, config: {} },
+    ],
+    edges: [
+      { id: 'e1', source: 't', sourceHandle: 'out', target: 'r', targetHandle: 'in' },
+      { id: 'e2', source: 'r', sourceHandle: handle, target: 'n', targetHandle: 'in' },
+    ],
+  });
+  it('accepts an edge from a port the node config defines (outputsFor)', () => {
+    const r = validateGrid(doc(['high', 'low'], 'high'), registry);
+    expect(r.errors).toEqual([]);
+  });
+  it('rejects a port that this node config does not define, naming the edge', () => {
+    const r = validateGrid(doc(['low'], 'high'), registry);
+    expect(r.errors).toEqual([
+      expect.objectContaining({
+        code: 'port_mismatch',
+        edgeId: 'e2',
+        message: expect.stringContaining('no output "high"'),
+      }),
+    ]);
+  });
+});
 
 describe('graph rules', () => {
   it('checks ports, including the implicit error output', () => {

@@ -47,6 +47,28 @@ export interface ValidatableNodeType extends NodeTypeView {
   version: number;
   configSchema: z.ZodType;
   migrations?: Record<number, (config: Record<string, unknown>) => Record<string, unknown>>;
+  /** Config-defined output ports (a branch's routes); see `NodeTypeDefinition.outputsFor`. */
+  outputsFor?(config: never): ReadonlyArray<{ name: string }>;
+}
+
+/**
+ * The type as seen from one node: a type with `outputsFor` gets the output ports that node's
+ * config defines (a broken config keeps the static ports; config validation reports it).
+ */
+export function nodeTypeViewFor(
+  type: ValidatableNodeType,
+  config: Record<string, unknown>,
+): ValidatableNodeType {
+  if (!type.outputsFor) return type;
+  const parsed = type.configSchema.safeParse(config);
+  try {
+    const ports = new Map<string, { name: string }>(type.outputs.map((p) => [p.name, p]));
+    for (const p of type.outputsFor((parsed.success ? parsed.data : config) as never))
+      ports.set(p.name, p);
+    return { ...type, outputs: [...ports.values()] };
+  } catch {
+    return type;
+  }
 }
 
 export interface ValidationRegistry {
@@ -241,7 +263,10 @@ export function validateGrid(doc: unknown, registry: ValidationRegistry): Valida
     const st = registry.get(s.type);
     const tt = registry.get(t.type);
     if (st && tt) {
-      const check = canConnect(s.type, e.sourceHandle, t.type, e.targetHandle, registry);
+      const sourceView = nodeTypeViewFor(st, s.config);
+      const check = canConnect(s.type, e.sourceHandle, t.type, e.targetHandle, {
+        get: (type) => (type === s.type ? sourceView : registry.get(type)),
+      });
       if (!check.ok) {
         errors.push({
           code: 'port_mismatch',
