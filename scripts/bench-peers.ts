@@ -177,7 +177,8 @@ async function main() {
               .filter(([k, v]) => !k.startsWith('seq_tup_read:') || v >= 1),
           );
         }
-        const line: Line = { system: name, version: sys.version, ...res, store: w === 'W3' ? sys.store : undefined, ...r.info, ...(dbPerRun ? { postgres_per_run: dbPerRun } : {}), loadavg_before: loadavg };
+        const disturbed = await round_.disturbances?.().catch((e) => ({ disturbance_check_failed: String(e) }));
+        const line: Line = { system: name, version: sys.version, ...res, store: w === 'W3' ? sys.store : undefined, ...r.info, ...disturbed, ...(dbPerRun ? { postgres_per_run: dbPerRun } : {}), loadavg_before: loadavg };
         results.push(line);
         emit({ kind: 'result', ...line });
       } catch (e) {

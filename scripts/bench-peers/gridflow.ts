@@ -115,6 +115,7 @@ export function gridflowSystem(o: GridflowOptions): System {
             );
           }
           pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: 2, application_name: BENCH_APP });
+          pool.on('error', () => {}); // an idle client dropped by a PostgreSQL restart must not crash the benchmark
         } else {
           // What `npm start` runs (scripts/start.mjs → server/src/main.ts), minus its editor build step.
           const [cmd, args] = node('server/src/main.ts');
@@ -149,7 +150,8 @@ export function gridflowSystem(o: GridflowOptions): System {
           const p = pool;
           count = async () => {
             benchQueries++;
-            const r = await p.query<{ status: string; c: string }>(
+            const r = await queryRetry<{ status: string; c: string }>(
+              p,
               'SELECT status, count(*) AS c FROM executions WHERE workspace_id = $1 AND grid_id = $2 GROUP BY status',
               [api.workspace.id, gridId],
             );
@@ -159,7 +161,8 @@ export function gridflowSystem(o: GridflowOptions): System {
           // Polled during the burst instead of the full count: only unfinished rows are read.
           unfinished = async () => {
             benchQueries++;
-            const r = await p.query<{ c: string }>(
+            const r = await queryRetry<{ c: string }>(
+              p,
               `SELECT count(*) AS c FROM executions
                 WHERE status IN ('pending', 'running', 'waiting') AND workspace_id = $1 AND grid_id = $2`,
               [api.workspace.id, gridId],
@@ -189,12 +192,15 @@ export function gridflowSystem(o: GridflowOptions): System {
           // PostgreSQL backends serving this round's database work for Gridflow: count their CPU too.
           extraPids = async () => {
             const c = new pg.Client({ connectionString: PG_ADMIN_URL, application_name: BENCH_APP });
-            await c.connect();
+            c.on('error', () => {});
             try {
+              await c.connect();
               const r = await c.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name <> $2', [name, BENCH_APP]);
               return r.rows.map((x) => x.pid);
+            } catch {
+              return []; // PostgreSQL restarting: its backends' CPU is not counted for this snapshot
             } finally {
-              await c.end();
+              await c.end().catch(() => undefined);
             }
           };
         }
@@ -203,7 +209,8 @@ export function gridflowSystem(o: GridflowOptions): System {
           const p = pool;
           dbCounters = async () => {
             benchQueries += 2;
-            const r = await p.query<Record<string, string>>(
+            const r = await queryRetry<Record<string, string>>(
+              p,
               `SELECT xact_commit, xact_rollback, tup_inserted, tup_updated, tup_deleted, tup_returned, tup_fetched
                  FROM pg_stat_database WHERE datname = current_database()`,
             );
@@ -211,18 +218,42 @@ export function gridflowSystem(o: GridflowOptions): System {
             c.xact_commit = (c.xact_commit ?? 0) - benchQueries;
             // Rows read by sequential scans, per table: a count that grows with the table's size
             // points at a query without a usable index.
-            const t = await p.query<{ relname: string; seq_tup_read: string }>(
+            const t = await queryRetry<{ relname: string; seq_tup_read: string }>(
+              p,
               'SELECT relname, seq_tup_read FROM pg_stat_user_tables WHERE seq_tup_read > 0',
             );
             for (const row of t.rows) c[`seq_tup_read:${row.relname}`] = Number(row.seq_tup_read);
             return c;
           };
         }
+        let disturbances: (() => Promise<Record<string, unknown>>) | undefined;
+        if (pool) {
+          // Other suites on this machine restart the shared PostgreSQL and Redis (fault injection):
+          // a round during which either restarted is flagged.
+          const p = pool;
+          const pgStart = async () => (await queryRetry<{ t: Date }>(p, 'SELECT pg_postmaster_start_time() AS t')).rows[0]?.t.toISOString();
+          const redisRunId = async () => {
+            const { Redis } = await import('ioredis');
+            const r = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2 });
+            try {
+              await r.connect();
+              return /run_id:(\w+)/.exec(await r.info('server'))?.[1];
+            } finally {
+              r.disconnect();
+            }
+          };
+          const pg0 = await pgStart();
+          const redis0 = await redisRunId();
+          disturbances = async () => ({
+            postgres_restarted: (await pgStart()) !== pg0,
+            redis_restarted: (await redisRunId().catch(() => 'unreachable')) !== redis0,
+          });
+        }
         const info = {
           launcher: [...new Set(launchers)].join(' + '),
           ...(o.mode === 'scaled' ? { worker_processes: o.workers } : {}),
         };
-        return { url, count, unfinished, stop: cleanup, groups, extraPids, dbCounters, info };
+        return { url, count, unfinished, stop: cleanup, groups, extraPids, dbCounters, disturbances, info };
       } catch (e) {
         const tails = procs.map((p) => `--- ${p.name}\n${p.tail()}`).join('\n');
         await cleanup();
@@ -231,6 +262,23 @@ export function gridflowSystem(o: GridflowOptions): System {
     },
   };
   return sys;
+}
+
+/** Errors of a PostgreSQL restart or a dropped connection: the query is retried. */
+const TRANSIENT = /57P01|57P02|57P03|ECONNREFUSED|ECONNRESET|Connection terminated|terminating connection|the database system is (starting|shutting) up/i;
+
+/** A query that rides out a PostgreSQL restart (other test suites restart the shared server). */
+async function queryRetry<R extends pg.QueryResultRow>(pool: pg.Pool, sql: string, params: unknown[] = []): Promise<pg.QueryResult<R>> {
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    try {
+      return await pool.query<R>(sql, params);
+    } catch (e) {
+      const err = e as Error & { code?: string };
+      if (Date.now() > deadline || !TRANSIENT.test(`${err.code ?? ''} ${err.message}`)) throw e;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
 }
 
 interface ApiSession {

@@ -23,6 +23,8 @@ export interface Round {
    */
   unfinished?(): Promise<number>;
   stop(): Promise<void>;
+  /** After the measurement: whether shared services restarted meanwhile (printed with the line). */
+  disturbances?(): Promise<Record<string, unknown>>;
   /** Extra facts printed with the round's JSON line (e.g. how it was launched). */
   info?: Record<string, unknown>;
   /** Process groups of the system's processes, by name (their CPU time is measured). */
