@@ -25,13 +25,24 @@ const N = Number(params.get('nodes') ?? 1000);
 const E = Number(params.get('edges') ?? 1200);
 /** fit=1: fit the whole grid on open (every node rendered); default: the editor's large-grid view. */
 const FIT = params.get('fit') === '1';
+/** visible=0: render every node (no onlyRenderVisibleElements) to compare both strategies. */
+const VISIBLE_ONLY = params.get('visible') !== '0';
+const MINIMAP = params.get('minimap') !== '0';
+const DEFER = params.get('defer') !== '0';
 const start = performance.now();
 window.__bench = { start, nodes: N, edges: E };
 
 function Bench() {
   const flow = useMemo(() => toFlow(benchGrid(N, E)), []);
-  const [nodes, , onNodesChange] = useNodesState<FlowNode>(flow.nodes);
-  const edges: FlowEdge[] = flow.edges;
+  // Nodes are handed to React Flow one frame after it mounted: the pane then has its size, so
+  // onlyRenderVisibleElements culls before the first node render (else all nodes mount, then most unmount).
+  const [nodes, setNodes, onNodesChange] = useNodesState<FlowNode>(DEFER ? [] : flow.nodes);
+  useEffect(() => {
+    if (!DEFER) return;
+    const raf = requestAnimationFrame(() => setNodes(flow.nodes));
+    return () => cancelAnimationFrame(raf);
+  }, [flow.nodes, setNodes]);
+  const edges: FlowEdge[] = nodes.length ? flow.edges : [];
   const store = useMemo(() => new OverlayStore(), []);
   useEffect(() => {
     // first frame after mount with nodes measured
@@ -55,14 +66,14 @@ function Bench() {
         edges={edges}
         nodeTypes={nodeTypes}
         onNodesChange={onNodesChange}
-        onlyRenderVisibleElements
+        onlyRenderVisibleElements={VISIBLE_ONLY}
         fitView={FIT}
         defaultViewport={{ x: 40, y: 40, zoom: 0.8 }}
         minZoom={0.02}
         proOptions={{ hideAttribution: true }}
       >
         <Background gap={20} />
-        <MiniMap />
+        {MINIMAP && <MiniMap />}
       </ReactFlow>
     </OverlayContext.Provider>
   );
