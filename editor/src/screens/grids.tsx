@@ -8,7 +8,24 @@ import { href, navigate } from '../router.js';
 export function GridsScreen() {
   const [q, setQ] = useState('');
   const [status, setStatus] = useState('');
-  const grids = useAsync(() => api.listGrids(), []);
+  // The grid list API has no run statistics: derive them from the latest executions.
+  const grids = useAsync(async () => {
+    const [list, runs] = await Promise.all([api.listGrids(), api.executions({ limit: 200 }).catch(() => ({ items: [], nextCursor: null }))]);
+    const byGrid = new Map<string, typeof runs.items>();
+    for (const r of runs.items) byGrid.set(r.gridId, [...(byGrid.get(r.gridId) ?? []), r]);
+    return list.map((g) => {
+      const rs = byGrid.get(g.id);
+      if (!rs || g.runCount > 0) return g;
+      const finished = rs.filter((r) => r.status === 'completed' || r.status === 'failed' || r.status === 'cancelled');
+      return {
+        ...g,
+        runCount: rs.length,
+        lastRunStatus: rs[0]!.status,
+        lastRunAt: rs[0]!.startedAt ?? rs[0]!.createdAt,
+        successRate: finished.length ? finished.filter((r) => r.status === 'completed').length / finished.length : null,
+      };
+    });
+  }, []);
   const [creating, setCreating] = useState(false);
   const [importing, setImporting] = useState(false);
   const [createError, setCreateError] = useState<unknown>(null);
