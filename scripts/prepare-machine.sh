@@ -100,6 +100,8 @@ prepare_debian_root() {
   pkg_installed "postgresql-server-dev-${PG_MAJOR}" || apt_install "postgresql-server-dev-${PG_MAJOR}"
   build_pgvector
   [ -x "$CHROMIUM" ] || apt_install chromium
+  # Node icons on the canvas are emoji: without a colour emoji font headless chromium draws boxes.
+  pkg_installed fonts-noto-color-emoji || apt_install fonts-noto-color-emoji
 
   if ! pg_up; then
     log "starting PostgreSQL ${PG_MAJOR}"

@@ -307,7 +307,8 @@ describe('publish node', () => {
       text: 'via webhook',
       idempotencyKey: ctx.step.idempotencyKey,
     });
-    // A user-given URL never gets the private-network exemption.
-    expect(http.calls.map((c) => c.options.allowPrivateNetwork)).toEqual([false]);
+    // A user-given URL never gets the private-network exemption: it is left to the operator's
+    // GRIDFLOW_HTTP_ALLOW_PRIVATE setting of the http client (refused by default).
+    expect(http.calls.map((c) => c.options.allowPrivateNetwork)).toEqual([undefined]);
   });
 });

@@ -80,7 +80,9 @@ export async function send(
     res = await ctx.http.request(url, {
       timeoutMs: 30_000,
       ...options,
-      allowPrivateNetwork: ctx.trustedBaseUrl,
+      // An operator-configured base URL may be private; anything else (the generic webhook URL a
+      // user typed) follows the operator's GRIDFLOW_HTTP_ALLOW_PRIVATE setting of the http client.
+      ...(ctx.trustedBaseUrl ? { allowPrivateNetwork: true } : {}),
     });
   } catch (err) {
     throw new PlatformError(
