@@ -209,3 +209,26 @@ describe.each(['postgres', 'pglite'] as const)('%s database', (kind) => {
     expect(await applyMigrations(db.sql)).toEqual([]);
   });
 });
+
+describe('postgres connection loss inside a transaction', () => {
+  let db: Database;
+  beforeAll(async () => {
+    db = await createTestDatabase('postgres');
+  });
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  it('rejects the transaction, keeps the process alive and serves the next query', async () => {
+    const tx = db.sql.transaction(async (t) => {
+      const { rows } = await t.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      // Another connection terminates this backend, as a PostgreSQL restart would.
+      await db.sql.query('SELECT pg_terminate_backend($1)', [rows[0]!.pid]);
+      await new Promise((r) => setTimeout(r, 200)); // the 'error' event arrives on the idle client
+      await t.query('SELECT 1');
+    });
+    await expect(tx).rejects.toThrow();
+    const { rows } = await db.sql.query<{ one: number }>('SELECT 1 AS one');
+    expect(rows[0]!.one).toBe(1);
+  });
+});

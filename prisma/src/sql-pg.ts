@@ -41,6 +41,13 @@ export function createPgSqlClient(pool: pg.Pool): SqlClient {
     async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
       const client = await pool.connect();
       let broken = false;
+      // A checked-out client is not covered by the pool's 'error' listener: without one, a
+      // terminated backend (PostgreSQL restart, pg_terminate_backend) is an unhandled 'error'
+      // event that kills the process. The failing query rejects too; the client is discarded.
+      const onError = (): void => {
+        broken = true;
+      };
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const result = await fn(executor(client));
@@ -54,6 +61,7 @@ export function createPgSqlClient(pool: pg.Pool): SqlClient {
         }
         throw err;
       } finally {
+        client.off('error', onError);
         client.release(broken);
       }
     },
