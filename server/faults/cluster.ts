@@ -10,7 +10,7 @@ import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createCipher, createTestDatabase, testDatabaseUrl, type Database } from '@gridflow/db';
+import { createTestDatabase, testDatabaseUrl, type Database } from '@gridflow/db';
 import { startFakePlatform, type FakePlatform } from '@gridflow/nodes/testing/index';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -298,14 +298,8 @@ export function publishGrid(withApproval: boolean) {
   return { schemaVersion: 1, nodes, edges, settings: {} };
 }
 
-/**
- * Signs up and connects the LinkedIn account (fake platform token).
- * The account row is written directly with the shared key and NO encryption context: an account
- * connected through `POST /api/social-accounts` is encrypted with the context
- * `social_account:<id>:access_token`, which the publish node (nodes/src/publish/accounts.ts,
- * `ctx.decrypt(value)` without context) cannot decrypt — see the fault-suite report.
- */
-export async function setupWorkspace(c: Pick<Cluster, 'api' | 'db' | 'encryptionKey'>, label: string) {
+/** Signs up and connects the LinkedIn account (the fake platform's token) through the API. */
+export async function setupWorkspace(c: Pick<Cluster, 'api'>, label: string) {
   const api = c.api;
   const me = await api.expect('POST', '/api/auth/signup', {
     email: `${label}-${randomBytes(4).toString('hex')}@example.com`,
@@ -313,17 +307,13 @@ export async function setupWorkspace(c: Pick<Cluster, 'api' | 'db' | 'encryption
     name: label,
     workspaceName: `${label} ws`,
   }, 201);
-  const cipher = createCipher(c.encryptionKey);
-  await c.db.prisma.socialAccount.create({
-    data: {
-      workspaceId: me.workspace.id,
-      platform: 'linkedin',
-      platformAccountId: 'urn:li:organization:4242',
-      username: 'acme',
-      accessTokenEncrypted: cipher.encrypt('test-access-token'),
-      refreshTokenEncrypted: cipher.encrypt('test-refresh-token'),
-    },
-  });
+  await api.expect('POST', '/api/social-accounts', {
+    platform: 'linkedin',
+    platformAccountId: 'urn:li:organization:4242',
+    username: 'acme',
+    accessToken: 'test-access-token',
+    refreshToken: 'test-refresh-token',
+  }, 201);
   return me as { workspace: { id: string }; user: { id: string } };
 }
 

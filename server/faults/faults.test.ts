@@ -33,7 +33,7 @@ import {
 } from './cluster.js';
 
 /** Runs per scenario (issue 8: 500). */
-const RUNS = 100;
+const RUNS = 500;
 /** The runs are started over this long, so that faults land while steps are in flight. */
 const SPREAD_MS = 12_000;
 const NODES = 4;
@@ -41,6 +41,10 @@ const NODES = 4;
 let c: Cluster;
 
 function report(name: string, counts: RunCounts, posts: ReturnType<typeof postCounts>, extra: Record<string, unknown> = {}) {
+  if (typeof extra.t0 === 'number') {
+    extra = { ...extra, totalMs: Date.now() - extra.t0 };
+    delete extra.t0;
+  }
   const line = {
     test: name,
     runsStarted: counts.started,
@@ -121,8 +125,48 @@ describe('fault injection: API server + 2 worker processes on PostgreSQL + Redis
     }
     const started = await load;
     console.log(`[faults] ${tag}: ${started.ids.length} runs accepted in ${started.ms} ms, rejected ${JSON.stringify(started.rejected)}, kills ${JSON.stringify(kills)}`);
-    await expectAllDone(gridId, tag, started.ids, 150_000, { kills, rejected: started.rejected, startMs: started.ms, totalMs: Date.now() - t0 });
+    await expectAllDone(gridId, tag, started.ids, 150_000, { kills, rejected: started.rejected, startMs: started.ms, t0 });
     expect(started.rejected).toEqual({});
+  }, 240_000);
+
+  it('both workers SIGKILLed while publish calls are in flight, the account posting 25 more meanwhile: each post still exactly once', async () => {
+    // The deterministic form of scenario 1's worst case: the platform accepted the post but the
+    // worker died before storing it; before the step is re-run, the account published other posts
+    // (a person posting by hand, other grids). The retry must recognise its own earlier post.
+    const tag = 'midcall';
+    const gridId = await createPublishedGrid(c.api, 'faults: kill mid-publish', false);
+    c.platform.setLatency(4000);
+    const postsBefore = c.platform.posts.length;
+    const inFlight = () => c.platform.requests.filter((r) => r.method === 'POST' && r.path === '/rest/posts').length - postsBefore - manual;
+    let manual = 0;
+    const started = await startRuns(c.api, gridId, tag, 8, 0, 8);
+    expect(started.ids).toHaveLength(8);
+    const deadline = Date.now() + 120_000;
+    while (inFlight() < 4 && Date.now() < deadline) await sleep(100);
+    const publishCallsInFlight = inFlight();
+    if (publishCallsInFlight < 4) {
+      console.log(JSON.stringify(await runCounts(c.db, gridId, NODES)), c.platform.requests.slice(-10).map((r) => `${r.method} ${r.path}`));
+      console.log(c.logTail(40));
+    }
+    expect(publishCallsInFlight).toBeGreaterThanOrEqual(4);
+    await Promise.all([...c.workers].map((w) => c.stop(w, 'SIGKILL')));
+    c.platform.setLatency(0);
+    // The platform still completes the calls the dead workers made (their answers are lost).
+    const mine = () => postCounts(c.platform, tag).received;
+    while (mine() < publishCallsInFlight && Date.now() < deadline) await sleep(100);
+    const acceptedButUnanswered = mine();
+    for (let i = 0; i < 25; i++) {
+      manual++;
+      const r = await fetch(`${c.platform.url}/rest/posts`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer test-access-token', 'linkedin-version': '202501', 'content-type': 'application/json', 'x-restli-protocol-version': '2.0.0' },
+        body: JSON.stringify({ author: 'urn:li:organization:4242', commentary: `Posted by hand ${i}`, visibility: 'PUBLIC', distribution: { feedDistribution: 'MAIN_FEED' }, lifecycleState: 'PUBLISHED' }),
+      });
+      expect(r.status).toBe(201);
+    }
+    c.platform.setLatency(25);
+    await Promise.all([c.startWorker(), c.startWorker()]);
+    await expectAllDone(gridId, tag, started.ids, 120_000, { publishCallsInFlightAtKill: publishCallsInFlight, acceptedButUnanswered, postsByHandMeanwhile: 25 });
   }, 240_000);
 
   it(`Redis restarted mid-load (nothing kept): ${RUNS} runs resume and complete, nothing lost`, async () => {
