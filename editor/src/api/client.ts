@@ -268,6 +268,7 @@ function normNodeType(t: Json): NodeTypeInfo {
     isTrigger: Boolean(t.isTrigger),
     inputs: (t.inputs ?? []) as NodeTypeInfo['inputs'],
     outputs: (t.outputs ?? []) as NodeTypeInfo['outputs'],
+    dynamicOutputs: (t.dynamicOutputs ?? null) as NodeTypeInfo['dynamicOutputs'],
     configSchema: (t.configSchema ?? t.schema ?? t.jsonSchema ?? { type: 'object', properties: {} }) as NodeTypeInfo['configSchema'],
     outputFields: t.outputFields as string[] | undefined,
   };

@@ -263,6 +263,19 @@ export interface SocialAccountInput {
   refreshToken?: string;
 }
 
+export interface PortInfo {
+  name: string;
+  label: string;
+}
+
+/** How output ports follow the config: one port per element of `config[field]`, then `append`. */
+export interface DynamicOutputs {
+  field: string;
+  itemName: string;
+  itemLabel: string;
+  append: string[];
+}
+
 /** A node type as described by `GET /api/node-types`. */
 export interface NodeTypeInfo {
   type: string;
@@ -274,6 +287,8 @@ export interface NodeTypeInfo {
   isTrigger: boolean;
   inputs: { name: string; label: string }[];
   outputs: { name: string; label: string }[];
+  /** Set when output ports depend on the config (branch routes); see `lib/ports.ts`. */
+  dynamicOutputs?: DynamicOutputs | null;
   configSchema: JsonSchema;
   /** Output fields this node produces (for the expression picker), when the server knows them. */
   outputFields?: string[];

@@ -2,12 +2,16 @@
  * The canvas node: icon, name, a one-line config summary, labelled ports, a status badge and
  * validation problems. Memoized; overlays come from the OverlayStore by id (see overlay-store.ts).
  */
-import { memo } from 'react';
-import { Handle, Position, type NodeProps } from '@xyflow/react';
+import { memo, useEffect, useMemo, useRef } from 'react';
+import { Handle, Position, useUpdateNodeInternals, type NodeProps } from '@xyflow/react';
 import { useNodeTypes } from '../session.js';
 import { configSummary, type FlowNode } from './mapping.js';
 import { useNodeOverlay } from './overlay-store.js';
 import { ERROR_PORT } from '../lib/graph-rules.js';
+import { outputsOf, portsKey } from '../lib/ports.js';
+
+const DEFAULT_IN = [{ name: 'in', label: 'in' }];
+const DEFAULT_OUT = [{ name: 'out', label: 'out' }];
 
 /** Single ports with these names need no label. */
 const DEFAULT_PORTS = new Set(['in', 'out', 'main']);
@@ -25,8 +29,19 @@ function GridNodeView({ id, data, selected }: NodeProps<FlowNode>) {
   const { byType } = useNodeTypes();
   const t = byType.get(data.type);
   const overlay = useNodeOverlay(id);
-  const inputs = t ? t.inputs : [{ name: 'in', label: 'in' }];
-  const outputs = t ? t.outputs : [{ name: 'out', label: 'out' }];
+  const inputs = t ? t.inputs : DEFAULT_IN;
+  // Ports from the node's current config (branch routes), not only the type's static outputs.
+  const outputs = useMemo(() => (t ? outputsOf(t, data.config) : DEFAULT_OUT), [t, data.config]);
+  const key = portsKey(outputs);
+  const updateNodeInternals = useUpdateNodeInternals();
+  const firstKey = useRef(key);
+  useEffect(() => {
+    // React Flow measures handles once; tell it when the routes (hence the handles) changed.
+    if (key !== firstKey.current) {
+      firstKey.current = key;
+      updateNodeInternals(id);
+    }
+  }, [key, id, updateNodeInternals]);
   const hasError = t ? !t.isTrigger : true;
   const rows = Math.max(inputs.length, outputs.length + (hasError ? 1 : 0), 1);
   const summary = configSummary(data.config);

@@ -108,7 +108,7 @@ export function useGridEditor(initial: GridDocument, opts: GridEditorOptions) {
   const checkConnection = useCallback(
     (c: Connection | FlowEdge): ConnectionCheck =>
       canConnect(
-        nodesRef.current.map((n) => ({ id: n.id, type: n.data.type })),
+        nodesRef.current.map((n) => ({ id: n.id, type: n.data.type, config: n.data.config })),
         edgesRef.current,
         { source: c.source, target: c.target, sourceHandle: c.sourceHandle ?? 'out', targetHandle: c.targetHandle ?? 'in' },
         optsRef.current.typeOf,

@@ -5,12 +5,15 @@
  */
 import { canConnect as canConnectTypes, ERROR_PORT, wouldCreateCycle, registryViewFrom, type RegistryView } from '@gridflow/runtime/graph-rules';
 import type { NodeTypeInfo } from '../api/types.js';
+import { outputsOf } from './ports.js';
 
 export { ERROR_PORT, wouldCreateCycle };
 
 export interface RuleNode {
   id: string;
   type: string;
+  /** The node's config: output ports of some types (branch routes) come from it. */
+  config?: unknown;
 }
 export interface RuleEdge {
   id?: string;
@@ -41,6 +44,13 @@ export function canConnect(
   if (!registry) {
     registry = { get: (t: string) => typeOf(t) };
     views.set(typeOf, registry);
+  }
+  // Per-node view: the source's output ports are the ones its current config defines.
+  const srcType = typeOf(src.type);
+  if (srcType?.dynamicOutputs) {
+    const base = registry;
+    const view = { ...srcType, outputs: outputsOf(srcType, src.config) };
+    registry = { get: (t: string) => (t === src.type ? view : base.get(t)) };
   }
   const check = canConnectTypes(src.type, conn.sourceHandle, tgt.type, conn.targetHandle, registry);
   if (!check.ok) return { ok: false, reason: check.reason };
