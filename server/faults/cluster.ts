@@ -148,6 +148,7 @@ export async function startCluster(opts: { workers?: number; concurrency?: numbe
       child.stdout!.on('data', (d: Buffer) => {
         buf += d.toString();
         for (const line of buf.split('\n').slice(0, -1)) {
+          if (!line.startsWith('{"ready"')) appendFileSync(logFile, `${tag} ${line}\n`);
           if (!line.startsWith('{')) continue;
           try {
             const msg = JSON.parse(line) as { ready?: boolean; url?: string };
