@@ -127,3 +127,11 @@ export const GridNodeComponent = memo(GridNodeView);
 
 /** Defined once at module level: React Flow must not see a new object on each render. */
 export const nodeTypes = { grid: GridNodeComponent };
+
+/**
+ * React Flow reports problems (e.g. an edge on a handle the node does not draw) only in development
+ * builds unless given `onError`; the canvases pass this so they show up in the console (and fail e2e).
+ */
+export function reportFlowError(code: string, message: string): void {
+  console.error(`[React Flow ${code}] ${message}`);
+}

@@ -2,7 +2,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import { Background, Controls, MiniMap, ReactFlow, ReactFlowProvider } from '@xyflow/react';
 import type { GridDocument } from '@gridflow/runtime/document';
-import { nodeTypes } from './grid-node.js';
+import { reportFlowError, nodeTypes } from './grid-node.js';
 import { OverlayContext, OverlayStore, type NodeOverlay } from './overlay-store.js';
 import { toFlow, type FlowNode } from './mapping.js';
 import { edgeClass } from './edge-style.js';
@@ -43,6 +43,7 @@ export function ReadOnlyCanvas({
             nodes={nodes}
             edges={edges}
             nodeTypes={nodeTypes}
+            onError={reportFlowError}
             onNodesChange={(changes) =>
               setNodes((ns) => {
                 // keep measurements (dimensions) so nodes become visible; ignore moves

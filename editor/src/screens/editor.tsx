@@ -21,7 +21,7 @@ import type { Grid, GridProblem, NodeTypeInfo, WebhookInfo } from '../api/types.
 import { useNodeTypes, useSession } from '../session.js';
 import { useAsync } from '../components/use-async.js';
 import { ErrorBox, Loading, Modal, errorMessage } from '../components/ui.js';
-import { nodeTypes } from '../canvas/grid-node.js';
+import { nodeTypes, reportFlowError } from '../canvas/grid-node.js';
 import { OverlayContext, OverlayStore, type NodeOverlay } from '../canvas/overlay-store.js';
 import { useGridEditor } from '../canvas/use-grid-editor.js';
 import { edgeClass } from '../canvas/edge-style.js';
@@ -660,6 +660,7 @@ function Editor({ initial, initialExecutionId }: { initial: Grid; initialExecuti
                 nodes={editor.nodes}
                 edges={edges}
                 nodeTypes={nodeTypes}
+                onError={reportFlowError}
                 onNodesChange={editor.onNodesChange}
                 onEdgesChange={editor.onEdgesChange}
                 onConnect={onConnect}
