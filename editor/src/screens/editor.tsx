@@ -63,6 +63,8 @@ const isEditable = (t: EventTarget | null) => {
  * so a 1,000-node grid opens fast (Fit shows it all on demand).
  */
 const LARGE_GRID = 300;
+const NO_NODES: FlowNode[] = [];
+const NO_EDGES: FlowEdge[] = [];
 
 function viewportFor(doc: GridDocument) {
   if (doc.nodes.length <= LARGE_GRID) return { x: 40, y: 40, zoom: 1 };
@@ -196,6 +198,15 @@ function Editor({ initial, initialExecutionId }: { initial: Grid; initialExecuti
     return m;
   }, [problems]);
   const taken = useMemo(() => (executionId ? takenEdgeIds(live.state, editor.edges) : new Set<string>()), [executionId, live.state, editor.edges]);
+  // Large grids: React Flow gets the nodes one frame after it mounted. The pane then has its size,
+  // so onlyRenderVisibleElements culls before the first node render (else every node mounts and
+  // is measured, then most unmount). Small grids keep their first render (and fitView) as is.
+  const [flowReady, setFlowReady] = useState(() => initial.document.nodes.length <= LARGE_GRID);
+  useEffect(() => {
+    if (flowReady) return;
+    const raf = requestAnimationFrame(() => setFlowReady(true));
+    return () => cancelAnimationFrame(raf);
+  }, [flowReady]);
   const edges = useMemo(
     () =>
       editor.edges.map((e) => {
@@ -657,8 +668,8 @@ function Editor({ initial, initialExecutionId }: { initial: Grid; initialExecuti
               <ReadOnlyCanvas document={diff.result.union} overlays={diffOverlays} edgeMarks={diff.result.edges} onNodeClick={setDiffNode} testId="diff-canvas" />
             ) : (
               <ReactFlow<FlowNode, FlowEdge>
-                nodes={editor.nodes}
-                edges={edges}
+                nodes={flowReady ? editor.nodes : NO_NODES}
+                edges={flowReady ? edges : NO_EDGES}
                 nodeTypes={nodeTypes}
                 onError={reportFlowError}
                 onNodesChange={editor.onNodesChange}
@@ -690,7 +701,7 @@ function Editor({ initial, initialExecutionId }: { initial: Grid; initialExecuti
                 selectionMode={SelectionMode.Partial}
                 nodesConnectable={!readOnly}
                 nodesDraggable={!readOnly}
-                onlyRenderVisibleElements={nodeCount > 300}
+                onlyRenderVisibleElements={nodeCount > LARGE_GRID}
                 defaultEdgeOptions={{ type: 'default' }}
                 proOptions={{ hideAttribution: true }}
                 aria-label="Grid canvas"
