@@ -6,6 +6,7 @@ import type { Approval } from '../api/types.js';
 import { Empty, ErrorBox, Loading, StatusPill, errorMessage, timeAgo } from '../components/ui.js';
 import { useAsync } from '../components/use-async.js';
 import { href } from '../router.js';
+import { approvalContextFrom, type ApprovalContext } from '../lib/approval-context.js';
 
 export const PLATFORM_LIMITS: Record<string, number> = { x: 280, twitter: 280, linkedin: 3000, instagram: 2200, facebook: 63206 };
 const PLATFORM_LABEL: Record<string, string> = { x: 'X', twitter: 'X', linkedin: 'LinkedIn', instagram: 'Instagram', facebook: 'Facebook' };
@@ -58,7 +59,24 @@ export function ApprovalsScreen() {
   );
 }
 
-function ApprovalCard({ approval: a, onDecided }: { approval: Approval; onDecided: () => void }) {
+function ApprovalCard({ approval: request, onDecided }: { approval: Approval; onDecided: () => void }) {
+  // The request stores only the text: platform and brand-guard result come from the run's upstream steps.
+  const [ctx, setCtx] = useState<ApprovalContext | null>(null);
+  const needsCtx = !request.guard || !request.content.platform;
+  useEffect(() => {
+    if (!needsCtx || !request.executionId) return;
+    let live = true;
+    api.execution(request.executionId).then(
+      (e) => live && setCtx(approvalContextFrom(e, request.nodeId)),
+      () => {},
+    );
+    return () => {
+      live = false;
+    };
+  }, [needsCtx, request.executionId, request.nodeId]);
+  const a: Approval = ctx
+    ? { ...request, guard: request.guard ?? ctx.guard, content: { ...request.content, platform: request.content.platform || ctx.platform } }
+    : request;
   const [comment, setComment] = useState('');
   const [busy, setBusy] = useState<'approve' | 'reject' | null>(null);
   const [error, setError] = useState<string | null>(null);
