@@ -1634,12 +1634,20 @@ export function createEngine(options: EngineOptions): EngineInternals {
       const summary = () =>
         localSummaries.get(executionId) ?? loadExecutionSummary(db.sql, executionId);
       try {
-        if (await isDone()) return await summary();
+        // Embedded (one process, in-process queue and emitter): a run still in this process's
+        // cache has not finished (every way a run ends here drops its cache entry), so its end
+        // will arrive as an event and the first read is skipped. Otherwise read once now.
+        if (!(!scaled && runCache.has(executionId)) && (await isDone())) return await summary();
+        // Events are the signal; the reads are a fallback (a pub/sub message lost during a Redis
+        // reconnect, a run finished by another process), backing off 1 s → 4 s.
+        let fallbackMs = 1_000;
         while (Date.now() < deadline) {
           if (!signalled) {
+            const waitMs = Math.min(fallbackMs, Math.max(0, deadline - Date.now()));
+            fallbackMs = Math.min(4_000, fallbackMs * 2);
             await new Promise<void>((r) => {
               wake = r;
-              setTimeout(r, Math.min(500, Math.max(0, deadline - Date.now()))).unref?.();
+              setTimeout(r, waitMs).unref?.();
             });
           }
           if (signalled || (await isDone())) return await summary();
