@@ -21,6 +21,8 @@ const VISIBLE_ONLY = process.env.BENCH_VISIBLE_ONLY !== '0';
 const MINIMAP = process.env.BENCH_MINIMAP !== '0';
 /** BENCH_DEFER=0 hands the nodes to React Flow in its first render (the editor did so before). */
 const DEFER = process.env.BENCH_DEFER !== '0';
+/** BENCH_ESTIMATE=0 hands nodes over without estimated size/handles (see src/canvas/node-geometry.ts). */
+const ESTIMATE = process.env.BENCH_ESTIMATE !== '0';
 
 const MIME: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.map': 'application/json', '.json': 'application/json', '.svg': 'image/svg+xml' };
 
@@ -89,7 +91,7 @@ async function main() {
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
       page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-      await page.goto(`${url}/bench.html?nodes=${NODES}&edges=${EDGES}&fit=${fit ? 1 : 0}&visible=${VISIBLE_ONLY ? 1 : 0}&minimap=${MINIMAP ? 1 : 0}&defer=${DEFER ? 1 : 0}`);
+      await page.goto(`${url}/bench.html?nodes=${NODES}&edges=${EDGES}&fit=${fit ? 1 : 0}&visible=${VISIBLE_ONLY ? 1 : 0}&minimap=${MINIMAP ? 1 : 0}&defer=${DEFER ? 1 : 0}&estimate=${ESTIMATE ? 1 : 0}`);
       await page.waitForSelector('body[data-ready="1"]', { timeout: 60_000 });
       // Let the fitView settle, then the number of rendered nodes.
       await page.waitForTimeout(300);
@@ -103,7 +105,7 @@ async function main() {
         const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
         return Math.round((nav ? 0 : 0) + (window.__bench!.start + (window.__bench!.firstRender ?? 0)));
       });
-      emit({ metric: 'open', round, view: fit ? 'fit-all' : 'editor-default', visibleOnly: VISIBLE_ONLY, minimap: MINIMAP, defer: DEFER, nodes: NODES, edges: EDGES, timeToFirstRenderMs: firstRenderMs, renderAfterScriptMs: open.firstRenderSinceScriptMs, renderedNodes: open.domNodes, renderedEdges: open.domEdges, targetMs: 2000, ok: firstRenderMs < 2000 });
+      emit({ metric: 'open', round, view: fit ? 'fit-all' : 'editor-default', visibleOnly: VISIBLE_ONLY, minimap: MINIMAP, defer: DEFER, estimate: ESTIMATE, nodes: NODES, edges: EDGES, timeToFirstRenderMs: firstRenderMs, renderAfterScriptMs: open.firstRenderSinceScriptMs, renderedNodes: open.domNodes, renderedEdges: open.domEdges, targetMs: 2000, ok: firstRenderMs < 2000 });
 
       const measure = async (name: string, action: () => Promise<void>) => {
         // A string, not a function: tsx's keepNames helpers (__name) do not exist in the page.

@@ -5,7 +5,9 @@
  */
 import { StrictMode, useEffect, useMemo } from 'react';
 import { createRoot } from 'react-dom/client';
-import { Background, MiniMap, ReactFlow, ReactFlowProvider, useNodesState } from '@xyflow/react';
+import { Background, MiniMap, ReactFlow, ReactFlowProvider, applyNodeChanges, type NodeChange } from '@xyflow/react';
+import { useCallback, useState } from 'react';
+import { dropEstimates, withEstimatedGeometry } from './canvas/node-geometry.js';
 import '@xyflow/react/dist/style.css';
 import './styles.css';
 import { NodeTypesProvider } from './session.js';
@@ -29,14 +31,22 @@ const FIT = params.get('fit') === '1';
 const VISIBLE_ONLY = params.get('visible') !== '0';
 const MINIMAP = params.get('minimap') !== '0';
 const DEFER = params.get('defer') !== '0';
+/** estimate=0: hand nodes over without estimated size/handles (React Flow then renders all of them once). */
+const ESTIMATE = params.get('estimate') !== '0';
 const start = performance.now();
 window.__bench = { start, nodes: N, edges: E };
 
 function Bench() {
-  const flow = useMemo(() => toFlow(benchGrid(N, E)), []);
+  const flow = useMemo(() => {
+    const f = toFlow(benchGrid(N, E));
+    if (!ESTIMATE) return f;
+    const byType = new Map(BENCH_NODE_TYPES.map((t) => [t.type, t]));
+    return { ...f, nodes: f.nodes.map((n) => withEstimatedGeometry(n, byType.get(n.data.type))) };
+  }, []);
   // Nodes are handed to React Flow one frame after it mounted: the pane then has its size, so
   // onlyRenderVisibleElements culls before the first node render (else all nodes mount, then most unmount).
-  const [nodes, setNodes, onNodesChange] = useNodesState<FlowNode>(DEFER ? [] : flow.nodes);
+  const [nodes, setNodes] = useState<FlowNode[]>(DEFER ? [] : flow.nodes);
+  const onNodesChange = useCallback((changes: NodeChange<FlowNode>[]) => setNodes((ns) => dropEstimates(applyNodeChanges(changes, ns), changes)), []);
   useEffect(() => {
     if (!DEFER) return;
     const raf = requestAnimationFrame(() => setNodes(flow.nodes));

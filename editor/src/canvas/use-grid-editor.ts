@@ -12,11 +12,14 @@ import { canConnect, type ConnectionCheck } from '../lib/graph-rules.js';
 import { makeFragment, newId, pasteFragment, uniqueName, type Fragment } from '../lib/clipboard.js';
 import { defaultsOf } from '../lib/schema.js';
 import { layoutGraph } from '../lib/layout.js';
+import { dropEstimates, withEstimatedGeometry } from './node-geometry.js';
 import { toDocument, toFlow, type FlowEdge, type FlowNode, type GridNodeData } from './mapping.js';
 
 const docKey = (d: GridDocument) => JSON.stringify([d.nodes, d.edges, d.settings]);
 const sameDoc = (a: GridDocument, b: GridDocument) => docKey(a) === docKey(b);
 const COALESCE_MS = 1500;
+/** Above this many nodes (the editor's large-grid threshold) nodes start with estimated geometry. */
+const ESTIMATE_ABOVE = 300;
 
 export interface GridEditorOptions {
   typeOf: (type: string) => NodeTypeInfo | undefined;
@@ -26,7 +29,12 @@ export interface GridEditorOptions {
 }
 
 export function useGridEditor(initial: GridDocument, opts: GridEditorOptions) {
-  const first = useMemo(() => toFlow(initial), []); // eslint-disable-line react-hooks/exhaustive-deps
+  const first = useMemo(() => {
+    const flow = toFlow(initial);
+    // Large grids: estimated sizes and handles, so React Flow culls off-screen nodes from the first render.
+    if (flow.nodes.length <= ESTIMATE_ABOVE) return flow;
+    return { ...flow, nodes: flow.nodes.map((n) => withEstimatedGeometry(n, opts.typeOf(n.data.type))) };
+  }, []); // eslint-disable-line react-hooks/exhaustive-deps
   const [nodes, setNodesState] = useState<FlowNode[]>(first.nodes);
   const [edges, setEdgesState] = useState<FlowEdge[]>(first.edges);
   const nodesRef = useRef(first.nodes);
@@ -89,7 +97,7 @@ export function useGridEditor(initial: GridDocument, opts: GridEditorOptions) {
     (changes: NodeChange<FlowNode>[]) => {
       const allowed = optsRef.current.readOnly ? changes.filter((c) => c.type === 'select' || c.type === 'dimensions') : changes;
       if (allowed.length === 0) return;
-      setNodes(applyNodeChanges(allowed, nodesRef.current));
+      setNodes(dropEstimates(applyNodeChanges(allowed, nodesRef.current), allowed));
       if (allowed.some((c) => c.type === 'remove' || (c.type === 'position' && c.dragging === false))) scheduleCommit();
     },
     [setNodes, scheduleCommit],
