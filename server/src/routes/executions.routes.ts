@@ -101,12 +101,18 @@ export function registerExecutionRoutes(api: Api, ctx: ServerContext) {
         triggerData: body.input as Json,
         startedById: caller.user.id,
       });
-      await audit(prisma, { caller, req, ip }, caller.workspaceId, {
-        action: body.version === 'draft' ? 'grid.test_run' : 'grid.run',
-        entityType: 'execution',
-        entityId: executionId,
-        after: { gridId: g.id, version: body.version },
-      });
+      try {
+        await audit(prisma, { caller, req, ip }, caller.workspaceId, {
+          action: body.version === 'draft' ? 'grid.test_run' : 'grid.run',
+          entityType: 'execution',
+          entityId: executionId,
+          after: { gridId: g.id, version: body.version },
+        });
+      } catch (err) {
+        // The run has started: a 5xx now would make the client retry and run the grid twice
+        // (seen by server/faults when PostgreSQL restarts between the start and the audit row).
+        ctx.log.error({ err, executionId }, 'audit row of a started run could not be written');
+      }
       return { executionId };
     },
   });
