@@ -112,6 +112,8 @@ test('build, configure, publish, run, approve, restore', async ({ page, account,
   await expect(card).toBeVisible();
   await expect(card.getByTestId('approval-text')).not.toBeEmpty();
   await expect(card.getByTestId('approval-char-count')).toContainText('characters');
+  // the request holds only the text: the platform comes from the run's upstream generate node
+  await expect(card.getByTestId('approval-preview')).toContainText('LinkedIn');
   await shot(page, '05-approvals-inbox');
   await card.getByTestId('approval-comment').fill('Looks good, ship it.');
   await card.getByTestId('approval-approve').click();

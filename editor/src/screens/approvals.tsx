@@ -66,14 +66,17 @@ function ApprovalCard({ approval: request, onDecided }: { approval: Approval; on
   useEffect(() => {
     if (!needsCtx || !request.executionId) return;
     let live = true;
-    api.execution(request.executionId).then(
-      (e) => live && setCtx(approvalContextFrom(e, request.nodeId)),
-      () => {},
-    );
+    (async () => {
+      const e = await api.execution(request.executionId);
+      // The execution detail carries no document: the grid's (draft) document gives the node graph.
+      const gridId = request.gridId || e.gridId;
+      const document = e.document ?? (gridId ? (await api.getGrid(gridId)).document : null);
+      if (live) setCtx(approvalContextFrom({ steps: e.steps, document }, request.nodeId));
+    })().catch(() => {});
     return () => {
       live = false;
     };
-  }, [needsCtx, request.executionId, request.nodeId]);
+  }, [needsCtx, request.executionId, request.gridId, request.nodeId]);
   const a: Approval = ctx
     ? { ...request, guard: request.guard ?? ctx.guard, content: { ...request.content, platform: request.content.platform || ctx.platform } }
     : request;
