@@ -180,6 +180,39 @@ describe('publish node', () => {
     expect(fake.requests.some((r) => r.path === '/2/users/990001/tweets')).toBe(true);
   });
 
+  it('finds the lost post even when the account posted hundreds of times since (paging back)', async () => {
+    const li = await account('linkedin', { platformAccountId: 'urn:li:organization:5151' });
+    const xAcct = await account('x', { platformAccountId: '990002' });
+    const before = fake.duplicates;
+    fake.failNext(1, { status: 502, afterAccept: true, pathPrefix: '/rest/posts' });
+    fake.failNext(1, { status: 502, afterAccept: true, pathPrefix: '/2/tweets' });
+    const liCtx = () =>
+      ctxFor({ accountId: li.id, text: 'Busy account (LinkedIn)' }, { step: 'li-busy' });
+    const xCtx = () =>
+      ctxFor({ accountId: xAcct.id, text: 'Busy account (X)' }, { step: 'x-busy' });
+    expect(await publishNode.run(liCtx()).catch((e: unknown) => e)).toBeInstanceOf(Error);
+    expect(await publishNode.run(xCtx()).catch((e: unknown) => e)).toBeInstanceOf(Error);
+    // 250 newer posts on each account: more than two pages of the platforms' post lists.
+    const lost = fake.posts.filter((p) => p.text.startsWith('Busy account'));
+    expect(lost).toHaveLength(2);
+    for (let i = 0; i < 250; i++) {
+      for (const p of lost)
+        fake.posts.push({
+          ...p,
+          id: `${p.id}-later-${i}`,
+          text: `Later post ${i}`,
+          body: { commentary: `Later post ${i}` },
+          at: new Date(),
+        });
+    }
+    const li2 = out(await publishNode.run(liCtx()));
+    const x2 = out(await publishNode.run(xCtx()));
+    expect(li2.postId).toBe(lost.find((p) => p.platform === 'linkedin')!.id);
+    expect(x2.postId).toBe(lost.find((p) => p.platform === 'x')!.id);
+    expect(fake.posts.filter((p) => p.text.startsWith('Busy account'))).toHaveLength(2);
+    expect(fake.duplicates).toBe(before);
+  });
+
   it('5xx is retryable; platform 4xx is not (X duplicate content), and the post is marked failed', async () => {
     fake.failNext(1, { status: 503, pathPrefix: '/2/tweets' });
     const e5 = await publishNode

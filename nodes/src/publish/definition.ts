@@ -270,28 +270,41 @@ export const publishNode = defineNodeType({
       started: number,
       res: { ok: true; response: PublishResponse } | { ok: false; error: PlatformError | Error },
     ) => {
-      const attemptNumber = (await ctx.db.publishAttempt.count({ where: { postId: post.id } })) + 1;
       const err = res.ok ? undefined : res.error;
-      await ctx.db.publishAttempt.create({
-        data: {
-          workspaceId,
-          postId: post.id,
-          attemptNumber,
-          status: res.ok ? 'published' : 'failed',
-          httpStatus: res.ok
-            ? res.response.httpStatus
-            : err instanceof PlatformError
-              ? err.httpStatus
-              : null,
-          errorCode: err ? (err instanceof PlatformError ? err.code : 'error') : null,
-          errorMessage: err ? err.message.slice(0, 2000) : null,
-          ...(err instanceof PlatformError && err.details !== undefined
-            ? { errorDetails: err.details as object }
-            : {}),
-          platformPostId: res.ok ? res.response.postId : null,
-          durationMs: Date.now() - started,
-        },
-      });
+      // Numbered count + 1; two attempts of one step can overlap (a lease that expired while the
+      // first still ran), so a taken number (unique violation) is counted again.
+      for (let tries = 1; ; tries++) {
+        const attemptNumber =
+          (await ctx.db.publishAttempt.count({ where: { postId: post.id } })) + 1;
+        try {
+          await createAttempt(attemptNumber);
+          return;
+        } catch (e) {
+          if ((e as { code?: unknown }).code !== 'P2002' || tries >= 5) throw e;
+        }
+      }
+      async function createAttempt(attemptNumber: number) {
+        await ctx.db.publishAttempt.create({
+          data: {
+            workspaceId,
+            postId: post.id,
+            attemptNumber,
+            status: res.ok ? 'published' : 'failed',
+            httpStatus: res.ok
+              ? res.response.httpStatus
+              : err instanceof PlatformError
+                ? err.httpStatus
+                : null,
+            errorCode: err ? (err instanceof PlatformError ? err.code : 'error') : null,
+            errorMessage: err ? err.message.slice(0, 2000) : null,
+            ...(err instanceof PlatformError && err.details !== undefined
+              ? { errorDetails: err.details as object }
+              : {}),
+            platformPostId: res.ok ? res.response.postId : null,
+            durationMs: Date.now() - started,
+          },
+        });
+      }
     };
 
     // An earlier attempt of this step may have posted without us learning it (answer lost, 5xx after

@@ -344,10 +344,11 @@ export async function startFakePlatform(options: FakePlatformOptions = {}): Prom
           return;
         }
         const count = Math.min(100, Number(r.query['count'] ?? 10) || 10);
+        const start = Math.max(0, Number(r.query['start'] ?? 0) || 0);
         const elements = posts
           .filter((p) => p.platform === 'linkedin' && p.target === author)
           .reverse()
-          .slice(0, count)
+          .slice(start, start + count)
           .map((p) => ({
             id: p.id,
             author: p.target,
@@ -357,7 +358,7 @@ export async function startFakePlatform(options: FakePlatformOptions = {}): Prom
             lifecycleState: 'PUBLISHED',
             visibility: 'PUBLIC',
           }));
-        sendJson(res, 200, { paging: { start: 0, count, links: [] }, elements });
+        sendJson(res, 200, { paging: { start, count, links: [] }, elements });
         return;
       }
       if (r.method === 'GET' && r.path === '/rest/organizationalEntityShareStatistics') {
@@ -420,20 +421,27 @@ export async function startFakePlatform(options: FakePlatformOptions = {}): Prom
       }
       // One fake X user: every accepted tweet is on its timeline, newest first.
       const max = Math.min(100, Number(r.query['max_results'] ?? 10) || 10);
-      const data = posts
-        .filter((p) => p.platform === 'x')
-        .reverse()
-        .slice(0, max)
-        .map((p) => ({
-          id: p.id,
-          text: p.text,
-          edit_history_tweet_ids: [p.id],
-          created_at: p.at.toISOString(),
-        }));
+      const startTime = r.query['start_time'] ? Date.parse(String(r.query['start_time'])) : 0;
+      const offset = Math.max(0, Number(r.query['pagination_token'] ?? 0) || 0);
+      const timeline = posts
+        .filter((p) => p.platform === 'x' && p.at.getTime() >= startTime)
+        .reverse();
+      const nextToken = offset + max < timeline.length ? String(offset + max) : undefined;
+      const data = timeline.slice(offset, offset + max).map((p) => ({
+        id: p.id,
+        text: p.text,
+        edit_history_tweet_ids: [p.id],
+        created_at: p.at.toISOString(),
+      }));
       sendJson(
         res,
         200,
-        data.length ? { data, meta: { result_count: data.length } } : { meta: { result_count: 0 } },
+        data.length
+          ? {
+              data,
+              meta: { result_count: data.length, ...(nextToken ? { next_token: nextToken } : {}) },
+            }
+          : { meta: { result_count: 0 } },
       );
       return;
     }

@@ -33,6 +33,9 @@ export function fromLittleText(text: string): string {
     .replace(/\\([\\|{}@[\]()<>#*_~])/g, '$1');
 }
 
+/** Pages of recent posts read back when checking for an earlier post of a step. */
+const MAX_RECONCILE_PAGES = 20;
+
 export function authorUrn(account: ConnectorAccount): string {
   const id = account.platformAccountId;
   if (id.startsWith('urn:li:')) return id;
@@ -85,23 +88,32 @@ export const linkedinConnector: Connector = {
     };
   },
   async findRecentPost(ctx, account, req, since) {
-    const q = `q=author&author=${encodeURIComponent(authorUrn(account))}&count=20&sortBy=LAST_MODIFIED`;
-    const res = await send(ctx, 'LinkedIn', `/rest/posts?${q}`, {
-      headers: headers(account.accessToken),
-    });
-    const els =
-      (
-        res.json as
-          { elements?: Array<{ id?: string; commentary?: string; createdAt?: number }> } | undefined
-      )?.elements ?? [];
-    const hit = els.find(
-      (e) =>
-        e.id &&
-        typeof e.commentary === 'string' &&
-        fromLittleText(e.commentary) === req.text &&
-        (e.createdAt ?? Date.now()) >= since.getTime(),
-    );
-    return hit ? { postId: hit.id!, url: `https://www.linkedin.com/feed/update/${hit.id}/` } : null;
+    // Newest first, 100 a page: page back until the posts are older than `since`, however many
+    // posts the account made meanwhile (a busy account can have many more than one page).
+    const PAGE = 100;
+    for (let start = 0; start < PAGE * MAX_RECONCILE_PAGES; start += PAGE) {
+      const q = `q=author&author=${encodeURIComponent(authorUrn(account))}&start=${start}&count=${PAGE}&sortBy=LAST_MODIFIED`;
+      const res = await send(ctx, 'LinkedIn', `/rest/posts?${q}`, {
+        headers: headers(account.accessToken),
+      });
+      const els =
+        (
+          res.json as
+            | { elements?: Array<{ id?: string; commentary?: string; createdAt?: number }> }
+            | undefined
+        )?.elements ?? [];
+      const hit = els.find(
+        (e) =>
+          e.id &&
+          typeof e.commentary === 'string' &&
+          fromLittleText(e.commentary) === req.text &&
+          (e.createdAt ?? Date.now()) >= since.getTime(),
+      );
+      if (hit) return { postId: hit.id!, url: `https://www.linkedin.com/feed/update/${hit.id}/` };
+      const oldest = els.at(-1)?.createdAt;
+      if (els.length < PAGE || (oldest !== undefined && oldest < since.getTime())) return null;
+    }
+    return null;
   },
   async fetchMetrics(ctx, account, postId) {
     const org = authorUrn(account);

@@ -36,22 +36,35 @@ export const xConnector: Connector = {
     return { postId: id, url: tweetUrl(account, id), httpStatus: res.status, sent: body };
   },
   async findRecentPost(ctx, account, req, since) {
-    const res = await send(
-      ctx,
-      'X',
-      `/2/users/${encodeURIComponent(account.platformAccountId)}/tweets?max_results=20&tweet.fields=created_at`,
-      {
-        headers: { authorization: `Bearer ${account.accessToken}` },
-      },
-    );
-    const data =
-      (res.json as { data?: Array<{ id: string; text: string; created_at?: string }> } | undefined)
-        ?.data ?? [];
+    // Only tweets since the attempt (start_time), every page of them (next_token).
     const text = tweetText(req);
-    const hit = data.find(
-      (t) => t.text === text && (!t.created_at || Date.parse(t.created_at) >= since.getTime()),
-    );
-    return hit ? { postId: hit.id, url: tweetUrl(account, hit.id) } : null;
+    const startTime = since.toISOString().replace(/\.\d{3}Z$/, 'Z');
+    let token: string | undefined;
+    for (let page = 0; page < 20; page++) {
+      const res = await send(
+        ctx,
+        'X',
+        `/2/users/${encodeURIComponent(account.platformAccountId)}/tweets?max_results=100&tweet.fields=created_at&start_time=${encodeURIComponent(startTime)}${
+          token ? `&pagination_token=${encodeURIComponent(token)}` : ''
+        }`,
+        {
+          headers: { authorization: `Bearer ${account.accessToken}` },
+        },
+      );
+      const body = res.json as
+        | {
+            data?: Array<{ id: string; text: string; created_at?: string }>;
+            meta?: { next_token?: string };
+          }
+        | undefined;
+      const hit = (body?.data ?? []).find(
+        (t) => t.text === text && (!t.created_at || Date.parse(t.created_at) >= since.getTime()),
+      );
+      if (hit) return { postId: hit.id, url: tweetUrl(account, hit.id) };
+      token = body?.meta?.next_token;
+      if (!token) return null;
+    }
+    return null;
   },
   async fetchMetrics(ctx, account, postId) {
     const res = await send(
