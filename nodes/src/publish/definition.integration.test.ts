@@ -183,18 +183,36 @@ describe('publish node', () => {
   it('finds the lost post even when the account posted hundreds of times since (paging back)', async () => {
     const li = await account('linkedin', { platformAccountId: 'urn:li:organization:5151' });
     const xAcct = await account('x', { platformAccountId: '990002' });
+    const fb = await account('facebook', { platformAccountId: '5152' });
+    const ig = await account('instagram', { platformAccountId: '1789153' });
     const before = fake.duplicates;
     fake.failNext(1, { status: 502, afterAccept: true, pathPrefix: '/rest/posts' });
     fake.failNext(1, { status: 502, afterAccept: true, pathPrefix: '/2/tweets' });
-    const liCtx = () =>
-      ctxFor({ accountId: li.id, text: 'Busy account (LinkedIn)' }, { step: 'li-busy' });
-    const xCtx = () =>
-      ctxFor({ accountId: xAcct.id, text: 'Busy account (X)' }, { step: 'x-busy' });
-    expect(await publishNode.run(liCtx()).catch((e: unknown) => e)).toBeInstanceOf(Error);
-    expect(await publishNode.run(xCtx()).catch((e: unknown) => e)).toBeInstanceOf(Error);
+    fake.failNext(1, { status: 502, afterAccept: true, pathPrefix: '/v21.0/5152/feed' });
+    fake.failNext(1, {
+      status: 502,
+      afterAccept: true,
+      pathPrefix: '/v21.0/1789153/media_publish',
+    });
+    const ctxs = [
+      () => ctxFor({ accountId: li.id, text: 'Busy account (LinkedIn)' }, { step: 'li-busy' }),
+      () => ctxFor({ accountId: xAcct.id, text: 'Busy account (X)' }, { step: 'x-busy' }),
+      () => ctxFor({ accountId: fb.id, text: 'Busy account (Facebook)' }, { step: 'fb-busy' }),
+      () =>
+        ctxFor(
+          {
+            accountId: ig.id,
+            text: 'Busy account (Instagram)',
+            mediaUrls: ['https://cdn.example.com/b.jpg'],
+          },
+          { step: 'ig-busy' },
+        ),
+    ];
+    for (const c of ctxs)
+      expect(await publishNode.run(c()).catch((e: unknown) => e)).toBeInstanceOf(Error);
     // 250 newer posts on each account: more than two pages of the platforms' post lists.
     const lost = fake.posts.filter((p) => p.text.startsWith('Busy account'));
-    expect(lost).toHaveLength(2);
+    expect(lost.map((p) => p.platform).sort()).toEqual(['facebook', 'instagram', 'linkedin', 'x']);
     for (let i = 0; i < 250; i++) {
       for (const p of lost)
         fake.posts.push({
@@ -205,11 +223,11 @@ describe('publish node', () => {
           at: new Date(),
         });
     }
-    const li2 = out(await publishNode.run(liCtx()));
-    const x2 = out(await publishNode.run(xCtx()));
-    expect(li2.postId).toBe(lost.find((p) => p.platform === 'linkedin')!.id);
-    expect(x2.postId).toBe(lost.find((p) => p.platform === 'x')!.id);
-    expect(fake.posts.filter((p) => p.text.startsWith('Busy account'))).toHaveLength(2);
+    for (const c of ctxs) {
+      const res = out(await publishNode.run(c()));
+      expect(res.postId).toBe(lost.find((p) => p.text === c().config.text)!.id);
+    }
+    expect(fake.posts.filter((p) => p.text.startsWith('Busy account'))).toHaveLength(4);
     expect(fake.duplicates).toBe(before);
   });
 

@@ -684,16 +684,26 @@ export async function startFakePlatform(options: FakePlatformOptions = {}): Prom
       if (r.method === 'GET' && (edge === 'feed' || edge === 'media')) {
         const platformName = edge === 'feed' ? 'facebook' : 'instagram';
         const limit = Math.min(100, Number(r.query['limit'] ?? 25) || 25);
-        const data = posts
-          .filter((p) => p.platform === platformName && p.target === id)
-          .reverse()
-          .slice(0, limit)
+        // Cursor paging like the Graph API (`after` cursor; `paging.next` while more remain).
+        const offset = Math.max(0, Number(r.query['after'] ?? 0) || 0);
+        const all = posts.filter((p) => p.platform === platformName && p.target === id).reverse();
+        const more = offset + limit < all.length;
+        const data = all
+          .slice(offset, offset + limit)
           .map((p) =>
             edge === 'feed'
               ? { id: p.id, message: p.text, created_time: p.at.toISOString() }
               : { id: p.id, caption: p.text, permalink: p.url, timestamp: p.at.toISOString() },
           );
-        sendJson(res, 200, { data, paging: {} });
+        sendJson(res, 200, {
+          data,
+          paging: more
+            ? {
+                cursors: { after: String(offset + limit) },
+                next: `${listening.url}${r.path}?limit=${limit}&after=${offset + limit}`,
+              }
+            : {},
+        });
         return;
       }
       const post = posts.find(

@@ -1,7 +1,7 @@
 /** Facebook Page feed: `POST /{page-id}/feed` (message, link), metrics from post insights and the post's summary fields. */
 import type { Json } from '@gridflow/runtime';
 import { form, num, send } from './http.js';
-import { GRAPH_BASE_URL, graphExchangeToken, graphInsights } from './graph.js';
+import { GRAPH_BASE_URL, findRecentGraphPost, graphExchangeToken, graphInsights } from './graph.js';
 import { PlatformError, type Connector } from './types.js';
 
 export const facebookConnector: Connector = {
@@ -23,23 +23,15 @@ export const facebookConnector: Connector = {
     return { postId: id, url: `https://www.facebook.com/${id}`, httpStatus: res.status, sent };
   },
   async findRecentPost(ctx, account, req, since) {
-    const res = await send(
+    const hit = await findRecentGraphPost(
       ctx,
       'Facebook',
-      `/${encodeURIComponent(account.platformAccountId)}/feed?fields=id,message,created_time&limit=20&access_token=${encodeURIComponent(account.accessToken)}`,
-      {},
+      account,
+      { name: 'feed', fields: 'id,message,created_time', text: 'message', time: 'created_time' },
+      req.text,
+      since,
     );
-    const data =
-      (
-        res.json as
-          { data?: Array<{ id: string; message?: string; created_time?: string }> } | undefined
-      )?.data ?? [];
-    const hit = data.find(
-      (p) =>
-        p.message === req.text &&
-        (!p.created_time || Date.parse(p.created_time) >= since.getTime()),
-    );
-    return hit ? { postId: hit.id, url: `https://www.facebook.com/${hit.id}` } : null;
+    return hit?.['id'] ? { postId: hit['id'], url: `https://www.facebook.com/${hit['id']}` } : null;
   },
   async fetchMetrics(ctx, account, postId) {
     const insights = await graphInsights(ctx, 'Facebook', account, postId, [

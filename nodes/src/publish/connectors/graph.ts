@@ -54,3 +54,44 @@ export async function graphExchangeToken(
     ...(j.expires_in ? { expiresAt: new Date(Date.now() + j.expires_in * 1000) } : {}),
   };
 }
+
+/**
+ * Finds a post of `text` made since `since` on a Graph API edge (Facebook `feed`, Instagram
+ * `media`), newest first: pages back (`after` cursors, 100 a page) until the items are older than
+ * `since`, however many posts the account made meanwhile.
+ */
+export async function findRecentGraphPost(
+  ctx: ConnectorContext,
+  label: string,
+  account: ConnectorAccount,
+  edge: { name: 'feed' | 'media'; fields: string; text: string; time: string },
+  text: string,
+  since: Date,
+): Promise<Record<string, string | undefined> | null> {
+  let after: string | undefined;
+  for (let page = 0; page < 20; page++) {
+    const res = await send(
+      ctx,
+      label,
+      `/${encodeURIComponent(account.platformAccountId)}/${edge.name}?fields=${edge.fields}&limit=100${
+        after ? `&after=${encodeURIComponent(after)}` : ''
+      }&access_token=${encodeURIComponent(account.accessToken)}`,
+      {},
+    );
+    const body = res.json as
+      | {
+          data?: Array<Record<string, string | undefined>>;
+          paging?: { cursors?: { after?: string }; next?: string };
+        }
+      | undefined;
+    const items = body?.data ?? [];
+    const at = (item: Record<string, string | undefined>) =>
+      item[edge.time] ? Date.parse(item[edge.time]!) : Date.now();
+    const hit = items.find((item) => item[edge.text] === text && at(item) >= since.getTime());
+    if (hit) return hit;
+    const oldest = items.at(-1);
+    after = body?.paging?.next ? body.paging.cursors?.after : undefined;
+    if (!after || !oldest || at(oldest) < since.getTime()) return null;
+  }
+  return null;
+}

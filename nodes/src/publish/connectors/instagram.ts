@@ -5,7 +5,7 @@
  */
 import type { Json } from '@gridflow/runtime';
 import { form, send } from './http.js';
-import { GRAPH_BASE_URL, graphExchangeToken, graphInsights } from './graph.js';
+import { GRAPH_BASE_URL, findRecentGraphPost, graphExchangeToken, graphInsights } from './graph.js';
 import { PlatformError, type Connector } from './types.js';
 
 export const instagramConnector: Connector = {
@@ -72,29 +72,20 @@ export const instagramConnector: Connector = {
     };
   },
   async findRecentPost(ctx, account, req, since) {
-    const res = await send(
+    const hit = await findRecentGraphPost(
       ctx,
       'Instagram',
-      `/${encodeURIComponent(account.platformAccountId)}/media?fields=id,caption,permalink,timestamp&limit=20&access_token=${encodeURIComponent(account.accessToken)}`,
-      {},
+      account,
+      {
+        name: 'media',
+        fields: 'id,caption,permalink,timestamp',
+        text: 'caption',
+        time: 'timestamp',
+      },
+      req.text,
+      since,
     );
-    const data =
-      (
-        res.json as
-          | {
-              data?: Array<{
-                id: string;
-                caption?: string;
-                permalink?: string;
-                timestamp?: string;
-              }>;
-            }
-          | undefined
-      )?.data ?? [];
-    const hit = data.find(
-      (m) => m.caption === req.text && (!m.timestamp || Date.parse(m.timestamp) >= since.getTime()),
-    );
-    return hit ? { postId: hit.id, url: hit.permalink ?? null } : null;
+    return hit?.['id'] ? { postId: hit['id'], url: hit['permalink'] ?? null } : null;
   },
   async fetchMetrics(ctx, account, postId) {
     const { values: v, raw } = await graphInsights(ctx, 'Instagram', account, postId, [
