@@ -1342,18 +1342,7 @@ export function createEngine(options: EngineOptions): EngineInternals {
     const events: RuntimeEvent[] = [];
     let outbox: OutboxRow[] = [];
     await sql.transaction(async (tx) => {
-      const ex = (
-        await tx.query<{
-          status: string;
-          event_seq: number;
-          workspace_id: string;
-          grid_id: string;
-          started_at: Date | null;
-        }>(
-          `SELECT status, event_seq, workspace_id, grid_id, started_at FROM executions WHERE id = $1 FOR UPDATE`,
-          [executionId],
-        )
-      ).rows[0];
+      const ex = await lockRunRow(tx, executionId);
       if (!ex || !OPEN_RUN.includes(ex.status)) return;
       const run: RunInfo = { id: executionId, workspace_id: ex.workspace_id, grid_id: ex.grid_id };
       const sid = stepId(executionId, nodeId, idx);
@@ -1440,18 +1429,7 @@ export function createEngine(options: EngineOptions): EngineInternals {
     const events: RuntimeEvent[] = [];
     let done = false;
     await sql.transaction(async (tx) => {
-      const ex = (
-        await tx.query<{
-          status: string;
-          event_seq: number;
-          workspace_id: string;
-          grid_id: string;
-          started_at: Date | null;
-        }>(
-          `SELECT status, event_seq, workspace_id, grid_id, started_at FROM executions WHERE id = $1 ${workspaceId ? 'AND workspace_id = $2' : ''} FOR UPDATE`,
-          workspaceId ? [executionId, workspaceId] : [executionId],
-        )
-      ).rows[0];
+      const ex = await lockRunRow(tx, executionId, workspaceId);
       if (!ex || !OPEN_RUN.includes(ex.status)) return;
       const run: RunInfo = { id: executionId, workspace_id: ex.workspace_id, grid_id: ex.grid_id };
       let seq = ex.event_seq;
@@ -1718,6 +1696,22 @@ export function createEngine(options: EngineOptions): EngineInternals {
     },
   };
   return engine;
+}
+
+/** Locks an execution's row for a state change (resume, cancel/fail); scoped to the workspace when given. */
+async function lockRunRow(tx: SqlExecutor, executionId: string, workspaceId?: string) {
+  return (
+    await tx.query<{
+      status: string;
+      event_seq: number;
+      workspace_id: string;
+      grid_id: string;
+      started_at: Date | null;
+    }>(
+      `SELECT status, event_seq, workspace_id, grid_id, started_at FROM executions WHERE id = $1 ${workspaceId ? 'AND workspace_id = $2' : ''} FOR UPDATE`,
+      workspaceId ? [executionId, workspaceId] : [executionId],
+    )
+  ).rows[0];
 }
 
 function summarize(
