@@ -83,20 +83,27 @@ export async function getExecutionState(
   executionId: string,
   workspaceId?: string,
 ): Promise<ExecutionState | null> {
-  const ex = (
-    await db.sql.query<ExecRow>(
-      `SELECT id, workspace_id, grid_id, status, error, event_seq, started_at, finished_at FROM executions WHERE id = $1 ${
-        workspaceId ? 'AND workspace_id = $2' : ''
-      }`,
-      workspaceId ? [executionId, workspaceId] : [executionId],
-    )
-  ).rows[0];
-  if (!ex) return null;
-  const rows = await db.sql.query<StepRow>(
-    `SELECT node_id, item_index, status, attempt, output, ports, error, started_at, finished_at
+  // One snapshot for the run row and its steps: read apart, a step completing in between would be
+  // in the steps while the seq is older, and its event would then be sent again after the snapshot.
+  const { ex, rows } = await db.sql.transaction(async (tx) => {
+    await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+    const ex = (
+      await tx.query<ExecRow>(
+        `SELECT id, workspace_id, grid_id, status, error, event_seq, started_at, finished_at FROM executions WHERE id = $1 ${
+          workspaceId ? 'AND workspace_id = $2' : ''
+        }`,
+        workspaceId ? [executionId, workspaceId] : [executionId],
+      )
+    ).rows[0];
+    if (!ex) return { ex, rows: null };
+    const rows = await tx.query<StepRow>(
+      `SELECT node_id, item_index, status, attempt, output, ports, error, started_at, finished_at
      FROM execution_steps WHERE execution_id = $1 ORDER BY created_at, node_id, item_index`,
-    [executionId],
-  );
+      [executionId],
+    );
+    return { ex, rows };
+  });
+  if (!ex || !rows) return null;
   const seq = ex.event_seq;
   const run: RunEvent = {
     type: 'run',
