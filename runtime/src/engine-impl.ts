@@ -135,6 +135,11 @@ export interface EngineOptions {
   /** BullMQ lock duration / stalled check (re-delivery of a killed worker's job). Default 30 s each. */
   lockDurationMs?: number;
   stalledIntervalMs?: number;
+  /**
+   * Runs whose first steps this process may execute inline (without a queue round trip) when it
+   * starts them: sync webhooks always ask; with queue workers, every run. Default max(workers, 32).
+   */
+  inlineCapacity?: number;
 }
 
 export interface EngineInternals extends Engine {
@@ -208,6 +213,13 @@ export function createEngine(options: EngineOptions): EngineInternals {
   /** Runs someone in this process waits for, and their summaries once finished here. */
   const completionWaiters = new Map<string, number>();
   const localSummaries = new Map<string, ExecutionSummary>();
+  const inlineCapacity = options.inlineCapacity ?? Math.max(options.workers, 32);
+  /** Inline chains started by startRun that are still running here, and the runs they execute. */
+  let inlineActive = 0;
+  const inlineChains = new Set<Promise<void>>();
+  const inlineRuns = new Map<string, number>();
+  /** Waiters of runs in this process (sync webhooks), woken directly when the run ends here. */
+  const localWakers = new Map<string, Set<() => void>>();
   let started = false;
   let eventsSubscribed = false;
   let stopping = false;
@@ -490,6 +502,150 @@ export function createEngine(options: EngineOptions): EngineInternals {
     return a;
   }
 
+  type RunBase = Pick<
+    ClaimRow,
+    | 'execution_id'
+    | 'workspace_id'
+    | 'grid_id'
+    | 'grid_version_id'
+    | 'trigger_type'
+    | 'trigger_data'
+    | 'run_started_at'
+    | 'deadline_at'
+  >;
+
+  /**
+   * Sticky execution: the first newly ready step of `a` is created already claimed by this process
+   * ('running', with a lease the heartbeat renews) instead of getting a queue job, and the caller
+   * runs it right away. Its row is written in the same statement or transaction as the plan, so a
+   * crash before it finishes leaves a running step whose lease expires: the sweeper then gives it
+   * a queue job (next attempt) and another worker runs it. `event_seq` is set by the caller.
+   */
+  function claimInline(a: Applied, steps: Map<string, StepState>, base: RunBase): ClaimRow | null {
+    const r = a.rows.find((x) => x.status === 'pending');
+    if (!r) return null;
+    const startedAt = new Date();
+    r.status = 'running';
+    r.startedAt = startedAt;
+    r.leaseMs = leaseMs;
+    const jobId = stepJobId(r.id, r.attempt);
+    a.outbox = a.outbox.filter((o) => o.jobId !== jobId);
+    const at = a.events.findIndex(
+      (e) =>
+        e.type === 'step' &&
+        e.status === 'pending' &&
+        e.nodeId === r.nodeId &&
+        (e.itemIndex ?? NO_ITEM) === r.itemIndex,
+    );
+    if (at >= 0)
+      a.events[at] = {
+        ...(a.events[at] as StepEvent),
+        status: 'running',
+        startedAt: startedAt.toISOString(),
+      };
+    steps.set(stepKey(r.nodeId, r.itemIndex), { status: 'running', input: r.input });
+    return {
+      ...base,
+      id: r.id,
+      node_id: r.nodeId,
+      item_index: r.itemIndex,
+      input: r.input,
+      attempt: r.attempt,
+      started_at: startedAt,
+      event_seq: a.seq,
+      resume_payload: null,
+      resumed: false,
+    };
+  }
+
+  /**
+   * A pure trigger (no I/O) is run while the run starts: its step is stored completed by the run's
+   * first statement, with the steps it makes ready. Null when anything is unusual (then the trigger
+   * runs as a queued step like any other node, and fails there if it fails).
+   */
+  async function completeTriggerAtStart(
+    run: RunInfo,
+    grid: CompiledGrid,
+    plan: Plan,
+    base: RunBase,
+  ): Promise<{ applied: Applied; steps: Map<string, StepState> } | null> {
+    if (
+      plan.ready.length !== 1 ||
+      plan.skipped.length ||
+      plan.passedThrough.length ||
+      plan.failedLoops.length ||
+      plan.finishedLoops.length
+    )
+      return null;
+    const first = plan.ready[0]!;
+    const node = grid.nodes.get(first.nodeId);
+    const type = node ? registry.get(node.type) : undefined;
+    if (!node || !type?.pure || node.disabled || hasTemplatesCached(node)) return null;
+    const startedAt = base.run_started_at ?? new Date();
+    const row: ClaimRow = {
+      ...base,
+      id: stepId(run.id, first.nodeId, NO_ITEM),
+      node_id: first.nodeId,
+      item_index: NO_ITEM,
+      input: first.input,
+      attempt: 1,
+      started_at: startedAt,
+      event_seq: 1,
+      resume_payload: null,
+      resumed: false,
+    };
+    const emitted: DomainEvent[] = [];
+    const outcome = await executeStep(row, grid, new AbortController(), emitted);
+    if (outcome.kind !== 'completed' || emitted.length) return null;
+    const steps = new Map<string, StepState>();
+    steps.set(stepKey(first.nodeId, NO_ITEM), {
+      status: 'completed',
+      input: first.input,
+      output: outcome.output,
+      ports: outcome.ports,
+    });
+    const next = planNext(grid, { steps, errorHandling: grid.document.settings.errorHandling });
+    if (next.finished || next.failedLoops.length || next.finishedLoops.length) return null;
+    const applied = applyPlanRows(run, 2, next, steps, false);
+    applied.rows.unshift({
+      id: row.id,
+      nodeId: first.nodeId,
+      itemIndex: NO_ITEM,
+      status: 'completed',
+      attempt: 1,
+      input: first.input,
+      output: outcome.output,
+      ports: outcome.ports,
+      startedAt,
+      finished: true,
+    });
+    applied.events.unshift(
+      stepEvent(run, 2, first.nodeId, NO_ITEM, 'completed', {
+        startedAt: startedAt.toISOString(),
+        outputPreview: preview(outcome.output) as Json,
+        ...(outcome.ports ? { ports: outcome.ports } : {}),
+      }),
+    );
+    applied.addTotal += 1;
+    applied.addCompleted += 1;
+    return { applied, steps };
+  }
+
+  /** Runs a chain claimed inline by startRun in the background (its slot is already taken). */
+  function launchInline(row: ClaimRow, run: RunInfo) {
+    inlineRuns.set(run.id, (inlineRuns.get(run.id) ?? 0) + 1);
+    const p: Promise<void> = runChain(row, run, true)
+      .catch((err) => log.error('inline step failed', { err: String(err), stepId: row.id }))
+      .finally(() => {
+        inlineActive--;
+        const n = (inlineRuns.get(run.id) ?? 1) - 1;
+        if (n > 0) inlineRuns.set(run.id, n);
+        else inlineRuns.delete(run.id);
+        inlineChains.delete(p);
+      });
+    inlineChains.add(p);
+  }
+
   // ------------------------------------------------------------------ starting runs
 
   async function startRun(input: StartRunInput): Promise<{ executionId: string }> {
@@ -509,11 +665,35 @@ export function createEngine(options: EngineOptions): EngineInternals {
     let steps!: Map<string, StepState>;
     let finished: Plan['finished'] = null;
     if (!input.retryOf) {
-      // Hot path (webhooks): the run, its first step and the step's outbox row in ONE statement.
-      steps = new Map();
+      // Hot path (webhooks): the run, its completed trigger, the steps it made ready (the first one
+      // claimed by this process when it has room, the others with their outbox rows) in ONE statement.
+      const deadlineAt = new Date(startedAt.getTime() + settings.timeoutMs);
+      const base: RunBase = {
+        execution_id: executionId,
+        workspace_id: input.workspaceId,
+        grid_id: input.gridId,
+        grid_version_id: input.gridVersionId,
+        trigger_type: input.triggerType,
+        trigger_data: input.triggerData ?? null,
+        run_started_at: startedAt,
+        deadline_at: deadlineAt,
+      };
       const plan = initialPlan(grid, input.triggerData, settings.errorHandling);
-      applied = applyPlanRows(run, 1, plan, steps, false);
-      await writePlan(sql, {
+      const atStart = await completeTriggerAtStart(run, grid, plan, base);
+      if (atStart) ({ applied, steps } = atStart);
+      else applied = applyPlanRows(run, 1, plan, (steps = new Map()), false);
+      let claimed: ClaimRow | null = null;
+      if (
+        (input.waitsForResult || options.workers > 0) &&
+        !stopping &&
+        inlineActive < inlineCapacity
+      ) {
+        inlineActive++; // reserved now: concurrent starts must not all pass the check
+        claimed = claimInline(applied, steps, base);
+        if (!claimed) inlineActive--;
+      }
+      try {
+        await writePlan(sql, {
         executionId,
         workspaceId: input.workspaceId,
         steps: applied.rows,
@@ -534,12 +714,17 @@ export function createEngine(options: EngineOptions): EngineInternals {
           trigger_data: JSON.stringify(input.triggerData ?? null),
           started_by_id: input.startedById ?? null,
           started_at: startedAt,
-          deadline_at: new Date(startedAt.getTime() + settings.timeoutMs),
+          deadline_at: deadlineAt,
         },
       });
+      } catch (err) {
+        if (claimed) inlineActive--;
+        throw err;
+      }
       cacheRun(executionId, applied.seq, steps);
       publish([runEvent(run, 1, 'running', startedAt), ...applied.events]);
       await relay(applied.outbox);
+      if (claimed) launchInline(claimed, run);
       return { executionId };
     }
     await sql.transaction(async (tx) => {
@@ -654,21 +839,46 @@ export function createEngine(options: EngineOptions): EngineInternals {
       workspace_id: row.workspace_id,
       grid_id: row.grid_id,
     };
-    // The claim does not touch the run row (no lock on the hot row, no deadlock with a transaction
-    // holding it): 'running' events carry the run's current seq. The planner treats pending and
-    // running alike, so this process's cached state stays valid.
-    const cached = runCache.get(row.execution_id);
-    if (cached && cached.seq === row.event_seq) {
-      const k = stepKey(row.node_id, row.item_index);
-      cached.steps.set(k, { ...(cached.steps.get(k) ?? { input: row.input }), status: 'running' });
+    await runChain(row, run, false);
+  }
+
+  /**
+   * Runs a claimed step, then the step its completion claimed for this process (sticky execution),
+   * and so on until a completion claims nothing (fan-out's other branches went to the queue, the
+   * run waits or ended, or this process is stopping).
+   */
+  async function runChain(first: ClaimRow, run: RunInfo, announced: boolean): Promise<void> {
+    let row: ClaimRow | null = first;
+    while (row) {
+      row = await runClaimed(row, run, announced);
+      announced = true; // a step claimed by a completion was announced in that completion's events
     }
-    const events: RuntimeEvent[] = [
-      stepEvent(run, row.event_seq, row.node_id, row.item_index, 'running', {
-        attempt: row.attempt,
-        startedAt: row.started_at.toISOString(),
-      }),
-    ];
-    publish(events);
+  }
+
+  async function runClaimed(
+    row: ClaimRow,
+    run: RunInfo,
+    announced: boolean,
+  ): Promise<ClaimRow | null> {
+    if (!announced) {
+      // The claim does not touch the run row (no lock on the hot row, no deadlock with a transaction
+      // holding it): 'running' events carry the run's current seq. The planner treats pending and
+      // running alike, so this process's cached state stays valid.
+      const cached = runCache.get(row.execution_id);
+      if (cached && cached.seq === row.event_seq) {
+        const k = stepKey(row.node_id, row.item_index);
+        cached.steps.set(k, {
+          ...(cached.steps.get(k) ?? { input: row.input }),
+          status: 'running',
+        });
+      }
+      publish([
+        stepEvent(run, row.event_seq, row.node_id, row.item_index, 'running', {
+          attempt: row.attempt,
+          startedAt: row.started_at.toISOString(),
+        }),
+      ]);
+    }
 
     const ctrl = new AbortController();
     let set = running.get(row.execution_id);
@@ -688,7 +898,7 @@ export function createEngine(options: EngineOptions): EngineInternals {
       if (!set.size) running.delete(row.execution_id);
       runningSteps.delete(row.id);
     }
-    await complete(row, run, grid, outcome, domainEvents);
+    return complete(row, run, grid, outcome, domainEvents);
   }
 
   function retryPolicy(node: GridNode, grid: CompiledGrid): RetryPolicy {
@@ -805,9 +1015,7 @@ export function createEngine(options: EngineOptions): EngineInternals {
     const runTimedOut = untilDeadline <= nodeTimeout;
 
     let config: Record<string, unknown> = node.config;
-    let templated = templatedNodes.get(node);
-    if (templated === undefined) templatedNodes.set(node, (templated = hasTemplates(node.config)));
-    if (templated) {
+    if (hasTemplatesCached(node)) {
       config = await resolveConfig(node.config, await getScope(), {
         sandbox: services.sandbox,
         ...(type.rawFields ? { rawFields: type.rawFields } : {}),
@@ -954,6 +1162,8 @@ export function createEngine(options: EngineOptions): EngineInternals {
     outbox: OutboxRow[];
     newCache: CachedRun | null;
     runFinished: boolean;
+    /** A step this completion claimed for this process to run next (sticky execution). */
+    next: ClaimRow | null;
   }
 
   /** Everything a step's completion writes, inside the caller's transaction. */
@@ -963,7 +1173,8 @@ export function createEngine(options: EngineOptions): EngineInternals {
     let outbox: OutboxRow[] = [];
     let newCache: CachedRun | null = null;
     let runFinished = false;
-    const done = (): CompletionResult => ({ published, outbox, newCache, runFinished });
+    let next: ClaimRow | null = null;
+    const done = (): CompletionResult => ({ published, outbox, newCache, runFinished, next });
     // Hot path (a node produced output): lock the run and store the step in one round trip. The
     // run's state is read only after this statement, i.e. after the lock is held.
     const fast = outcome.kind === 'completed' && !!grid;
@@ -1164,6 +1375,17 @@ export function createEngine(options: EngineOptions): EngineInternals {
     const plan = planNext(grid, { steps, errorHandling: settings.errorHandling });
     const failFast = plan.finished?.status === 'failed';
     const applied = applyPlanRows(run, seq, plan, steps, failFast);
+    if (!plan.finished && !stopping)
+      next = claimInline(applied, steps, {
+        execution_id: row.execution_id,
+        workspace_id: row.workspace_id,
+        grid_id: row.grid_id,
+        grid_version_id: row.grid_version_id,
+        trigger_type: row.trigger_type,
+        trigger_data: row.trigger_data,
+        run_started_at: ex.run_started_at,
+        deadline_at: row.deadline_at,
+      });
     seq = applied.seq;
     outbox = outbox.concat(applied.outbox);
     const addCompleted = applied.addCompleted + (own.status === 'completed' ? 1 : 0);
@@ -1238,6 +1460,7 @@ export function createEngine(options: EngineOptions): EngineInternals {
     if (sinkEvents.length && options.eventSink) await options.eventSink(tx, sinkEvents);
     published = events;
     newCache = { seq, steps };
+    if (next) next.event_seq = seq;
     return done();
   }
 
@@ -1311,9 +1534,9 @@ export function createEngine(options: EngineOptions): EngineInternals {
     grid: CompiledGrid | undefined,
     outcome: Outcome,
     domainEvents: DomainEvent[],
-  ): Promise<void> {
+  ): Promise<ClaimRow | null> {
     const r = await submitCompletion({ row, run, grid, outcome, domainEvents });
-    if (!r) return;
+    if (!r) return null;
     if (r.runFinished && r.newCache && completionWaiters.has(row.execution_id)) {
       // Someone in this process waits for this run (sync webhook): answer from memory.
       const final = [...r.published].reverse().find((e): e is RunEvent => e.type === 'run');
@@ -1326,7 +1549,9 @@ export function createEngine(options: EngineOptions): EngineInternals {
     if (r.newCache && !r.runFinished) cacheRun(row.execution_id, r.newCache.seq, r.newCache.steps);
     else runCache.delete(row.execution_id);
     publish(r.published);
+    if (r.runFinished) for (const wake of localWakers.get(row.execution_id) ?? []) wake();
     await relay(r.outbox);
+    return r.next;
   }
 
   // ------------------------------------------------------------------ resume, cancel
@@ -1603,19 +1828,27 @@ export function createEngine(options: EngineOptions): EngineInternals {
       let wake: (() => void) | null = null;
       let signalled = false;
       completionWaiters.set(executionId, (completionWaiters.get(executionId) ?? 0) + 1);
+      const onEnd = () => {
+        signalled = true;
+        wake?.();
+      };
       const off = engine.onEvent((e) => {
-        if (e.type === 'run' && e.executionId === executionId && !OPEN_RUN.includes(e.status)) {
-          signalled = true;
-          wake?.();
-        }
+        if (e.type === 'run' && e.executionId === executionId && !OPEN_RUN.includes(e.status))
+          onEnd();
       });
+      // Ended by this process (inline or a local worker): woken without the event's Redis trip.
+      let wakers = localWakers.get(executionId);
+      if (!wakers) localWakers.set(executionId, (wakers = new Set()));
+      wakers.add(onEnd);
       const summary = () =>
         localSummaries.get(executionId) ?? loadExecutionSummary(db.sql, executionId);
       try {
         // Embedded (one process, in-process queue and emitter): a run still in this process's
         // cache has not finished (every way a run ends here drops its cache entry), so its end
         // will arrive as an event and the first read is skipped. Otherwise read once now.
-        if (!(!scaled && runCache.has(executionId)) && (await isDone())) return await summary();
+        // Same for a run whose steps this process executes inline right now.
+        if (!((!scaled && runCache.has(executionId)) || inlineRuns.has(executionId)) && (await isDone()))
+          return await summary();
         // Events are the signal; the reads are a fallback (a pub/sub message lost during a Redis
         // reconnect, a run finished by another process), backing off 1 s → 4 s.
         let fallbackMs = 1_000;
@@ -1634,6 +1867,8 @@ export function createEngine(options: EngineOptions): EngineInternals {
         return null;
       } finally {
         off();
+        wakers.delete(onEnd);
+        if (!wakers.size) localWakers.delete(executionId);
         const n = (completionWaiters.get(executionId) ?? 1) - 1;
         if (n > 0) completionWaiters.set(executionId, n);
         else {
@@ -1673,8 +1908,9 @@ export function createEngine(options: EngineOptions): EngineInternals {
             });
           }
         });
-        every(Math.max(250, Math.floor(leaseMs / 3)), heartbeat);
       }
+      // Also without queue workers: steps run inline here (sync webhooks) keep their lease.
+      every(Math.max(250, Math.floor(leaseMs / 3)), heartbeat);
       // Embedded (PGlite: one process owns the database): whatever was running died with the last process.
       await sweep({ reclaimAllRunning: db.kind === 'pglite' && !scaled }).catch((err) =>
         log.warn('initial sweep failed', { err: String(err) }),
@@ -1689,6 +1925,8 @@ export function createEngine(options: EngineOptions): EngineInternals {
       stopping = true;
       for (const t of timers) clearInterval(t);
       await queue.close();
+      // Inline chains end after their current step (nothing is claimed inline while stopping).
+      await Promise.allSettled([...inlineChains]);
       for (const u of unsubs) u();
       if (deleteTimer) clearTimeout(deleteTimer);
       await flushDeletes();
@@ -1748,6 +1986,12 @@ function backoff(policy: RetryPolicy, attempt: number, retryAfterMs?: number): n
 }
 
 const templatedNodes = new WeakMap<GridNode, boolean>();
+
+function hasTemplatesCached(node: GridNode): boolean {
+  let templated = templatedNodes.get(node);
+  if (templated === undefined) templatedNodes.set(node, (templated = hasTemplates(node.config)));
+  return templated;
+}
 
 function hasTemplates(value: unknown): boolean {
   if (typeof value === 'string') return value.includes('{{');

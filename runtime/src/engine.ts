@@ -21,6 +21,11 @@ export interface StartRunInput {
   startedById?: string | null;
   /** Reuse completed steps of this execution (retry from the failed step). */
   retryOf?: string;
+  /**
+   * The caller waits for the result (a sync webhook): run the first steps in this process, even
+   * when it runs no queue workers (an API server), if it has inline room. Durable all the same.
+   */
+  waitsForResult?: boolean;
 }
 
 export interface StepEvent {

@@ -162,6 +162,11 @@ export interface NodeTypeDefinition<S extends z.ZodType = z.ZodType> {
   category: NodeCategory;
   /** Trigger nodes have no inputs and start runs. */
   isTrigger?: boolean;
+  /**
+   * `run` does no I/O and reads only its config, input and trigger (no ctx.http/db/sandbox/emit/wait):
+   * the engine may run it while it starts the run and store it completed with the run's first write.
+   */
+  pure?: boolean;
   inputs: PortDefinition[];
   outputs: PortDefinition[];
   /**

@@ -56,9 +56,14 @@ export interface NewStepRow {
   attempt: number;
   input: Json | null;
   output: Json | null;
-  /** Only for steps created finished (skipped, passed through). */
+  /** Only for steps created finished (skipped, passed through, a trigger completed at start). */
   finished: boolean;
   error?: StepErrorInfo | null;
+  ports?: string[] | null;
+  /** A step created already claimed ('running') or run ('completed') by this process. */
+  startedAt?: Date | null;
+  /** With status 'running': the lease (ms from now) after which the sweeper re-runs it elsewhere. */
+  leaseMs?: number;
 }
 
 export interface OutboxRow {
@@ -111,13 +116,16 @@ export async function writePlan(
         json(s.output),
         json(s.error ?? null),
         s.finished,
+        s.ports ?? null,
+        s.startedAt ?? null,
+        s.leaseMs ?? null,
       );
       values.push(
-        `($${b + 1}, $1, $2, $${b + 2}, $${b + 3}::int, $${b + 5}::int, $${b + 4}, $${b + 6}::jsonb, $${b + 7}::jsonb, $${b + 8}::jsonb, CASE WHEN $${b + 9}::boolean THEN now() END)`,
+        `($${b + 1}, $1, $2, $${b + 2}, $${b + 3}::int, $${b + 5}::int, $${b + 4}, $${b + 6}::jsonb, $${b + 7}::jsonb, $${b + 8}::jsonb, CASE WHEN $${b + 9}::boolean THEN now() END, $${b + 10}::text[], $${b + 11}::timestamptz, now() + make_interval(secs => $${b + 12}::int / 1000.0))`,
       );
     }
     ctes.push(
-      `ins_steps AS (INSERT INTO execution_steps (id, execution_id, workspace_id, node_id, item_index, attempt, status, input, output, error, finished_at)
+      `ins_steps AS (INSERT INTO execution_steps (id, execution_id, workspace_id, node_id, item_index, attempt, status, input, output, error, finished_at, ports, started_at, available_at)
         VALUES ${values.join(', ')} ON CONFLICT (execution_id, node_id, item_index) DO NOTHING)`,
     );
   }

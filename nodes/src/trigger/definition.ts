@@ -144,6 +144,8 @@ export const triggerNode = defineNodeType({
   icon: '⚡',
   category: 'trigger',
   isTrigger: true,
+  // Its output is the trigger payload (or the run form's fields): the engine completes it inline.
+  pure: true,
   inputs: [],
   outputs: [{ name: 'out', label: 'out' }],
   configSchema: triggerConfigSchema,

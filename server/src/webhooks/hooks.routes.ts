@@ -148,6 +148,7 @@ export function createHookRouter(ctx: ServerContext): Router {
         document: trigger.document,
         triggerType: 'webhook',
         triggerData: { body, query: req.query as Json, headers: pickHeaders(req), method: req.method, receivedAt: new Date().toISOString() },
+        waitsForResult: trigger.config.responseMode === 'onComplete',
       }));
     } catch (err) {
       if (receiptId) await ctx.db.sql.query(`DELETE FROM webhook_receipts WHERE id = $1`, [receiptId]).catch(() => undefined);
