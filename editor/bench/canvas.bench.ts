@@ -1,14 +1,18 @@
 /**
- * Canvas bench: builds the editor, serves editor/dist, opens bench.html (the real canvas node
- * component with a generated 1,000-node / 1,200-edge grid) in Debian chromium via playwright-core
- * and measures time to first render and frame times while panning and zooming.
- * Prints one JSON line per measurement. Run: node --import tsx editor/bench/canvas.bench.ts
+ * Canvas bench: builds the editor, serves editor/dist, opens bench.html (the editor's canvas
+ * component, GridCanvas, with its node type, minimap and controls, driven by the editor's editing
+ * state, on a generated 1,000-node / 1,200-edge grid) in Debian chromium via playwright-core and
+ * measures time to first render, then frame times (requestAnimationFrame intervals) while panning,
+ * zooming in and zooming out, from the editor's default view and from fit-all (the Controls' fit
+ * button). Prints one JSON line per measurement, each with the machine's 1-minute load average.
+ * Run: node --import tsx editor/bench/canvas.bench.ts
  */
 import { createServer, type Server } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cpus, loadavg } from 'node:os';
 import { chromium } from 'playwright-core';
 
 const editorDir = fileURLToPath(new URL('..', import.meta.url));
@@ -16,18 +20,14 @@ const dist = join(editorDir, 'dist');
 const NODES = Number(process.env.BENCH_NODES ?? 1000);
 const EDGES = Number(process.env.BENCH_EDGES ?? 1200);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
-/** BENCH_VISIBLE_ONLY=0 renders every node (compare with React Flow's onlyRenderVisibleElements). */
-const VISIBLE_ONLY = process.env.BENCH_VISIBLE_ONLY !== '0';
+/** BENCH_CULL=auto (the editor's policy, see src/canvas/grid-canvas.tsx) | always | never. */
+const CULL = process.env.BENCH_CULL ?? 'auto';
 const MINIMAP = process.env.BENCH_MINIMAP !== '0';
-/** BENCH_DEFER=0 hands the nodes to React Flow in its first render (the editor did so before). */
-const DEFER = process.env.BENCH_DEFER !== '0';
-/** BENCH_ESTIMATE=0 hands nodes over without estimated size/handles (see src/canvas/node-geometry.ts). */
-const ESTIMATE = process.env.BENCH_ESTIMATE !== '0';
 
 const MIME: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.map': 'application/json', '.json': 'application/json', '.svg': 'image/svg+xml' };
 
 function emit(o: Record<string, unknown>) {
-  console.log(JSON.stringify({ bench: 'editor.canvas', ...o }));
+  console.log(JSON.stringify({ bench: 'editor.canvas', ...o, load1m: Math.round((loadavg()[0] ?? 0) * 10) / 10 }));
 }
 
 async function serve(): Promise<{ server: Server; url: string }> {
@@ -81,53 +81,65 @@ async function main() {
       const page = await browser.newPage();
       await page.goto(`${url}/bench.html?nodes=1&edges=0`);
       const ms = (await page.evaluate(`(() => { const t = performance.now(); let x = 0; for (let i = 0; i < 3e7; i++) x = (x + i * 7) % 1000003; return performance.now() - t + (x < 0 ? 1 : 0); })()`)) as number;
-      const load = (await import('node:os')).loadavg()[0];
-      emit({ metric: 'cpu-yardstick', loopMs: Math.round(ms), loadAverage1m: Math.round((load ?? 0) * 10) / 10, cores: (await import('node:os')).cpus().length });
+      emit({ metric: 'cpu-yardstick', loopMs: Math.round(ms), cores: cpus().length });
       await page.close();
     }
     for (let round = 1; round <= ROUNDS; round++) {
-      const fit = round % 2 === 0; // alternate: editor default view (odd rounds) / fit everything (even)
       const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
       page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-      await page.goto(`${url}/bench.html?nodes=${NODES}&edges=${EDGES}&fit=${fit ? 1 : 0}&visible=${VISIBLE_ONLY ? 1 : 0}&minimap=${MINIMAP ? 1 : 0}&defer=${DEFER ? 1 : 0}&estimate=${ESTIMATE ? 1 : 0}`);
+      await page.goto(`${url}/bench.html?nodes=${NODES}&edges=${EDGES}&cull=${CULL}&minimap=${MINIMAP ? 1 : 0}`);
       await page.waitForSelector('body[data-ready="1"]', { timeout: 60_000 });
-      // Let the fitView settle, then the number of rendered nodes.
-      await page.waitForTimeout(300);
-      const open = await page.evaluate(() => ({
-        sinceNavigationMs: Math.round(performance.getEntriesByType('navigation')[0] ? performance.now() : 0),
-        firstRenderSinceScriptMs: Math.round(window.__bench?.firstRender ?? -1),
-        domNodes: document.querySelectorAll('.react-flow__node').length,
-        domEdges: document.querySelectorAll('.react-flow__edge').length,
-      }));
-      const firstRenderMs = await page.evaluate(() => {
-        const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
-        return Math.round((nav ? 0 : 0) + (window.__bench!.start + (window.__bench!.firstRender ?? 0)));
-      });
-      emit({ metric: 'open', round, view: fit ? 'fit-all' : 'editor-default', visibleOnly: VISIBLE_ONLY, minimap: MINIMAP, defer: DEFER, estimate: ESTIMATE, nodes: NODES, edges: EDGES, timeToFirstRenderMs: firstRenderMs, renderAfterScriptMs: open.firstRenderSinceScriptMs, renderedNodes: open.domNodes, renderedEdges: open.domEdges, targetMs: 2000, ok: firstRenderMs < 2000 });
+      // Time since navigation start until the first node is on screen.
+      const firstRenderMs = await page.evaluate(() => Math.round(window.__bench!.start + (window.__bench!.firstRender ?? 0)));
+      await page.waitForTimeout(500);
+      const counts = () =>
+        page.evaluate(() => ({
+          zoom: Math.round((window.__rf?.getZoom() ?? 0) * 1000) / 1000,
+          renderedNodes: document.querySelectorAll('.react-flow__node').length,
+          renderedEdges: document.querySelectorAll('.react-flow__edge').length,
+        }));
+      emit({ metric: 'open', round, cull: CULL, minimap: MINIMAP, nodes: NODES, edges: EDGES, timeToFirstRenderMs: firstRenderMs, ...(await counts()), targetMs: 2000, ok: firstRenderMs < 2000 });
 
-      const measure = async (name: string, action: () => Promise<void>) => {
+      const startFrames = () =>
         // A string, not a function: tsx's keepNames helpers (__name) do not exist in the page.
-        await page.evaluate(`(() => {
+        page.evaluate(`(() => {
           window.__frames = [];
           window.__rec = true;
           let last = performance.now();
           const tick = (t) => { window.__frames.push(t - last); last = t; if (window.__rec) requestAnimationFrame(tick); };
           requestAnimationFrame((t) => { last = t; requestAnimationFrame(tick); });
         })()`);
-        await action();
-        const frames = (await page.evaluate(`(() => { window.__rec = false; return window.__frames; })()`)) as number[];
-        emit({ metric: name, round, view: fit ? 'fit-all' : 'editor-default', visibleOnly: VISIBLE_ONLY, minimap: MINIMAP, ...stats(frames.slice(1)) });
-      };
+      const stopFrames = async () => ((await page.evaluate(`(() => { window.__rec = false; return window.__frames; })()`)) as number[]).slice(1);
 
       const pane = await page.locator('.react-flow__pane').boundingBox();
       if (!pane) throw new Error('no pane');
       const cx = pane.x + pane.width / 2;
       const cy = pane.y + pane.height / 2;
-      await page.mouse.move(cx, cy);
-      await page.waitForTimeout(300);
-      await measure('pan', async () => {
+      const defaultViewport = await page.evaluate(() => window.__rf!.getViewport());
+      /** Puts the view back: the editor's default view, or fit-all through the zoom controls' Fit button. */
+      const setView = async (view: 'editor-default' | 'fit-all') => {
+        await page.evaluate((v) => window.__rf!.setViewport(v), defaultViewport);
+        await page.waitForTimeout(300);
+        if (view === 'fit-all') {
+          await startFrames();
+          await page.locator('.react-flow__controls-fitview').click();
+          await page.waitForTimeout(800);
+          const frames = await stopFrames();
+          emit({ metric: 'fit-click', round, view, cull: CULL, minimap: MINIMAP, ...stats(frames), ...(await counts()) });
+        }
+        await page.mouse.move(cx, cy);
+        await page.waitForTimeout(300);
+      };
+      const measure = async (name: string, view: string, action: () => Promise<void>) => {
+        await startFrames();
+        await action();
+        await page.waitForTimeout(50);
+        const frames = await stopFrames();
+        emit({ metric: name, round, view, cull: CULL, minimap: MINIMAP, ...stats(frames), ...(await counts()) });
+      };
+      const pan = async () => {
         await page.mouse.move(cx, cy);
         await page.mouse.down();
         for (let i = 0; i < 90; i++) {
@@ -135,13 +147,23 @@ async function main() {
           await page.waitForTimeout(16);
         }
         await page.mouse.up();
-      });
-      await measure('zoom', async () => {
-        for (let i = 0; i < 40; i++) {
-          await page.mouse.wheel(0, i < 20 ? 120 : -120);
+      };
+      // Wheel steps of 40 (x0.946 zoom each, a trackpad-like stream): 40 steps take the default view
+      // (0.8) past fit-all (~0.1); from fit-all, 40 steps in come back to ~1.
+      const wheel = (steps: number, dy: number) => async () => {
+        for (let i = 0; i < steps; i++) {
+          await page.mouse.wheel(0, dy);
           await page.waitForTimeout(16);
         }
-      });
+      };
+      for (const view of ['editor-default', 'fit-all'] as const) {
+        await setView(view);
+        await measure('pan', view, pan);
+        await setView(view);
+        await measure('zoom-in', view, wheel(view === 'fit-all' ? 40 : 20, -40));
+        await setView(view);
+        await measure('zoom-out', view, wheel(view === 'fit-all' ? 15 : 40, 40));
+      }
       if (errors.length) emit({ metric: 'errors', round, errors: errors.slice(0, 5) });
       await page.close();
     }

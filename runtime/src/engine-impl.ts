@@ -524,7 +524,8 @@ export function createEngine(options: EngineOptions): EngineInternals {
   function claimInline(a: Applied, steps: Map<string, StepState>, base: RunBase): ClaimRow | null {
     const r = a.rows.find((x) => x.status === 'pending');
     if (!r) return null;
-    const startedAt = new Date();
+    // Never in the same millisecond as the run's start (the trigger's start): steps sort by it.
+    const startedAt = new Date(Math.max(Date.now(), (base.run_started_at?.getTime() ?? 0) + 1));
     r.status = 'running';
     r.startedAt = startedAt;
     r.leaseMs = leaseMs;

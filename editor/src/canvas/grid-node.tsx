@@ -1,14 +1,19 @@
 /**
  * The canvas node: icon, name, a one-line config summary, labelled ports, a status badge and
  * validation problems. Memoized; overlays come from the OverlayStore by id (see overlay-store.ts).
+ * Zoomed out below LOD_ZOOM (lod.ts) it draws a cheap body instead: same box, colours and size,
+ * the name in large type, no handles/labels/badges (invisible placeholders keep the handle
+ * positions measurable for nodes first mounted zoomed out).
  */
 import { memo, useEffect, useMemo, useRef } from 'react';
 import { Handle, Position, useUpdateNodeInternals, type NodeProps } from '@xyflow/react';
 import { useNodeTypes } from '../session.js';
 import { configSummary, type FlowNode } from './mapping.js';
 import { useNodeOverlay } from './overlay-store.js';
+import { useLowDetail } from './lod.js';
 import { ERROR_PORT } from '../lib/graph-rules.js';
 import { outputsOf, portsKey } from '../lib/ports.js';
+import { estimatedNodeHeight } from './node-geometry.js';
 
 const DEFAULT_IN = [{ name: 'in', label: 'in' }];
 const DEFAULT_OUT = [{ name: 'out', label: 'out' }];
@@ -25,7 +30,7 @@ const STATUS_LABEL: Record<string, string> = {
   skipped: 'Skipped',
 };
 
-function GridNodeView({ id, data, selected }: NodeProps<FlowNode>) {
+function GridNodeView({ id, data, selected, height }: NodeProps<FlowNode>) {
   const { byType } = useNodeTypes();
   const t = byType.get(data.type);
   const overlay = useNodeOverlay(id);
@@ -42,9 +47,9 @@ function GridNodeView({ id, data, selected }: NodeProps<FlowNode>) {
       updateNodeInternals(id);
     }
   }, [key, id, updateNodeInternals]);
+  const lowDetail = useLowDetail();
   const hasError = t ? !t.isTrigger : true;
   const rows = Math.max(inputs.length, outputs.length + (hasError ? 1 : 0), 1);
-  const summary = configSummary(data.config);
   const cls = [
     'gnode',
     selected ? 'is-selected' : '',
@@ -54,9 +59,42 @@ function GridNodeView({ id, data, selected }: NodeProps<FlowNode>) {
     overlay.problems?.length ? 'has-problems' : '',
     !t ? 'is-unknown' : '',
   ].join(' ');
+  if (lowDetail) {
+    return (
+      <div
+        className={`${cls} gnode-lod`}
+        data-testid="grid-node"
+        data-lod="low"
+        data-node-id={id}
+        data-node-type={data.type}
+        data-node-name={data.name}
+        data-status={overlay.status ?? ''}
+        data-diff={overlay.diff ?? ''}
+        aria-label={`${t?.label ?? data.type} node ${data.name}${overlay.status ? `, ${overlay.status}` : ''}`}
+        // Same size as the detailed body, so crossing the threshold does not resize (re-measure) the node.
+        style={{ height: height ?? estimatedNodeHeight(rows) }}
+      >
+        <div className="gnode-lod-name">{data.name}</div>
+        <div className="gnode-ports" style={{ height: rows * 20 }} aria-hidden>
+          {inputs.map((p, i) => (
+            <div key={`in-${p.name}`} className="port port-in" style={{ top: i * 20 }}>
+              <div className="react-flow__handle react-flow__handle-left target gnode-ghost" data-handleid={p.name} data-nodeid={id} data-handlepos="left" />
+            </div>
+          ))}
+          {[...outputs, ...(hasError ? [{ name: ERROR_PORT }] : [])].map((p, i) => (
+            <div key={`out-${p.name}`} className="port port-out" style={{ top: i * 20 }}>
+              <div className="react-flow__handle react-flow__handle-right source gnode-ghost" data-handleid={p.name} data-nodeid={id} data-handlepos="right" />
+            </div>
+          ))}
+        </div>
+      </div>
+    );
+  }
+  const summary = configSummary(data.config);
   return (
     <div
       className={cls}
+      data-lod="full"
       data-testid="grid-node"
       data-node-id={id}
       data-node-type={data.type}

@@ -17,6 +17,11 @@ const HEAD = 73;
 const ROW = 20;
 const HANDLE_TOP = 67;
 
+/** Height of a node body with `rows` port rows (no problems list): header, summary, ports. */
+export function estimatedNodeHeight(rows: number): number {
+  return HEAD + rows * ROW;
+}
+
 export function withEstimatedGeometry(n: FlowNode, t: NodeTypeInfo | undefined): FlowNode {
   if (n.measured?.width) return n;
   const inputs = t ? t.inputs : [{ name: 'in', label: 'in' }];
@@ -28,7 +33,7 @@ export function withEstimatedGeometry(n: FlowNode, t: NodeTypeInfo | undefined):
     ...outputs.map((p, i) => ({ id: p.name, type: 'source' as const, position: Position.Right, x: WIDTH - 6, y: HANDLE_TOP + i * ROW, width: 10, height: 10 })),
     ...(hasError ? [{ id: ERROR_PORT, type: 'source' as const, position: Position.Right, x: WIDTH - 6, y: HANDLE_TOP + outputs.length * ROW, width: 10, height: 10 }] : []),
   ];
-  return { ...n, initialWidth: WIDTH, initialHeight: HEAD + rows * ROW, handles };
+  return { ...n, initialWidth: WIDTH, initialHeight: estimatedNodeHeight(rows), handles };
 }
 
 /** After React Flow measured nodes: forget their estimated handles so the measured ones are used. */

@@ -3,25 +3,14 @@
  * state, publish, run with the live overlay, diff view.
  */
 import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
-import {
-  Background,
-  ControlButton,
-  Controls,
-  MiniMap,
-  ReactFlow,
-  ReactFlowProvider,
-  SelectionMode,
-  useReactFlow,
-  type Connection,
-  type IsValidConnection,
-} from '@xyflow/react';
+import { ReactFlowProvider, SelectionMode, useReactFlow, type Connection, type IsValidConnection } from '@xyflow/react';
 import type { GridDocument } from '@gridflow/runtime/document';
 import { api, ApiError, problemsFromDetails } from '../api/client.js';
 import type { Grid, GridProblem, NodeTypeInfo, WebhookInfo } from '../api/types.js';
 import { useNodeTypes, useSession } from '../session.js';
 import { useAsync } from '../components/use-async.js';
 import { ErrorBox, Loading, Modal, errorMessage } from '../components/ui.js';
-import { nodeTypes, reportFlowError } from '../canvas/grid-node.js';
+import { GridCanvas, LARGE_GRID, initialViewportFor } from '../canvas/grid-canvas.js';
 import { OverlayContext, OverlayStore, type NodeOverlay } from '../canvas/overlay-store.js';
 import { useGridEditor } from '../canvas/use-grid-editor.js';
 import { edgeClass } from '../canvas/edge-style.js';
@@ -57,24 +46,8 @@ const isEditable = (t: EventTarget | null) => {
   return !!el && (el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT' || el.isContentEditable || !!el.closest?.('.cm-editor'));
 };
 
-/**
- * Above this many nodes the canvas opens at a readable zoom on the top-left of the grid instead
- * of fitting everything: with `onlyRenderVisibleElements` only the nodes on screen are rendered,
- * so a 1,000-node grid opens fast (Fit shows it all on demand).
- */
-const LARGE_GRID = 300;
-const NO_NODES: FlowNode[] = [];
-const NO_EDGES: FlowEdge[] = [];
-
-function viewportFor(doc: GridDocument) {
-  if (doc.nodes.length <= LARGE_GRID) return { x: 40, y: 40, zoom: 1 };
-  const minX = Math.min(...doc.nodes.map((n) => n.position.x));
-  const minY = Math.min(...doc.nodes.map((n) => n.position.y));
-  return { x: 40 - minX * 0.8, y: 40 - minY * 0.8, zoom: 0.8 };
-}
-
 function Editor({ initial, initialExecutionId }: { initial: Grid; initialExecutionId: string | null }) {
-  const initialViewport = useMemo(() => viewportFor(initial.document), [initial.document]);
+  const initialViewport = useMemo(() => initialViewportFor(initial.document.nodes), [initial.document]);
   const types = useNodeTypes();
   const { workspace } = useSession();
   const readOnly = workspace?.role === 'viewer' || workspace?.role === 'approver';
@@ -198,15 +171,6 @@ function Editor({ initial, initialExecutionId }: { initial: Grid; initialExecuti
     return m;
   }, [problems]);
   const taken = useMemo(() => (executionId ? takenEdgeIds(live.state, editor.edges) : new Set<string>()), [executionId, live.state, editor.edges]);
-  // Large grids: React Flow gets the nodes one frame after it mounted. The pane then has its size,
-  // so onlyRenderVisibleElements culls before the first node render (else every node mounts and
-  // is measured, then most unmount). Small grids keep their first render (and fitView) as is.
-  const [flowReady, setFlowReady] = useState(() => initial.document.nodes.length <= LARGE_GRID);
-  useEffect(() => {
-    if (flowReady) return;
-    const raf = requestAnimationFrame(() => setFlowReady(true));
-    return () => cancelAnimationFrame(raf);
-  }, [flowReady]);
   const edges = useMemo(
     () =>
       editor.edges.map((e) => {
@@ -667,11 +631,9 @@ function Editor({ initial, initialExecutionId }: { initial: Grid; initialExecuti
             {diff ? (
               <ReadOnlyCanvas document={diff.result.union} overlays={diffOverlays} edgeMarks={diff.result.edges} onNodeClick={setDiffNode} testId="diff-canvas" />
             ) : (
-              <ReactFlow<FlowNode, FlowEdge>
-                nodes={flowReady ? editor.nodes : NO_NODES}
-                edges={flowReady ? edges : NO_EDGES}
-                nodeTypes={nodeTypes}
-                onError={reportFlowError}
+              <GridCanvas
+                nodes={editor.nodes}
+                edges={edges}
                 onNodesChange={editor.onNodesChange}
                 onEdgesChange={editor.onEdgesChange}
                 onConnect={onConnect}
@@ -691,8 +653,6 @@ function Editor({ initial, initialExecutionId }: { initial: Grid; initialExecuti
                 fitView={initial.document.nodes.length > 0 && initial.document.nodes.length <= LARGE_GRID}
                 defaultViewport={initialViewport}
                 fitViewOptions={{ padding: 0.2, maxZoom: 1 }}
-                minZoom={0.05}
-                maxZoom={2}
                 deleteKeyCode={readOnly ? null : ['Delete', 'Backspace']}
                 multiSelectionKeyCode={['Meta', 'Control', 'Shift']}
                 selectionKeyCode="Shift"
@@ -701,19 +661,8 @@ function Editor({ initial, initialExecutionId }: { initial: Grid; initialExecuti
                 selectionMode={SelectionMode.Partial}
                 nodesConnectable={!readOnly}
                 nodesDraggable={!readOnly}
-                onlyRenderVisibleElements={nodeCount > LARGE_GRID}
-                defaultEdgeOptions={{ type: 'default' }}
-                proOptions={{ hideAttribution: true }}
-                aria-label="Grid canvas"
-              >
-                <Background gap={20} />
-                <Controls showInteractive={false} aria-label="Zoom controls">
-                  <ControlButton onClick={() => setHelp(true)} title="Keyboard shortcuts" aria-label="Keyboard shortcuts">
-                    ?
-                  </ControlButton>
-                </Controls>
-                <MiniMap pannable zoomable ariaLabel="Mini map" />
-              </ReactFlow>
+                onHelp={() => setHelp(true)}
+              />
             )}
             {nodeCount === 0 && !diff && (
               <div className="canvas-empty" data-testid="canvas-empty">

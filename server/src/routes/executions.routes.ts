@@ -167,7 +167,9 @@ export function registerExecutionRoutes(api: Api, ctx: ServerContext) {
       if (!ex) throw notFound('execution');
       const steps = await prisma.executionStep.findMany({
         where: { executionId: ex.id, workspaceId: caller.workspaceId },
-        orderBy: [{ createdAt: 'asc' }, { itemIndex: 'asc' }],
+        // Steps written by one statement (a trigger completed at start and the step it made ready)
+        // share createdAt: the one that started first comes first.
+        orderBy: [{ createdAt: 'asc' }, { startedAt: { sort: 'asc', nulls: 'last' } }, { itemIndex: 'asc' }],
       });
       return {
         execution: ex,
