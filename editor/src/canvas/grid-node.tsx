@@ -1,7 +1,7 @@
 /**
  * The canvas node: icon, name, a one-line config summary, labelled ports, a status badge and
  * validation problems. Memoized; overlays come from the OverlayStore by id (see overlay-store.ts).
- * Zoomed out below LOD_ZOOM (lod.ts) it draws a cheap body instead: same box, colours and size,
+ * Zoomed out below LOD_ZOOM (lod.tsx) it draws a cheap body instead: same box, colours and size,
  * the name in large type, no handles/labels/badges (invisible placeholders keep the handle
  * positions measurable for nodes first mounted zoomed out).
  */
@@ -11,9 +11,9 @@ import { useNodeTypes } from '../session.js';
 import { configSummary, type FlowNode } from './mapping.js';
 import { useNodeOverlay } from './overlay-store.js';
 import { useLowDetail } from './lod.js';
+import { estimatedNodeHeight } from './node-geometry.js';
 import { ERROR_PORT } from '../lib/graph-rules.js';
 import { outputsOf, portsKey } from '../lib/ports.js';
-import { estimatedNodeHeight } from './node-geometry.js';
 
 const DEFAULT_IN = [{ name: 'in', label: 'in' }];
 const DEFAULT_OUT = [{ name: 'out', label: 'out' }];
@@ -59,21 +59,11 @@ function GridNodeView({ id, data, selected, height }: NodeProps<FlowNode>) {
     overlay.problems?.length ? 'has-problems' : '',
     !t ? 'is-unknown' : '',
   ].join(' ');
+  const label = `${t?.label ?? data.type} node ${data.name}${overlay.status ? `, ${overlay.status}` : ''}`;
   if (lowDetail) {
+    // Same size as the detailed body, so crossing the threshold does not resize (re-measure) the node.
     return (
-      <div
-        className={`${cls} gnode-lod`}
-        data-testid="grid-node"
-        data-lod="low"
-        data-node-id={id}
-        data-node-type={data.type}
-        data-node-name={data.name}
-        data-status={overlay.status ?? ''}
-        data-diff={overlay.diff ?? ''}
-        aria-label={`${t?.label ?? data.type} node ${data.name}${overlay.status ? `, ${overlay.status}` : ''}`}
-        // Same size as the detailed body, so crossing the threshold does not resize (re-measure) the node.
-        style={{ height: height ?? estimatedNodeHeight(rows) }}
-      >
+      <div className={`${cls} gnode-lod`} data-testid="grid-node" data-lod="low" data-node-id={id} data-node-type={data.type} data-node-name={data.name} data-status={overlay.status ?? ''} data-diff={overlay.diff ?? ''} aria-label={label} style={{ height: height ?? estimatedNodeHeight(rows) }}>
         <div className="gnode-lod-name">{data.name}</div>
         <div className="gnode-ports" style={{ height: rows * 20 }} aria-hidden>
           {inputs.map((p, i) => (
@@ -81,7 +71,7 @@ function GridNodeView({ id, data, selected, height }: NodeProps<FlowNode>) {
               <div className="react-flow__handle react-flow__handle-left target gnode-ghost" data-handleid={p.name} data-nodeid={id} data-handlepos="left" />
             </div>
           ))}
-          {[...outputs, ...(hasError ? [{ name: ERROR_PORT }] : [])].map((p, i) => (
+          {(hasError ? [...outputs, { name: ERROR_PORT }] : outputs).map((p, i) => (
             <div key={`out-${p.name}`} className="port port-out" style={{ top: i * 20 }}>
               <div className="react-flow__handle react-flow__handle-right source gnode-ghost" data-handleid={p.name} data-nodeid={id} data-handlepos="right" />
             </div>
@@ -101,7 +91,7 @@ function GridNodeView({ id, data, selected, height }: NodeProps<FlowNode>) {
       data-node-name={data.name}
       data-status={overlay.status ?? ''}
       data-diff={overlay.diff ?? ''}
-      aria-label={`${t?.label ?? data.type} node ${data.name}${overlay.status ? `, ${overlay.status}` : ''}`}
+      aria-label={label}
     >
       <div className="gnode-head">
         <span className="gnode-icon" aria-hidden>

@@ -6,6 +6,7 @@ import { reportFlowError, nodeTypes } from './grid-node.js';
 import { OverlayContext, OverlayStore, type NodeOverlay } from './overlay-store.js';
 import { toFlow, type FlowNode } from './mapping.js';
 import { edgeClass } from './edge-style.js';
+import { LevelOfDetail } from './lod.js';
 
 export function ReadOnlyCanvas({
   document,
@@ -39,34 +40,36 @@ export function ReadOnlyCanvas({
     <div className="ro-canvas" data-testid={testId ?? 'readonly-canvas'}>
       <OverlayContext.Provider value={store}>
         <ReactFlowProvider>
-          <ReactFlow
-            nodes={nodes}
-            edges={edges}
-            nodeTypes={nodeTypes}
-            onError={reportFlowError}
-            onNodesChange={(changes) =>
-              setNodes((ns) => {
-                // keep measurements (dimensions) so nodes become visible; ignore moves
-                const dims = new Map(changes.filter((c) => c.type === 'dimensions').map((c) => [c.id, c]));
-                if (dims.size === 0) return ns;
-                return ns.map((n) => {
-                  const c = dims.get(n.id);
-                  return c && c.type === 'dimensions' && c.dimensions ? { ...n, measured: c.dimensions } : n;
-                });
-              })
-            }
-            nodesDraggable={false}
-            nodesConnectable={false}
-            elementsSelectable={!!onNodeClick}
-            onNodeClick={onNodeClick ? (_, n) => onNodeClick(n.id) : undefined}
-            fitView
-            minZoom={0.1}
-            proOptions={{ hideAttribution: true }}
-          >
-            <Background gap={16} />
-            <Controls showInteractive={false} />
-            {minimap && <MiniMap pannable zoomable />}
-          </ReactFlow>
+          <LevelOfDetail>
+            <ReactFlow
+              nodes={nodes}
+              edges={edges}
+              nodeTypes={nodeTypes}
+              onError={reportFlowError}
+              onNodesChange={(changes) =>
+                setNodes((ns) => {
+                  // keep measurements (dimensions) so nodes become visible; ignore moves
+                  const dims = new Map(changes.filter((c) => c.type === 'dimensions').map((c) => [c.id, c]));
+                  if (dims.size === 0) return ns;
+                  return ns.map((n) => {
+                    const c = dims.get(n.id);
+                    return c && c.type === 'dimensions' && c.dimensions ? { ...n, measured: c.dimensions } : n;
+                  });
+                })
+              }
+              nodesDraggable={false}
+              nodesConnectable={false}
+              elementsSelectable={!!onNodeClick}
+              onNodeClick={onNodeClick ? (_, n) => onNodeClick(n.id) : undefined}
+              fitView
+              minZoom={0.1}
+              proOptions={{ hideAttribution: true }}
+            >
+              <Background gap={16} />
+              <Controls showInteractive={false} />
+              {minimap && <MiniMap pannable zoomable />}
+            </ReactFlow>
+          </LevelOfDetail>
         </ReactFlowProvider>
       </OverlayContext.Provider>
     </div>

@@ -14,7 +14,7 @@ import { GridCanvas, LARGE_GRID, initialViewportFor } from '../canvas/grid-canva
 import { OverlayContext, OverlayStore, type NodeOverlay } from '../canvas/overlay-store.js';
 import { useGridEditor } from '../canvas/use-grid-editor.js';
 import { edgeClass } from '../canvas/edge-style.js';
-import type { FlowEdge, FlowNode } from '../canvas/mapping.js';
+import type { FlowEdge } from '../canvas/mapping.js';
 import { ReadOnlyCanvas } from '../canvas/read-only-canvas.js';
 import { Autosaver, initialSaveState, type SaveState } from '../lib/autosave.js';
 import { CLIPBOARD_KIND, parseFragment, type Fragment } from '../lib/clipboard.js';
