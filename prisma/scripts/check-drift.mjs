@@ -33,7 +33,14 @@ const sql = execFileSync(
     schema,
     '--script',
   ],
-  { cwd: pkgDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+  {
+    cwd: pkgDir,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    // The diff only needs a connection that may create the shadow database: default to the
+    // maintenance database, which every PostgreSQL has (gridflow_dev may not exist yet).
+    env: { ...process.env, DATABASE_URL: process.env.DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/postgres' },
+  },
 );
 const left = sql
   .split('\n')

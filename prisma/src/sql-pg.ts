@@ -1,4 +1,5 @@
 /** SqlClient over a `pg` Pool (PostgreSQL). */
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { SqlClient, SqlExecutor, SqlResult } from './sql.js';
 
@@ -22,10 +23,30 @@ const types = {
 
 type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
 
+/**
+ * Statements are prepared once per connection (named by a hash of their text): PostgreSQL then
+ * skips parsing and analysis on every later execution, which is most of its CPU for the short
+ * statements of the step hot path. Texts are bounded (hot-path SQL varies only by row counts);
+ * past the cap, new texts run unnamed.
+ */
+const statementNames = new Map<string, string>();
+const MAX_NAMED = 5000;
+function statementName(text: string): string | undefined {
+  let name = statementNames.get(text);
+  if (name === undefined && statementNames.size < MAX_NAMED) {
+    name = `gf_${createHash('sha1').update(text).digest('base64url').slice(0, 20)}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
 function executor(q: Queryable): SqlExecutor {
   return {
     async query<T>(text: string, params?: unknown[]): Promise<SqlResult<T>> {
-      const res = await q.query({ text, values: params, types } as pg.QueryConfig);
+      // Only parameterized texts: they are single statements (a text without parameters may be a
+      // script of several, which only the simple protocol runs).
+      const name = params?.length ? statementName(text) : undefined;
+      const res = await q.query({ text, values: params, types, ...(name ? { name } : {}) } as pg.QueryConfig);
       return { rows: res.rows as T[], rowCount: res.rowCount ?? 0 };
     },
     async exec(script: string): Promise<void> {

@@ -146,7 +146,7 @@ function startWorker(dbUrl: string, prefix: string, concurrency: number): Promis
   const child = spawn(
     process.execPath,
     [
-      '--no-node-snapshot',
+      '--no-node-snapshot', ...(process.env.GF_BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.GF_BENCH_PROF}`] : []),
       '--import',
       'tsx',
       join(here, '..', 'src', 'testing', 'test-worker-main.ts'),

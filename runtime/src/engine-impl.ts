@@ -74,6 +74,7 @@ import {
 import { createBullQueue, createRedisBus } from './queue-bullmq.js';
 import {
   loadRunSteps,
+  planStatement,
   stepId,
   stepJobId,
   writePlan,
@@ -101,7 +102,14 @@ export interface SinkEvent {
   data: Json;
 }
 
-export type EventSink = (tx: SqlExecutor, events: SinkEvent[]) => Promise<void>;
+export interface EventSink {
+  (tx: SqlExecutor, events: SinkEvent[]): Promise<void>;
+  /**
+   * The same writes as SQL statement bodies (usable as CTEs) that apply only when `gate` (an SQL
+   * boolean) holds, their params appended to `params`: lets a step's completion be one statement.
+   */
+  sql?(events: SinkEvent[], params: unknown[], gate: string): string[];
+}
 
 export interface EngineLogger {
   debug(msg: string, data?: Record<string, unknown>): void;
@@ -182,6 +190,9 @@ type Outcome =
 interface CachedRun {
   seq: number;
   steps: Map<string, StepState>;
+  /** The run row's status and start as of `seq`. */
+  status: ExecutionStatus;
+  startedAt: Date | null;
 }
 
 export function createEngine(options: EngineOptions): EngineInternals {
@@ -259,10 +270,10 @@ export function createEngine(options: EngineOptions): EngineInternals {
     return g;
   }
 
-  function cacheRun(executionId: string, seq: number, steps: Map<string, StepState>) {
+  function cacheRun(executionId: string, run: CachedRun) {
     runCache.delete(executionId);
     if (runCache.size >= 2000) runCache.delete(runCache.keys().next().value!);
-    runCache.set(executionId, { seq, steps });
+    runCache.set(executionId, run);
   }
 
   // ------------------------------------------------------------------ events
@@ -722,7 +733,7 @@ export function createEngine(options: EngineOptions): EngineInternals {
         if (claimed) inlineActive--;
         throw err;
       }
-      cacheRun(executionId, applied.seq, steps);
+      cacheRun(executionId, { seq: applied.seq, steps, status: 'running', startedAt });
       publish([runEvent(run, 1, 'running', startedAt), ...applied.events]);
       await relay(applied.outbox);
       if (claimed) launchInline(claimed, run);
@@ -799,7 +810,12 @@ export function createEngine(options: EngineOptions): EngineInternals {
         ]);
       }
     });
-    cacheRun(executionId, applied.seq, steps);
+    cacheRun(executionId, {
+      seq: applied.seq,
+      steps,
+      status: (finished as Plan['finished'])?.status ?? 'running',
+      startedAt,
+    });
     publish([runEvent(run, 1, 'running', startedAt), ...applied.events]);
     await relay(applied.outbox);
     return { executionId };
@@ -1213,13 +1229,7 @@ export function createEngine(options: EngineOptions): EngineInternals {
     if (!ex) return done();
     let seq = ex.event_seq;
     const events: RuntimeEvent[] = [];
-    const sinkEvents: SinkEvent[] = domainEvents.map((e) => ({
-      type: e.type,
-      workspaceId: run.workspace_id,
-      executionId: run.id,
-      nodeId: row.node_id,
-      data: e.data as Json,
-    }));
+    const sinkEvents = sinkEventsOf(c);
     const open = OPEN_RUN.includes(ex.status);
     const guard = `id = $1 AND status = 'running' AND attempt = $2 AND started_at = $3`;
     const gp = [row.id, row.attempt, row.started_at];
@@ -1270,14 +1280,7 @@ export function createEngine(options: EngineOptions): EngineInternals {
     if (outcome.kind === 'completed') {
       if (!ex.updated) return done(); // lost the lease: another worker re-ran this step
       own = { status: 'completed', input: row.input, output: outcome.output, ports: outcome.ports };
-      events.push(
-        stepEvent(run, ++seq, row.node_id, row.item_index, 'completed', {
-          attempt: row.attempt,
-          startedAt: row.started_at.toISOString(),
-          outputPreview: preview(outcome.output) as Json,
-          ...(outcome.ports ? { ports: outcome.ports } : {}),
-        }),
-      );
+      events.push(completedEvent(row, run, ++seq, outcome.output, outcome.ports));
     } else if (outcome.kind === 'failed' && outcome.retryDelayMs !== undefined) {
       const r = await tx.query(
         `UPDATE execution_steps SET status = 'pending', attempt = attempt + 1, error = $4::jsonb, updated_at = now(),
@@ -1372,35 +1375,12 @@ export function createEngine(options: EngineOptions): EngineInternals {
     const steps = stepsLoaded ?? (await loadRunSteps(tx, row.execution_id));
     stepsLoaded = steps;
     steps.set(k, own);
-    const settings = grid.document.settings;
-    const plan = planNext(grid, { steps, errorHandling: settings.errorHandling });
-    const failFast = plan.finished?.status === 'failed';
-    const applied = applyPlanRows(run, seq, plan, steps, failFast);
-    if (!plan.finished && !stopping)
-      next = claimInline(applied, steps, {
-        execution_id: row.execution_id,
-        workspace_id: row.workspace_id,
-        grid_id: row.grid_id,
-        grid_version_id: row.grid_version_id,
-        trigger_type: row.trigger_type,
-        trigger_data: row.trigger_data,
-        run_started_at: ex.run_started_at,
-        deadline_at: row.deadline_at,
-      });
+    const planned = planAfter(c, grid, steps, own, seq, ex.run_started_at);
+    const { applied, failFast, addCompleted, addFailed, status, error } = planned;
+    next = planned.next;
+    runFinished = planned.runFinished;
     seq = applied.seq;
     outbox = outbox.concat(applied.outbox);
-    const addCompleted = applied.addCompleted + (own.status === 'completed' ? 1 : 0);
-    const addFailed = applied.addFailed + (own.status === 'failed' ? 1 : 0);
-    let status: ExecutionStatus;
-    let error: StepErrorInfo | null | undefined;
-    if (plan.finished) {
-      status = plan.finished.status;
-      error = plan.finished.error ?? null;
-      runFinished = true;
-    } else {
-      const a = plan.activity;
-      status = a.pending + a.running === 0 && a.waiting > 0 ? 'waiting' : 'running';
-    }
     for (const l of applied.loopResults) {
       await tx.query(
         `UPDATE execution_steps SET output = jsonb_set(COALESCE(output, '{}'::jsonb), '{results}', $2::jsonb) WHERE id = $1`,
@@ -1450,19 +1430,161 @@ export function createEngine(options: EngineOptions): EngineInternals {
         addFailed,
       },
     });
-    if (runFinished) {
-      sinkEvents.push({
-        type: `execution.${status}`,
-        workspaceId: run.workspace_id,
-        executionId: run.id,
-        data: { status, gridId: run.grid_id, error: (error ?? null) as unknown as Json },
-      });
-    }
+    if (runFinished) sinkEvents.push(finishedSinkEvent(run, status, error));
     if (sinkEvents.length && options.eventSink) await options.eventSink(tx, sinkEvents);
     published = events;
-    newCache = { seq, steps };
+    newCache = { seq, steps, status, startedAt: ex.run_started_at };
     if (next) next.event_seq = seq;
     return done();
+  }
+
+  /** The plan after a step's own row changed (`own`, already in `steps`): rows, claim, run status. */
+  function planAfter(
+    c: Completion,
+    grid: CompiledGrid,
+    steps: Map<string, StepState>,
+    own: StepState,
+    seq: number,
+    runStartedAt: Date | null,
+  ) {
+    const { row, run } = c;
+    const plan = planNext(grid, { steps, errorHandling: grid.document.settings.errorHandling });
+    const failFast = plan.finished?.status === 'failed';
+    const applied = applyPlanRows(run, seq, plan, steps, failFast);
+    const next =
+      !plan.finished && !stopping
+        ? claimInline(applied, steps, {
+            execution_id: row.execution_id,
+            workspace_id: row.workspace_id,
+            grid_id: row.grid_id,
+            grid_version_id: row.grid_version_id,
+            trigger_type: row.trigger_type,
+            trigger_data: row.trigger_data,
+            run_started_at: runStartedAt,
+            deadline_at: row.deadline_at,
+          })
+        : null;
+    let status: ExecutionStatus;
+    let error: StepErrorInfo | null | undefined;
+    if (plan.finished) {
+      status = plan.finished.status;
+      error = plan.finished.error ?? null;
+    } else {
+      const a = plan.activity;
+      status = a.pending + a.running === 0 && a.waiting > 0 ? 'waiting' : 'running';
+    }
+    return {
+      applied,
+      failFast,
+      next,
+      status,
+      error,
+      runFinished: !!plan.finished,
+      addCompleted: applied.addCompleted + (own.status === 'completed' ? 1 : 0),
+      addFailed: applied.addFailed + (own.status === 'failed' ? 1 : 0),
+    };
+  }
+
+  function completedEvent(row: ClaimRow, run: RunInfo, seq: number, output: Json, ports: string[] | null) {
+    return stepEvent(run, seq, row.node_id, row.item_index, 'completed', {
+      attempt: row.attempt,
+      startedAt: row.started_at.toISOString(),
+      outputPreview: preview(output) as Json,
+      ...(ports ? { ports } : {}),
+    });
+  }
+
+  function sinkEventsOf(c: Completion): SinkEvent[] {
+    return c.domainEvents.map((e) => ({
+      type: e.type,
+      workspaceId: c.run.workspace_id,
+      executionId: c.run.id,
+      nodeId: c.row.node_id,
+      data: e.data as Json,
+    }));
+  }
+
+  function finishedSinkEvent(run: RunInfo, status: ExecutionStatus, error: StepErrorInfo | null | undefined): SinkEvent {
+    return {
+      type: `execution.${status}`,
+      workspaceId: run.workspace_id,
+      executionId: run.id,
+      data: { status, gridId: run.grid_id, error: (error ?? null) as unknown as Json },
+    };
+  }
+
+  /**
+   * The common case in one autocommit statement (no BEGIN/COMMIT, no lock-then-read round trip):
+   * a node produced output and this process's cached copy of the run is current. The statement is
+   * gated on that (see planStatement); null = not applicable or not applied (take the transaction).
+   */
+  async function fastComplete(c: Completion): Promise<CompletionResult | null> {
+    const { row, run, grid, outcome } = c;
+    if (outcome.kind !== 'completed' || !grid) return null;
+    const cached = runCache.get(row.execution_id);
+    if (!cached || cached.status !== 'running') return null;
+    const sinkEvents = sinkEventsOf(c);
+    const steps = new Map(cached.steps);
+    const own: StepState = {
+      status: 'completed',
+      input: row.input,
+      output: outcome.output,
+      ports: outcome.ports,
+    };
+    steps.set(stepKey(row.node_id, row.item_index), own);
+    let seq = cached.seq;
+    const events: RuntimeEvent[] = [completedEvent(row, run, ++seq, outcome.output, outcome.ports)];
+    const p = planAfter(c, grid, steps, own, seq, cached.startedAt);
+    if (p.failFast || p.applied.loopResults.length) return null;
+    seq = p.applied.seq;
+    events.push(...p.applied.events);
+    if (p.status !== cached.status)
+      events.push(runEvent(run, ++seq, p.status, cached.startedAt, p.error ?? undefined));
+    if (p.runFinished) sinkEvents.push(finishedSinkEvent(run, p.status, p.error));
+    const sink = options.eventSink;
+    if (sinkEvents.length && sink && !sink.sql) return null;
+    const stmt = planStatement(
+      {
+        executionId: run.id,
+        workspaceId: run.workspace_id,
+        steps: p.applied.rows,
+        outbox: p.applied.outbox,
+        failedSteps: p.applied.failedSteps,
+        execution: {
+          seq,
+          status: p.status,
+          finished: p.runFinished,
+          ...(p.error !== undefined ? { error: p.error } : {}),
+          addTotal: p.applied.addTotal,
+          addCompleted: p.addCompleted,
+          addFailed: p.addFailed,
+        },
+      },
+      {
+        expectSeq: cached.seq,
+        expectStatus: cached.status,
+        step: {
+          id: row.id,
+          attempt: row.attempt,
+          startedAt: row.started_at,
+          output: outcome.output,
+          ports: outcome.ports,
+        },
+        ...(sinkEvents.length && sink?.sql
+          ? { extra: (params: unknown[], gate: string) => sink.sql!(sinkEvents, params, gate) }
+          : {}),
+      },
+    );
+    const r = await sql.query<{ ok: number }>(stmt.sql, stmt.params);
+    if (!r.rows[0]?.ok) return null;
+    if (p.next) p.next.event_seq = seq;
+    return {
+      published: events,
+      outbox: p.applied.outbox,
+      newCache: { seq, steps, status: p.status, startedAt: cached.startedAt },
+      runFinished: p.runFinished,
+      next: p.next,
+    };
   }
 
   // Group commit: completions that arrive while others are being committed share a transaction
@@ -1536,7 +1658,17 @@ export function createEngine(options: EngineOptions): EngineInternals {
     outcome: Outcome,
     domainEvents: DomainEvent[],
   ): Promise<ClaimRow | null> {
-    const r = await submitCompletion({ row, run, grid, outcome, domainEvents });
+    const c: Completion = { row, run, grid, outcome, domainEvents };
+    let r: CompletionResult | null = null;
+    try {
+      r = await fastComplete(c);
+    } catch (err) {
+      log.warn('one-statement step completion failed; retrying in a transaction', {
+        err: String(err),
+        stepId: row.id,
+      });
+    }
+    r ??= await submitCompletion(c);
     if (!r) return null;
     if (r.runFinished && r.newCache && completionWaiters.has(row.execution_id)) {
       // Someone in this process waits for this run (sync webhook): answer from memory.
@@ -1547,7 +1679,7 @@ export function createEngine(options: EngineOptions): EngineInternals {
           summarize(row.execution_id, final.status, final.error, r.newCache.steps),
         );
     }
-    if (r.newCache && !r.runFinished) cacheRun(row.execution_id, r.newCache.seq, r.newCache.steps);
+    if (r.newCache && !r.runFinished) cacheRun(row.execution_id, r.newCache);
     else runCache.delete(row.execution_id);
     publish(r.published);
     if (r.runFinished) for (const wake of localWakers.get(row.execution_id) ?? []) wake();

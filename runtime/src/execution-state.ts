@@ -98,7 +98,7 @@ export async function getExecutionState(
     if (!ex) return { ex, rows: null };
     const rows = await tx.query<StepRow>(
       `SELECT node_id, item_index, status, attempt, output, ports, error, started_at, finished_at
-     FROM execution_steps WHERE execution_id = $1 ORDER BY created_at, node_id, item_index`,
+     FROM execution_steps WHERE execution_id = $1 ORDER BY created_at, started_at NULLS LAST, node_id, item_index`,
       [executionId],
     );
     return { ex, rows };

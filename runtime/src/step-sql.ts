@@ -74,34 +74,63 @@ export interface OutboxRow {
 
 const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
 
+export interface PlanWrite {
+  executionId: string;
+  workspaceId: string;
+  steps: NewStepRow[];
+  outbox: OutboxRow[];
+  failedSteps: Array<{ id: string; error: StepErrorInfo }>;
+  /** SET clauses on executions, with their params appended after the others. */
+  execution: {
+    seq: number;
+    status?: string;
+    finished?: boolean;
+    error?: StepErrorInfo | null;
+    addTotal: number;
+    addCompleted: number;
+    addFailed: number;
+  };
+  /** Columns of a new execution row (besides id/workspace_id and the counters): insert instead of update. */
+  insertExecution?: Record<string, unknown>;
+}
+
+/**
+ * A step's whole completion as ONE autocommit statement, applied only if the run is still in the
+ * state the plan was computed from (this process's cached copy): `expectSeq`/`expectStatus` on the
+ * run row and the step still running under this claim. A concurrent change (another step of the
+ * run completing, a cancel, the sweeper taking the step back: each bumps `event_seq` or the
+ * status) makes every part a no-op: `ok` is then 0 and the caller takes the transaction path.
+ */
+export interface CompletionGate {
+  expectSeq: number;
+  expectStatus: string;
+  step: { id: string; attempt: number; startedAt: Date; output: Json; ports: string[] | null };
+  /** More writes as CTE bodies (event deliveries), given the gate condition to include. */
+  extra?: (params: unknown[], gate: string) => string[];
+}
+
 /**
  * One statement: inserts new steps, outbox rows, marks failed loops, and updates the execution row.
- * Returns nothing; every part is idempotent (ON CONFLICT DO NOTHING) so a re-applied plan is harmless.
+ * Every part is idempotent (ON CONFLICT DO NOTHING) so a re-applied plan is harmless. With a gate,
+ * the statement also completes the step and answers `ok` (1 applied, 0 nothing done).
  */
-export async function writePlan(
-  tx: SqlExecutor,
-  p: {
-    executionId: string;
-    workspaceId: string;
-    steps: NewStepRow[];
-    outbox: OutboxRow[];
-    failedSteps: Array<{ id: string; error: StepErrorInfo }>;
-    /** SET clauses on executions, with their params appended after the others. */
-    execution: {
-      seq: number;
-      status?: string;
-      finished?: boolean;
-      error?: StepErrorInfo | null;
-      addTotal: number;
-      addCompleted: number;
-      addFailed: number;
-    };
-    /** Columns of a new execution row (besides id/workspace_id and the counters): insert instead of update. */
-    insertExecution?: Record<string, unknown>;
-  },
-): Promise<void> {
+export function planStatement(p: PlanWrite, gate?: CompletionGate): { sql: string; params: unknown[] } {
   const params: unknown[] = [p.executionId, p.workspaceId];
   const ctes: string[] = [];
+  const gated = gate ? ' WHERE EXISTS (SELECT 1 FROM ok)' : '';
+  const andGated = gate ? ' AND EXISTS (SELECT 1 FROM ok)' : '';
+  if (gate) {
+    const sets = executionSets(p, params);
+    const g = gate.step;
+    const sid = `$${params.push(g.id)}`;
+    const guard = `id = ${sid} AND status = 'running' AND attempt = $${params.push(g.attempt)}::int AND started_at = $${params.push(g.startedAt)}::timestamptz`;
+    ctes.push(
+      `ok AS (UPDATE executions SET ${sets.join(', ')} WHERE id = $1 AND workspace_id = $2 AND event_seq = $${params.push(gate.expectSeq)}::int AND status = $${params.push(gate.expectStatus)}
+         AND EXISTS (SELECT 1 FROM execution_steps WHERE ${guard}) RETURNING 1)`,
+      `own AS (UPDATE execution_steps SET status = 'completed', output = $${params.push(JSON.stringify(g.output))}::jsonb, ports = $${params.push(g.ports)}::text[], error = NULL, finished_at = now(), updated_at = now()
+         WHERE ${guard}${andGated})`,
+    );
+  }
   if (p.steps.length) {
     const values: string[] = [];
     for (const s of p.steps) {
@@ -124,9 +153,13 @@ export async function writePlan(
         `($${b + 1}, $1, $2, $${b + 2}, $${b + 3}::int, $${b + 5}::int, $${b + 4}, $${b + 6}::jsonb, $${b + 7}::jsonb, $${b + 8}::jsonb, CASE WHEN $${b + 9}::boolean THEN now() END, $${b + 10}::text[], $${b + 11}::timestamptz, now() + make_interval(secs => $${b + 12}::int / 1000.0))`,
       );
     }
+    const cols = `id, execution_id, workspace_id, node_id, item_index, attempt, status, input, output, error, finished_at, ports, started_at, available_at`;
     ctes.push(
-      `ins_steps AS (INSERT INTO execution_steps (id, execution_id, workspace_id, node_id, item_index, attempt, status, input, output, error, finished_at, ports, started_at, available_at)
-        VALUES ${values.join(', ')} ON CONFLICT (execution_id, node_id, item_index) DO NOTHING)`,
+      gate
+        ? `ins_steps AS (INSERT INTO execution_steps (${cols})
+            SELECT * FROM (VALUES ${values.join(', ')}) v${gated} ON CONFLICT (execution_id, node_id, item_index) DO NOTHING)`
+        : `ins_steps AS (INSERT INTO execution_steps (${cols})
+            VALUES ${values.join(', ')} ON CONFLICT (execution_id, node_id, item_index) DO NOTHING)`,
     );
   }
   if (p.outbox.length) {
@@ -139,17 +172,26 @@ export async function writePlan(
       );
     }
     ctes.push(
-      `ins_outbox AS (INSERT INTO outbox_jobs (job_id, queue, payload, available_at) VALUES ${values.join(', ')} ON CONFLICT (job_id) DO NOTHING)`,
+      gate
+        ? `ins_outbox AS (INSERT INTO outbox_jobs (job_id, queue, payload, available_at)
+            SELECT * FROM (VALUES ${values.join(', ')}) v${gated} ON CONFLICT (job_id) DO NOTHING)`
+        : `ins_outbox AS (INSERT INTO outbox_jobs (job_id, queue, payload, available_at) VALUES ${values.join(', ')} ON CONFLICT (job_id) DO NOTHING)`,
     );
   }
-  if (p.failedSteps.length) {
-    for (const f of p.failedSteps) {
-      const b = params.length;
-      params.push(f.id, JSON.stringify(f.error));
-      ctes.push(
-        `fail_${b} AS (UPDATE execution_steps SET status = 'failed', error = $${b + 2}::jsonb, finished_at = now(), updated_at = now() WHERE id = $${b + 1})`,
-      );
-    }
+  for (const f of p.failedSteps) {
+    const b = params.length;
+    params.push(f.id, JSON.stringify(f.error));
+    ctes.push(
+      `fail_${b} AS (UPDATE execution_steps SET status = 'failed', error = $${b + 2}::jsonb, finished_at = now(), updated_at = now() WHERE id = $${b + 1}${andGated})`,
+    );
+  }
+  if (gate) {
+    for (const [i, body] of (gate.extra?.(params, 'EXISTS (SELECT 1 FROM ok)') ?? []).entries())
+      ctes.push(`extra_${i} AS (${body})`);
+    return {
+      sql: `WITH ${ctes.join(', ')} SELECT (SELECT count(*) FROM ok)::int AS ok`,
+      params,
+    };
   }
   const e = p.execution;
   if (p.insertExecution) {
@@ -169,19 +211,34 @@ export async function writePlan(
           `$${params.push(v)}${c === 'document' || c === 'trigger_data' ? '::jsonb' : c === 'started_at' || c === 'deadline_at' ? '::timestamptz' : ''}`,
       )
       .join(', ');
-    const sql = `${ctes.length ? `WITH ${ctes.join(', ')} ` : ''}INSERT INTO executions (id, workspace_id, ${names}) VALUES ($1, $2, ${values})`;
-    await tx.query(sql, params);
-    return;
+    return {
+      sql: `${ctes.length ? `WITH ${ctes.join(', ')} ` : ''}INSERT INTO executions (id, workspace_id, ${names}) VALUES ($1, $2, ${values})`,
+      params,
+    };
   }
+  const sets = executionSets(p, params);
+  return {
+    sql: `${ctes.length ? `WITH ${ctes.join(', ')} ` : ''}UPDATE executions SET ${sets.join(', ')} WHERE id = $1 AND workspace_id = $2`,
+    params,
+  };
+}
+
+function executionSets(p: PlanWrite, params: unknown[]): string[] {
+  const e = p.execution;
   const sets = [
-    `event_seq = $${params.push(e.seq)}`,
-    `steps_total = steps_total + $${params.push(e.addTotal)}`,
-    `steps_completed = steps_completed + $${params.push(e.addCompleted)}`,
-    `steps_failed = steps_failed + $${params.push(e.addFailed)}`,
+    `event_seq = $${params.push(e.seq)}::int`,
+    `steps_total = steps_total + $${params.push(e.addTotal)}::int`,
+    `steps_completed = steps_completed + $${params.push(e.addCompleted)}::int`,
+    `steps_failed = steps_failed + $${params.push(e.addFailed)}::int`,
   ];
   if (e.status) sets.push(`status = $${params.push(e.status)}`);
   if (e.finished) sets.push(`finished_at = now()`);
   if (e.error !== undefined) sets.push(`error = $${params.push(json(e.error))}::jsonb`);
-  const sql = `${ctes.length ? `WITH ${ctes.join(', ')} ` : ''}UPDATE executions SET ${sets.join(', ')} WHERE id = $1 AND workspace_id = $2`;
+  return sets;
+}
+
+/** Writes a plan (see planStatement) in one statement. */
+export async function writePlan(tx: SqlExecutor, p: PlanWrite): Promise<void> {
+  const { sql, params } = planStatement(p);
   await tx.query(sql, params);
 }

@@ -41,9 +41,10 @@ export function eventIdOf(e: SinkEvent, index: number): string {
 
 export function createEventSink(opts: { maxAttempts?: number } = {}) {
   const maxAttempts = opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
-  return async function eventSink(tx: SqlExecutor, events: SinkEvent[]): Promise<void> {
+  /** One INSERT … SELECT per event (params appended to `params`), applied only when `gate` holds. */
+  function toSql(events: SinkEvent[], params: unknown[], gate: string): string[] {
     const perKind = new Map<string, number>();
-    for (const e of events) {
+    return events.map((e) => {
       const k = `${e.executionId}:${e.nodeId ?? ''}:${e.itemIndex ?? -1}:${e.type}`;
       const index = perKind.get(k) ?? 0;
       perKind.set(k, index + 1);
@@ -60,15 +61,20 @@ export function createEventSink(opts: { maxAttempts?: number } = {}) {
         itemIndex: e.itemIndex ?? null,
         data: e.data ?? {},
       };
-      await tx.query(
-        `INSERT INTO event_deliveries (id, workspace_id, subscription_id, event, payload, idempotency_key, status, max_attempts, next_attempt_at)
-         SELECT gen_random_uuid()::text, s.workspace_id, s.id, $2, $3::jsonb, $4, 'pending', $5, now()
+      const $ = (v: unknown) => `$${params.push(v)}`;
+      const type = $(e.type);
+      return `INSERT INTO event_deliveries (id, workspace_id, subscription_id, event, payload, idempotency_key, status, max_attempts, next_attempt_at)
+         SELECT gen_random_uuid()::text, s.workspace_id, s.id, ${type}::text, ${$(JSON.stringify(payload))}::jsonb, ${$(id)}::text, 'pending', ${$(maxAttempts)}::int, now()
            FROM event_subscriptions s
-          WHERE s.workspace_id = $1 AND s.is_active AND ($2 = ANY(s.events) OR '*' = ANY(s.events))
-         ON CONFLICT (subscription_id, idempotency_key) DO NOTHING`,
-        [e.workspaceId, e.type, JSON.stringify(payload), id, maxAttempts],
-      );
-    }
+          WHERE s.workspace_id = ${$(e.workspaceId)}::text AND s.is_active AND (${type}::text = ANY(s.events) OR '*' = ANY(s.events)) AND ${gate}
+         ON CONFLICT (subscription_id, idempotency_key) DO NOTHING`;
+    });
+  }
+  const eventSink = async function eventSink(tx: SqlExecutor, events: SinkEvent[]): Promise<void> {
+    if (!events.length) return;
+    const params: unknown[] = [];
+    const parts = toSql(events, params, 'TRUE');
+    await tx.query(`WITH ${parts.map((p, i) => `e${i} AS (${p})`).join(', ')} SELECT 1`, params);
   };
+  return Object.assign(eventSink, { sql: toSql });
 }
-

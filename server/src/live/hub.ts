@@ -166,10 +166,17 @@ export function createLiveHub(opts: { httpServer: HttpServer; db: Db; authentica
         }
         if (!seen.size) snapshotSeq.delete(event.executionId);
       }
-      const room = io.local.to(`execution:${event.executionId}`);
-      (skip.length ? room.except(skip) : room).emit('event', event);
+      // socket.io encodes a packet before it looks for the room's sockets: look first (most events
+      // of webhook and scheduled runs have nobody watching them).
+      const rooms = io.of('/').adapter.rooms;
+      const execRoom = `execution:${event.executionId}`;
+      if (rooms.has(execRoom)) {
+        const room = io.local.to(execRoom);
+        (skip.length ? room.except(skip) : room).emit('event', event);
+      }
       // Grid rooms get run-level events and step status (for the editor's canvas).
-      io.local.to(`grid:${event.gridId}`).emit('grid-event', event);
+      const gridRoom = `grid:${event.gridId}`;
+      if (rooms.has(gridRoom)) io.local.to(gridRoom).emit('grid-event', event);
     },
     toUser(userId, event, payload) {
       io.local.to(`user:${userId}`).emit(event, payload);
