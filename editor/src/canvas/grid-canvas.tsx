@@ -5,16 +5,18 @@
  *
  * Large grids (over LARGE_GRID nodes): open at a readable zoom on the top-left corner (not fitted),
  * with React Flow's visible-only rendering while the nodes are detailed. Zoomed out below LOD_ZOOM
- * every node is mounted once, as its cheap body (lod.ts): zooming and panning further out then
+ * every node is mounted once, as its cheap body (lod.tsx): zooming and panning further out then
  * changes one CSS transform instead of mounting newly revealed nodes on every frame.
  */
-import { useEffect, useRef, type ReactNode } from 'react';
+import { useCallback, useEffect, useRef, type ReactNode } from 'react';
 import {
   Background,
   ControlButton,
   Controls,
   MiniMap,
   ReactFlow,
+  getViewportForBounds,
+  useReactFlow,
   useStore,
   useStoreApi,
   type ReactFlowProps,
@@ -50,8 +52,37 @@ export type GridCanvasProps = Omit<
   onHelp?: () => void;
   minimap?: boolean;
   cull?: CullMode;
+  /** Cheap node bodies below LOD_ZOOM (lod.tsx); default: large grids only. */
+  levelOfDetail?: boolean;
   children?: ReactNode;
 };
+
+/**
+ * Fits every node, measured or not. React Flow's fitView waits until *every* node has been measured
+ * (and then fits only measured ones), so on a large grid, where off-screen nodes are never rendered,
+ * it would not move at all; estimated sizes stand in for the unmeasured nodes here.
+ */
+export function useFitAll() {
+  const store = useStoreApi<FlowNode, FlowEdge>();
+  const rf = useReactFlow<FlowNode, FlowEdge>();
+  return useCallback(
+    (opts: { padding?: number; duration?: number } = {}) => {
+      const { nodes, width, height, minZoom, maxZoom } = store.getState();
+      if (nodes.length === 0 || !width || !height) return;
+      const bounds = rf.getNodesBounds(nodes);
+      void rf.setViewport(getViewportForBounds(bounds, width, height, minZoom, maxZoom, opts.padding ?? 0.1), { duration: opts.duration });
+    },
+    [store, rf],
+  );
+}
+
+function FitViewIcon() {
+  return (
+    <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 30" aria-hidden>
+      <path d="M3.692 4.63c0-.53.4-.938.939-.938h5.215V0H4.708C2.13 0 0 2.054 0 4.63v5.216h3.692V4.631zM27.354 0h-5.2v3.692h5.17c.53 0 .984.4.984.939v5.215H32V4.631A4.624 4.624 0 0027.354 0zm.954 24.83c0 .532-.4.94-.939.94h-5.215v3.768h5.215c2.577 0 4.631-2.13 4.631-4.707v-5.139h-3.692v5.139zm-23.677.94c-.531 0-.939-.4-.939-.94v-5.138H0v5.139c0 2.577 2.13 4.707 4.708 4.707h5.138V25.77H4.631z" />
+    </svg>
+  );
+}
 
 export function GridCanvas({
   nodes,
@@ -59,15 +90,18 @@ export function GridCanvas({
   onHelp,
   minimap = true,
   cull = 'auto',
+  levelOfDetail,
   children,
   ...rest
 }: GridCanvasProps) {
   const large = nodes.length > LARGE_GRID;
-  const lowDetail = useStore(lowDetailSelector);
+  const lod = levelOfDetail ?? large;
+  const lowDetail = useStore(lowDetailSelector) && lod;
   const visibleOnly = cull === 'always' || (cull === 'auto' && large && !lowDetail);
   useRemeasureOnDetail(lowDetail);
+  const fitAll = useFitAll();
   return (
-    <LevelOfDetail>
+    <LevelOfDetail enabled={lod}>
       <ReactFlow<FlowNode, FlowEdge>
         nodes={nodes}
         edges={edges}
@@ -82,7 +116,10 @@ export function GridCanvas({
         {...rest}
       >
         <Background gap={20} />
-        <Controls showInteractive={false} aria-label="Zoom controls">
+        <Controls showInteractive={false} showFitView={false} aria-label="Zoom controls">
+          <ControlButton className="react-flow__controls-fitview" onClick={() => fitAll()} title="Fit view" aria-label="Fit view">
+            <FitViewIcon />
+          </ControlButton>
           {onHelp && (
             <ControlButton
               onClick={onHelp}

@@ -14,9 +14,13 @@ export const lowDetailSelector = (s: ReactFlowState): boolean => s.transform[2] 
 
 const LowDetailContext = createContext(false);
 
-/** Wraps a <ReactFlow> (inside its ReactFlowProvider): tells the nodes whether to draw their cheap body. */
-export function LevelOfDetail({ children }: { children: ReactNode }) {
-  const low = useStore(lowDetailSelector);
+/**
+ * Wraps a <ReactFlow> (inside its ReactFlowProvider): tells the nodes whether to draw their cheap
+ * body. `enabled={false}` keeps every node detailed (small grids: nothing to gain, and a fitted
+ * template preview should show its ports).
+ */
+export function LevelOfDetail({ enabled = true, children }: { enabled?: boolean; children: ReactNode }) {
+  const low = useStore(lowDetailSelector) && enabled;
   return <LowDetailContext.Provider value={low}>{children}</LowDetailContext.Provider>;
 }
 

@@ -7,6 +7,7 @@ import { OverlayContext, OverlayStore, type NodeOverlay } from './overlay-store.
 import { toFlow, type FlowNode } from './mapping.js';
 import { edgeClass } from './edge-style.js';
 import { LevelOfDetail } from './lod.js';
+import { LARGE_GRID } from './grid-canvas.js';
 
 export function ReadOnlyCanvas({
   document,
@@ -40,7 +41,7 @@ export function ReadOnlyCanvas({
     <div className="ro-canvas" data-testid={testId ?? 'readonly-canvas'}>
       <OverlayContext.Provider value={store}>
         <ReactFlowProvider>
-          <LevelOfDetail>
+          <LevelOfDetail enabled={nodes.length > LARGE_GRID}>
             <ReactFlow
               nodes={nodes}
               edges={edges}

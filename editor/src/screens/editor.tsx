@@ -10,7 +10,7 @@ import type { Grid, GridProblem, NodeTypeInfo, WebhookInfo } from '../api/types.
 import { useNodeTypes, useSession } from '../session.js';
 import { useAsync } from '../components/use-async.js';
 import { ErrorBox, Loading, Modal, errorMessage } from '../components/ui.js';
-import { GridCanvas, LARGE_GRID, initialViewportFor } from '../canvas/grid-canvas.js';
+import { GridCanvas, LARGE_GRID, initialViewportFor, useFitAll } from '../canvas/grid-canvas.js';
 import { OverlayContext, OverlayStore, type NodeOverlay } from '../canvas/overlay-store.js';
 import { useGridEditor } from '../canvas/use-grid-editor.js';
 import { edgeClass } from '../canvas/edge-style.js';
@@ -52,6 +52,7 @@ function Editor({ initial, initialExecutionId }: { initial: Grid; initialExecuti
   const { workspace } = useSession();
   const readOnly = workspace?.role === 'viewer' || workspace?.role === 'approver';
   const rf = useReactFlow();
+  const fitAll = useFitAll();
   const byTypeRef = useRef(types.byType);
   byTypeRef.current = types.byType;
   const typeOf = useCallback((t: string) => byTypeRef.current.get(t), []);
@@ -331,9 +332,9 @@ function Editor({ initial, initialExecutionId }: { initial: Grid; initialExecuti
         void flush();
       } else if (!mod && e.shiftKey && k === 'l') {
         if (!readOnly) editor.autoLayout();
-        requestAnimationFrame(() => void rf.fitView({ padding: 0.2, duration: 200 }));
+        requestAnimationFrame(() => void fitAll({ padding: 0.2, duration: 200 }));
       } else if (!mod && e.shiftKey && k === 'f') {
-        void rf.fitView({ padding: 0.2, duration: 200 });
+        void fitAll({ padding: 0.2, duration: 200 });
       } else if (e.key === '?') {
         setHelp(true);
       } else if (e.key === 'Escape') {
@@ -343,7 +344,7 @@ function Editor({ initial, initialExecutionId }: { initial: Grid; initialExecuti
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [editor, rf, flush, copy, readOnly, diff]);
+  }, [editor, rf, fitAll, flush, copy, readOnly, diff]);
 
   // ---------------------------------------------------------------- selection → side panel
   const selected = useMemo(() => editor.nodes.filter((n) => n.selected), [editor.nodes]);
@@ -475,13 +476,13 @@ function Editor({ initial, initialExecutionId }: { initial: Grid; initialExecuti
             disabled={readOnly || nodeCount === 0}
             onClick={() => {
               editor.autoLayout();
-              requestAnimationFrame(() => void rf.fitView({ padding: 0.2, duration: 200 }));
+              requestAnimationFrame(() => void fitAll({ padding: 0.2, duration: 200 }));
             }}
             data-testid="toolbar-layout"
           >
             Layout
           </button>
-          <button type="button" className="small-btn" title="Fit view (Shift+F)" onClick={() => void rf.fitView({ padding: 0.2, duration: 200 })} data-testid="toolbar-fit">
+          <button type="button" className="small-btn" title="Fit view (Shift+F)" onClick={() => void fitAll({ padding: 0.2, duration: 200 })} data-testid="toolbar-fit">
             Fit
           </button>
           <label className="toggle small" title="Snap nodes to a 20px grid">
