@@ -76,6 +76,7 @@ import {
   loadRunSteps,
   planStatement,
   stepId,
+  toStepState,
   stepJobId,
   writePlan,
   type NewStepRow,
@@ -289,11 +290,26 @@ export function createEngine(options: EngineOptions): EngineInternals {
       }
   }
 
+  // Scaled: events published in one turn of the event loop go out as one Redis message.
+  let toPublish: RuntimeEvent[] = [];
+  let publishScheduled = false;
+  function flushPublish() {
+    publishScheduled = false;
+    if (!toPublish.length) return;
+    const batch = toPublish;
+    toPublish = [];
+    bus.publish('events', batch);
+  }
+
   function publish(events: RuntimeEvent[]) {
     if (!events.length) return;
-    // Scaled: every process (this one included) receives them through Redis, once.
-    if (scaled) bus.publish('events', events);
-    else deliver(events);
+    if (!scaled) return deliver(events);
+    // Every process (this one included) receives them through Redis, once, in publish order.
+    for (const e of events) toPublish.push(e);
+    if (!publishScheduled) {
+      publishScheduled = true;
+      setImmediate(flushPublish);
+    }
   }
 
   function preview(output: Json | undefined): Json | undefined {
@@ -1519,10 +1535,51 @@ export function createEngine(options: EngineOptions): EngineInternals {
    * gated on that (see planStatement); null = not applicable or not applied (take the transaction).
    */
   async function fastComplete(c: Completion): Promise<CompletionResult | null> {
-    const { row, run, grid, outcome } = c;
-    if (outcome.kind !== 'completed' || !grid) return null;
-    const cached = runCache.get(row.execution_id);
-    if (!cached || cached.status !== 'running') return null;
+    if (c.outcome.kind !== 'completed' || !c.grid) return null;
+    // Optimistic: from this process's copy, else (or when another step of the run got in first)
+    // from a fresh read of the run in one statement, at most 3 tries; then the transaction path.
+    let state = runCache.get(c.row.execution_id) ?? null;
+    for (let i = 0; i < 3; i++) {
+      if (!state || i > 0) state = await readRunState(c.row.execution_id);
+      if (!state || state.status !== 'running') return null;
+      const r = await tryFastComplete(c, state);
+      if (r !== 'stale') return r;
+    }
+    return null;
+  }
+
+  /** A run's seq, status, start and steps, read in one statement (one snapshot). */
+  async function readRunState(executionId: string): Promise<CachedRun | null> {
+    const r = await sql.query<{
+      event_seq: number;
+      status: ExecutionStatus;
+      started_at: Date | null;
+      steps: Array<[string, number, StepStatus, Json, Json, string[] | null, StepErrorInfo | null]>;
+    }>(
+      `SELECT e.event_seq, e.status, e.started_at,
+         COALESCE((SELECT json_agg(json_build_array(s.node_id, s.item_index, s.status, s.input, s.output, s.ports, s.error))
+                   FROM execution_steps s WHERE s.execution_id = e.id), '[]'::json) AS steps
+       FROM executions e WHERE e.id = $1`,
+      [executionId],
+    );
+    const x = r.rows[0];
+    if (!x) return null;
+    const steps = new Map<string, StepState>();
+    for (const [node_id, item_index, status, input, output, ports, error] of x.steps)
+      steps.set(
+        stepKey(node_id, item_index),
+        toStepState({ node_id, item_index, status, input, output, ports, error }),
+      );
+    return { seq: x.event_seq, status: x.status, startedAt: x.started_at, steps };
+  }
+
+  async function tryFastComplete(
+    c: Completion,
+    cached: CachedRun,
+  ): Promise<CompletionResult | null | 'stale'> {
+    const { row, run } = c;
+    const grid = c.grid!;
+    const outcome = c.outcome as Extract<Outcome, { kind: 'completed' }>;
     const sinkEvents = sinkEventsOf(c);
     const steps = new Map(cached.steps);
     const own: StepState = {
@@ -1576,7 +1633,7 @@ export function createEngine(options: EngineOptions): EngineInternals {
       },
     );
     const r = await sql.query<{ ok: number }>(stmt.sql, stmt.params);
-    if (!r.rows[0]?.ok) return null;
+    if (!r.rows[0]?.ok) return 'stale';
     if (p.next) p.next.event_seq = seq;
     return {
       published: events,
@@ -2062,6 +2119,7 @@ export function createEngine(options: EngineOptions): EngineInternals {
       await Promise.allSettled([...inlineChains]);
       for (const u of unsubs) u();
       if (deleteTimer) clearTimeout(deleteTimer);
+      flushPublish();
       await flushDeletes();
       await bus.close();
     },
