@@ -1,13 +1,92 @@
 /** SqlClient over one PGlite instance (embedded mode). */
-import type { PGlite, Transaction } from '@electric-sql/pglite';
+import { createHash } from 'node:crypto';
+import { parse, protocol, type PGlite, type Results, type Transaction } from '@electric-sql/pglite';
 import type { SqlClient, SqlExecutor, SqlResult } from './sql.js';
+
+/** What this module uses of PGlite beyond its typed API (present on every PGlite instance). */
+interface PgliteInternals {
+  _runExclusiveQuery<T>(fn: () => Promise<T>): Promise<T>;
+  _runExclusiveTransaction<T>(fn: () => Promise<T>): Promise<T>;
+  serializers: Record<number, (x: unknown) => string>;
+  parsers: Record<number, (x: string, typeId?: number) => unknown>;
+}
+
+const MAX_PREPARED = 2000;
+const serialize = protocol.serialize;
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/**
+ * Parameterized statements run as named prepared statements of PGlite's one session: the first
+ * execution parses and describes the text, every later one is a single protocol exchange (bind,
+ * describe, execute, sync) instead of PGlite's six, and PostgreSQL skips parse and analysis. For
+ * the step hot path's CTE statements this is about 4x less time per statement.
+ */
+function createPreparedRunner(db: PGlite) {
+  const pg = db as unknown as PgliteInternals;
+  const statements = new Map<string, { name: string; oids: number[] }>();
+
+  async function run<T>(text: string, params: unknown[], inTransaction: boolean): Promise<Results<T>> {
+    const exchange = async (): Promise<Results<T>> => {
+      let st = statements.get(text);
+      try {
+        if (!st) {
+          const name = `gf_${createHash('sha1').update(text).digest('base64url').slice(0, 20)}`;
+          const described = await db.execProtocol(
+            concat([serialize.parse({ name, text }), serialize.describe({ type: 'S', name }), serialize.sync()]),
+            { syncToFs: false },
+          );
+          st = { name, oids: parse.parseDescribeStatementResults(described.messages) };
+          if (statements.size < MAX_PREPARED) statements.set(text, st);
+        }
+        const oids = st.oids;
+        const values = params.map((p, i) => {
+          if (p === null || p === undefined) return null;
+          const ser = pg.serializers[oids[i]!];
+          return ser ? ser(p) : String(p);
+        });
+        const res = await db.execProtocol(
+          concat([
+            serialize.bind({ statement: st.name, values }),
+            serialize.describe({ type: 'P' }),
+            serialize.execute({}),
+            serialize.sync(),
+          ]),
+          // PGlite syncs its filesystem after each statement outside a transaction, not within one.
+          { syncToFs: !inTransaction },
+        );
+        if (!statements.has(text)) await db.execProtocol(concat([serialize.close({ type: 'S', name: st.name }), serialize.sync()]), { syncToFs: false });
+        return parse.parseResults(res.messages, pg.parsers as never)[0] as Results<T>;
+      } catch (err) {
+        // Like PGlite's own query errors: say which statement failed.
+        if (err && typeof err === 'object') Object.assign(err, { query: text, params });
+        throw err;
+      }
+    };
+    // Outside a transaction: wait for any open transaction (as PGlite's query() does).
+    return inTransaction
+      ? pg._runExclusiveQuery(exchange)
+      : pg._runExclusiveTransaction(() => pg._runExclusiveQuery(exchange));
+  }
+  return run;
+}
 
 function executor(
   q: Pick<PGlite, 'query' | 'exec'> | Pick<Transaction, 'query' | 'exec'>,
+  prepared: ReturnType<typeof createPreparedRunner>,
+  inTransaction: boolean,
 ): SqlExecutor {
   return {
     async query<T>(text: string, params?: unknown[]): Promise<SqlResult<T>> {
-      const res = await q.query<T>(text, params);
+      const res = params?.length ? await prepared<T>(text, params, inTransaction) : await q.query<T>(text, params);
       // pg semantics: rows affected for DML, rows returned for SELECT.
       return { rows: res.rows, rowCount: Math.max(res.affectedRows ?? 0, res.rows.length) };
     },
@@ -18,13 +97,14 @@ function executor(
 }
 
 export function createPgliteSqlClient(db: PGlite): SqlClient {
-  const base = executor(db);
+  const prepared = createPreparedRunner(db);
+  const base = executor(db, prepared, false);
   return {
     ...base,
     // PGlite's own transaction: it holds PGlite's transaction lock, so Prisma and other callers
     // on the same instance wait instead of interleaving statements into this transaction.
     transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-      return db.transaction((tx) => fn(executor(tx)));
+      return db.transaction((tx) => fn(executor(tx, prepared, true)));
     },
   };
 }
