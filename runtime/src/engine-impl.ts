@@ -7,6 +7,7 @@
  * without a job, running steps whose worker died, outbox leftovers, run deadlines, due timers).
  */
 import { randomUUID } from 'node:crypto';
+import type { z } from 'zod';
 import type { Database, SqlExecutor } from '@gridflow/db';
 import {
   gridDocumentSchema,
@@ -1056,7 +1057,14 @@ export function createEngine(options: EngineOptions): EngineInternals {
         nodeId: node.id,
       });
     }
-    const parsed = type.configSchema.safeParse(config);
+    // A config without templates is the same on every run of this (immutable, cached) version:
+    // validate it once. Templated configs are resolved, then validated, per step.
+    let parsed: ReturnType<typeof type.configSchema.safeParse> | undefined;
+    if (config === node.config) parsed = parsedConfigs.get(node);
+    if (!parsed) {
+      parsed = type.configSchema.safeParse(config);
+      if (config === node.config) parsedConfigs.set(node, parsed);
+    }
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
       const path = issue.path.map(String).join('.');
@@ -2177,6 +2185,7 @@ function backoff(policy: RetryPolicy, attempt: number, retryAfterMs?: number): n
 }
 
 const templatedNodes = new WeakMap<GridNode, boolean>();
+const parsedConfigs = new WeakMap<GridNode, z.ZodSafeParseResult<unknown>>();
 
 function hasTemplatesCached(node: GridNode): boolean {
   let templated = templatedNodes.get(node);
