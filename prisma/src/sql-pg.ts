@@ -46,7 +46,12 @@ function executor(q: Queryable): SqlExecutor {
       // Only parameterized texts: they are single statements (a text without parameters may be a
       // script of several, which only the simple protocol runs).
       const name = params?.length ? statementName(text) : undefined;
-      const res = await q.query({ text, values: params, types, ...(name ? { name } : {}) } as pg.QueryConfig);
+      const res = await q.query({
+        text,
+        values: params,
+        types,
+        ...(name ? { name } : {}),
+      } as pg.QueryConfig);
       return { rows: res.rows as T[], rowCount: res.rowCount ?? 0 };
     },
     async exec(script: string): Promise<void> {

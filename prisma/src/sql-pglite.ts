@@ -34,14 +34,22 @@ function createPreparedRunner(db: PGlite) {
   const pg = db as unknown as PgliteInternals;
   const statements = new Map<string, { name: string; oids: number[] }>();
 
-  async function run<T>(text: string, params: unknown[], inTransaction: boolean): Promise<Results<T>> {
+  async function run<T>(
+    text: string,
+    params: unknown[],
+    inTransaction: boolean,
+  ): Promise<Results<T>> {
     const exchange = async (): Promise<Results<T>> => {
       let st = statements.get(text);
       try {
         if (!st) {
           const name = `gf_${createHash('sha1').update(text).digest('base64url').slice(0, 20)}`;
           const described = await db.execProtocol(
-            concat([serialize.parse({ name, text }), serialize.describe({ type: 'S', name }), serialize.sync()]),
+            concat([
+              serialize.parse({ name, text }),
+              serialize.describe({ type: 'S', name }),
+              serialize.sync(),
+            ]),
             { syncToFs: false },
           );
           st = { name, oids: parse.parseDescribeStatementResults(described.messages) };
@@ -63,7 +71,11 @@ function createPreparedRunner(db: PGlite) {
           // PGlite syncs its filesystem after each statement outside a transaction, not within one.
           { syncToFs: !inTransaction },
         );
-        if (!statements.has(text)) await db.execProtocol(concat([serialize.close({ type: 'S', name: st.name }), serialize.sync()]), { syncToFs: false });
+        if (!statements.has(text))
+          await db.execProtocol(
+            concat([serialize.close({ type: 'S', name: st.name }), serialize.sync()]),
+            { syncToFs: false },
+          );
         return parse.parseResults(res.messages, pg.parsers as never)[0] as Results<T>;
       } catch (err) {
         // Like PGlite's own query errors: say which statement failed.
@@ -86,7 +98,9 @@ function executor(
 ): SqlExecutor {
   return {
     async query<T>(text: string, params?: unknown[]): Promise<SqlResult<T>> {
-      const res = params?.length ? await prepared<T>(text, params, inTransaction) : await q.query<T>(text, params);
+      const res = params?.length
+        ? await prepared<T>(text, params, inTransaction)
+        : await q.query<T>(text, params);
       // pg semantics: rows affected for DML, rows returned for SELECT.
       return { rows: res.rows, rowCount: Math.max(res.affectedRows ?? 0, res.rows.length) };
     },

@@ -6,7 +6,7 @@
  * - W2: 10,000 runs of a 5-node grid (fan-out 3, join) enqueued at once and drained by 2 worker
  *   processes (scaled): steps/s and runs/s.
  * Run: node --no-node-snapshot --import tsx runtime/bench/engine.bench.ts [overhead|w2]
- *   [--chain-runs=150] [--w2-runs=10000] [--w2-concurrency=16]
+ *   [--chain-runs=150] [--w2-runs=10000] [--w2-concurrency=16] [--prof-dir=DIR]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -36,6 +36,8 @@ const flag = (name: string, def: number) => {
 };
 const CHAIN_RUNS = flag('chain-runs', 150);
 const W2_RUNS = flag('w2-runs', 10_000);
+/** --prof-dir=DIR: V8 CPU profiles of the W2 worker processes go there. */
+const PROF_DIR = args.find((x) => x.startsWith('--prof-dir='))?.split('=')[1];
 
 const print = (o: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(o)}\n`);
 const pct = (sorted: number[], p: number) =>
@@ -146,7 +148,8 @@ function startWorker(dbUrl: string, prefix: string, concurrency: number): Promis
   const child = spawn(
     process.execPath,
     [
-      '--no-node-snapshot', ...(process.env.GF_BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.GF_BENCH_PROF}`] : []),
+      '--no-node-snapshot',
+      ...(PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROF_DIR}`] : []),
       '--import',
       'tsx',
       join(here, '..', 'src', 'testing', 'test-worker-main.ts'),
@@ -214,9 +217,7 @@ async function w2() {
   const cpuOf = async () => {
     const pids = [...workers.map((w) => w.pid!), ...(await backendPids())];
     const c = process.cpuUsage();
-    return (
-      pids.reduce((sum, pid) => sum + procCpuSeconds(pid), 0) + (c.user + c.system) / 1e6
-    );
+    return pids.reduce((sum, pid) => sum + procCpuSeconds(pid), 0) + (c.user + c.system) / 1e6;
   };
   try {
     const cpuStart = await cpuOf();

@@ -723,29 +723,29 @@ export function createEngine(options: EngineOptions): EngineInternals {
       }
       try {
         await writePlan(sql, {
-        executionId,
-        workspaceId: input.workspaceId,
-        steps: applied.rows,
-        outbox: applied.outbox,
-        failedSteps: [],
-        execution: {
-          seq: applied.seq,
-          status: 'running',
-          addTotal: applied.addTotal,
-          addCompleted: applied.addCompleted,
-          addFailed: 0,
-        },
-        insertExecution: {
-          grid_id: input.gridId,
-          grid_version_id: input.gridVersionId,
-          document: input.gridVersionId ? null : JSON.stringify(grid.document),
-          trigger_type: input.triggerType,
-          trigger_data: JSON.stringify(input.triggerData ?? null),
-          started_by_id: input.startedById ?? null,
-          started_at: startedAt,
-          deadline_at: deadlineAt,
-        },
-      });
+          executionId,
+          workspaceId: input.workspaceId,
+          steps: applied.rows,
+          outbox: applied.outbox,
+          failedSteps: [],
+          execution: {
+            seq: applied.seq,
+            status: 'running',
+            addTotal: applied.addTotal,
+            addCompleted: applied.addCompleted,
+            addFailed: 0,
+          },
+          insertExecution: {
+            grid_id: input.gridId,
+            grid_version_id: input.gridVersionId,
+            document: input.gridVersionId ? null : JSON.stringify(grid.document),
+            trigger_type: input.triggerType,
+            trigger_data: JSON.stringify(input.triggerData ?? null),
+            started_by_id: input.startedById ?? null,
+            started_at: startedAt,
+            deadline_at: deadlineAt,
+          },
+        });
       } catch (err) {
         if (claimed) inlineActive--;
         throw err;
@@ -1209,7 +1209,7 @@ export function createEngine(options: EngineOptions): EngineInternals {
 
   /** Everything a step's completion writes, inside the caller's transaction. */
   async function completeInTx(tx: SqlExecutor, c: Completion): Promise<CompletionResult> {
-    const { row, run, grid, outcome, domainEvents } = c;
+    const { row, run, grid, outcome } = c;
     let published: RuntimeEvent[] = [];
     let outbox: OutboxRow[] = [];
     let newCache: CachedRun | null = null;
@@ -1509,7 +1509,13 @@ export function createEngine(options: EngineOptions): EngineInternals {
     };
   }
 
-  function completedEvent(row: ClaimRow, run: RunInfo, seq: number, output: Json, ports: string[] | null) {
+  function completedEvent(
+    row: ClaimRow,
+    run: RunInfo,
+    seq: number,
+    output: Json,
+    ports: string[] | null,
+  ) {
     return stepEvent(run, seq, row.node_id, row.item_index, 'completed', {
       attempt: row.attempt,
       startedAt: row.started_at.toISOString(),
@@ -1528,7 +1534,11 @@ export function createEngine(options: EngineOptions): EngineInternals {
     }));
   }
 
-  function finishedSinkEvent(run: RunInfo, status: ExecutionStatus, error: StepErrorInfo | null | undefined): SinkEvent {
+  function finishedSinkEvent(
+    run: RunInfo,
+    status: ExecutionStatus,
+    error: StepErrorInfo | null | undefined,
+  ): SinkEvent {
     return {
       type: `execution.${status}`,
       workspaceId: run.workspace_id,
@@ -2045,7 +2055,10 @@ export function createEngine(options: EngineOptions): EngineInternals {
         // cache has not finished (every way a run ends here drops its cache entry), so its end
         // will arrive as an event and the first read is skipped. Otherwise read once now.
         // Same for a run whose steps this process executes inline right now.
-        if (!((!scaled && runCache.has(executionId)) || inlineRuns.has(executionId)) && (await isDone()))
+        if (
+          !((!scaled && runCache.has(executionId)) || inlineRuns.has(executionId)) &&
+          (await isDone())
+        )
           return await summary();
         // Events are the signal; the reads are a fallback (a pub/sub message lost during a Redis
         // reconnect, a run finished by another process), backing off 1 s → 4 s.

@@ -114,7 +114,10 @@ export interface CompletionGate {
  * Every part is idempotent (ON CONFLICT DO NOTHING) so a re-applied plan is harmless. With a gate,
  * the statement also completes the step and answers `ok` (1 applied, 0 nothing done).
  */
-export function planStatement(p: PlanWrite, gate?: CompletionGate): { sql: string; params: unknown[] } {
+export function planStatement(
+  p: PlanWrite,
+  gate?: CompletionGate,
+): { sql: string; params: unknown[] } {
   const params: unknown[] = [p.executionId, p.workspaceId];
   const ctes: string[] = [];
   const gated = gate ? ' WHERE EXISTS (SELECT 1 FROM ok)' : '';

@@ -117,7 +117,8 @@ export async function startCluster(opts: { workers?: number; concurrency?: numbe
   const logFile = join(mkdtempSync(join(tmpdir(), 'gf-faults-')), 'processes.log');
   const encryptionKey = randomBytes(32).toString('hex');
   const env = {
-    ...process.env,
+    // Child processes inherit this environment (PATH etc.), with the settings below on top.
+    ...process.env, // eslint-disable-line no-restricted-properties
     DATABASE_URL: databaseUrl,
     REDIS_URL: REDIS_URL,
     GRIDFLOW_ENCRYPTION_KEY: encryptionKey,

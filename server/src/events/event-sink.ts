@@ -49,7 +49,9 @@ export function createEventSink(opts: { maxAttempts?: number } = {}) {
       const index = perKind.get(k) ?? 0;
       perKind.set(k, index + 1);
       const id = eventIdOf(e, index);
-      const occurredAt = e.occurredAt ? new Date(e.occurredAt).toISOString() : new Date().toISOString();
+      const occurredAt = e.occurredAt
+        ? new Date(e.occurredAt).toISOString()
+        : new Date().toISOString();
       const payload = {
         id,
         type: e.type,

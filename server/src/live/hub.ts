@@ -25,7 +25,15 @@ import type { Logger } from 'pino';
  * live events with a greater seq. `execution` repeats the run's fields in row form.
  */
 export type ExecutionSnapshot = ExecutionState & {
-  execution: { id: string; gridId: string; status: string; eventSeq: number; startedAt: string | null; finishedAt: string | null; error: unknown };
+  execution: {
+    id: string;
+    gridId: string;
+    status: string;
+    eventSeq: number;
+    startedAt: string | null;
+    finishedAt: string | null;
+    error: unknown;
+  };
 };
 
 type Ack = (response: unknown) => void;
@@ -43,7 +51,13 @@ export interface LiveHub {
   close(): Promise<void>;
 }
 
-export function createLiveHub(opts: { httpServer: HttpServer; db: Db; authenticate: Authenticator; corsOrigins: string[]; log: Logger }): LiveHub {
+export function createLiveHub(opts: {
+  httpServer: HttpServer;
+  db: Db;
+  authenticate: Authenticator;
+  corsOrigins: string[];
+  log: Logger;
+}): LiveHub {
   const { db, log } = opts;
   const io = new Server(opts.httpServer, {
     serveClient: false,
@@ -61,12 +75,16 @@ export function createLiveHub(opts: { httpServer: HttpServer; db: Db; authentica
   io.use((socket, next) => {
     const h = socket.handshake;
     const token = typeof h.auth?.token === 'string' ? h.auth.token : undefined;
-    const wsId = typeof h.auth?.workspaceId === 'string' ? h.auth.workspaceId : h.headers['x-workspace-id'];
+    const wsId =
+      typeof h.auth?.workspaceId === 'string' ? h.auth.workspaceId : h.headers['x-workspace-id'];
     const headers: Record<string, unknown> = {
       authorization: token ? `Bearer ${token}` : h.headers.authorization,
       ...(wsId ? { 'x-workspace-id': wsId } : {}),
     };
-    const fakeReq = { headers, cookies: { [SESSION_COOKIE]: parseCookie(h.headers.cookie, SESSION_COOKIE) } } as unknown as Request;
+    const fakeReq = {
+      headers,
+      cookies: { [SESSION_COOKIE]: parseCookie(h.headers.cookie, SESSION_COOKIE) },
+    } as unknown as Request;
     opts
       .authenticate(fakeReq)
       .then((caller) => {
@@ -78,13 +96,24 @@ export function createLiveHub(opts: { httpServer: HttpServer; db: Db; authentica
       .catch(() => next(new Error('unauthenticated')));
   });
 
-  async function snapshot(workspaceId: string, executionId: string): Promise<ExecutionSnapshot | null> {
+  async function snapshot(
+    workspaceId: string,
+    executionId: string,
+  ): Promise<ExecutionSnapshot | null> {
     const st = await getExecutionState(db, executionId, workspaceId);
     if (!st) return null;
     const r = st.run;
     return {
       ...st,
-      execution: { id: r.executionId, gridId: r.gridId, status: r.status, eventSeq: st.seq, startedAt: r.startedAt, finishedAt: r.finishedAt, error: r.error ?? null },
+      execution: {
+        id: r.executionId,
+        gridId: r.gridId,
+        status: r.status,
+        eventSeq: st.seq,
+        startedAt: r.startedAt,
+        finishedAt: r.finishedAt,
+        error: r.error ?? null,
+      },
     };
   }
 
@@ -103,11 +132,13 @@ export function createLiveHub(opts: { httpServer: HttpServer; db: Db; authentica
       try {
         if (!workspaceId) return reply({ ok: false, error: 'no workspace selected' });
         if (typeof m.gridId === 'string') {
-          if (!(await gridVisible(workspaceId, m.gridId))) return reply({ ok: false, error: 'grid not found' });
+          if (!(await gridVisible(workspaceId, m.gridId)))
+            return reply({ ok: false, error: 'grid not found' });
           await socket.join(`grid:${m.gridId}`);
           return reply({ ok: true });
         }
-        if (typeof m.executionId !== 'string') return reply({ ok: false, error: 'executionId or gridId is required' });
+        if (typeof m.executionId !== 'string')
+          return reply({ ok: false, error: 'executionId or gridId is required' });
         const id = m.executionId;
         state.syncing.set(id, []);
         let set = syncingByExecution.get(id);
@@ -156,7 +187,10 @@ export function createLiveHub(opts: { httpServer: HttpServer; db: Db; authentica
     io,
     relay(event) {
       const syncing = syncingByExecution.get(event.executionId);
-      if (syncing) for (const st of syncing) if (st.caller.workspaceId === event.workspaceId) st.syncing.get(event.executionId)?.push(event);
+      if (syncing)
+        for (const st of syncing)
+          if (st.caller.workspaceId === event.workspaceId)
+            st.syncing.get(event.executionId)?.push(event);
       const seen = snapshotSeq.get(event.executionId);
       const skip: string[] = [];
       if (seen) {
