@@ -7,7 +7,7 @@ export type * from '@prisma/client';
 export { openDatabase, type Database, type OpenDatabaseOptions } from './database.js';
 export { DataDirLockedError } from './dir-lock.js';
 export { applyMigrations, listMigrations, MIGRATIONS_DIR, type MigrationFile } from './migrate.js';
-export { createTestDatabase, testDatabaseUrl } from './testing.js';
+export { createTestDatabase, localSocketUrl, testDatabaseUrl } from './testing.js';
 export type { SqlClient, SqlExecutor, SqlResult } from './sql.js';
 export {
   getConfig,

@@ -14,6 +14,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
+import { localSocketUrl } from '@gridflow/db/testing';
 import { gridflowW1, gridflowW3 } from './flows/gridflow.js';
 import type { StoreCount } from './load.js';
 import { HOST, freePort, httpJson, startProc, waitFor, type Proc } from './proc.js';
@@ -99,7 +100,9 @@ export function gridflowSystem(o: GridflowOptions): System {
         if (o.mode === 'scaled') {
           dbName = `gridflow_bench_${id}`;
           await createDatabase(dbName);
-          env.DATABASE_URL = `postgresql://postgres@127.0.0.1:5432/${dbName}`;
+          // A single-machine deployment: PostgreSQL over its Unix socket when it has one (a third
+          // less CPU per round trip than TCP loopback), else TCP.
+          env.DATABASE_URL = localSocketUrl(dbName).url;
           env.REDIS_URL = REDIS_URL;
           await clearBenchRedis();
           // Migrate the fresh database like `npm run db:migrate` (same SQL files, same bookkeeping).
@@ -251,7 +254,9 @@ export function gridflowSystem(o: GridflowOptions): System {
         }
         const info = {
           launcher: [...new Set(launchers)].join(' + '),
-          ...(o.mode === 'scaled' ? { worker_processes: o.workers } : {}),
+          ...(o.mode === 'scaled'
+            ? { worker_processes: o.workers, postgres_transport: env.DATABASE_URL?.includes('host=%2F') ? 'unix socket' : 'tcp' }
+            : {}),
         };
         return { url, count, unfinished, stop: cleanup, groups, extraPids, dbCounters, disturbances, info };
       } catch (e) {
