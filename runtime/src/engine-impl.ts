@@ -396,9 +396,28 @@ export function createEngine(options: EngineOptions): EngineInternals {
     return deleting;
   }
 
-  /** Fast path after commit: push the jobs, then drop their outbox rows (the poller covers a crash in between). */
-  async function relay(rows: OutboxRow[]) {
-    if (!rows.length) return;
+  /**
+   * Fast path after commit: push the jobs, then drop their outbox rows (the poller covers a crash
+   * in between). Rows relayed in one turn of the event loop (many runs starting or steps
+   * finishing at once) go to the queue in one call: one Redis pipeline instead of one each.
+   */
+  const relayWaiting: Array<{ rows: OutboxRow[]; done: () => void }> = [];
+  let relayScheduled = false;
+  function relay(rows: OutboxRow[]): Promise<void> {
+    if (!rows.length) return Promise.resolve();
+    return new Promise<void>((done) => {
+      relayWaiting.push({ rows, done });
+      if (!relayScheduled) {
+        relayScheduled = true;
+        setImmediate(() => void flushRelay());
+      }
+    });
+  }
+
+  async function flushRelay() {
+    relayScheduled = false;
+    const batch = relayWaiting.splice(0);
+    const rows = batch.flatMap((b) => b.rows);
     try {
       await queue.add(
         rows.map((r) => ({
@@ -420,6 +439,8 @@ export function createEngine(options: EngineOptions): EngineInternals {
       }
     } catch (err) {
       log.warn('relay to queue failed; the outbox poller will retry', { err: String(err) });
+    } finally {
+      for (const b of batch) b.done();
     }
   }
 
