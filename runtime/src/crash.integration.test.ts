@@ -47,34 +47,29 @@ function startChild(script: string, args: string[], until: string): Promise<Chil
 }
 
 function startWorker(dbUrl: string, prefix: string): Promise<ChildProcess> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--no-node-snapshot',
-      '--import',
-      'tsx',
-      join(here, 'testing', 'test-worker-main.ts'),
-      dbUrl,
-      REDIS_URL,
-      prefix,
-      '4',
-      '2000',
-    ],
-    {
-      cwd: join(here, '..'),
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error('worker did not start')), 90_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      if (d.toString().includes('ready')) {
-        clearTimeout(t);
-        resolve(child);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`worker exited early with ${code}`)));
+  return startChild('test-worker-main.ts', [dbUrl, REDIS_URL, prefix, '4', '2000'], 'ready');
+}
+
+/** An engine in this process that only starts runs and watches them (no workers). */
+async function watcher(db: Database, prefix: string) {
+  const sandbox = createSandbox({ poolSize: 1 });
+  const engine = createEngine({
+    db,
+    registry: testRegistry(),
+    redisUrl: REDIS_URL,
+    queuePrefix: prefix,
+    workers: 0,
+    services: testServices(sandbox),
+    sweepIntervalMs: 500,
   });
+  await engine.start();
+  return {
+    engine,
+    async stop() {
+      await engine.stop();
+      sandbox.dispose();
+    },
+  };
 }
 
 describe('crash safety (2 worker processes, PostgreSQL + BullMQ)', () => {
@@ -93,18 +88,8 @@ describe('crash safety (2 worker processes, PostgreSQL + BullMQ)', () => {
     const marker = join(mkdtempSync(join(tmpdir(), 'gf-crash-')), 'marker.log');
     const [w1, w2] = await Promise.all([startWorker(dbUrl, prefix), startWorker(dbUrl, prefix)]);
     children.push(w1!, w2!);
-    const sandbox = createSandbox({ poolSize: 1 });
-    // This process only starts runs and watches (no workers).
-    const engine = createEngine({
-      db,
-      registry: testRegistry(),
-      redisUrl: REDIS_URL,
-      queuePrefix: prefix,
-      workers: 0,
-      services: testServices(sandbox),
-      sweepIntervalMs: 500,
-    });
-    await engine.start();
+    const w = await watcher(db, prefix);
+    const engine = w.engine;
     try {
       const ids = await seedGrid(db);
       const document = grid(
@@ -152,8 +137,7 @@ describe('crash safety (2 worker processes, PostgreSQL + BullMQ)', () => {
         expect(log).toContain(`done ${sid} ${w2!.pid}`);
       }
     } finally {
-      await engine.stop();
-      sandbox.dispose();
+      await w.stop();
     }
   }, 180_000);
 
@@ -206,17 +190,8 @@ describe('crash safety (2 worker processes, PostgreSQL + BullMQ)', () => {
     // Only now a worker exists: it re-runs the lost steps once their lease has expired.
     const worker = await startWorker(dbUrl, prefix);
     children.push(worker);
-    const sandbox = createSandbox({ poolSize: 1 });
-    const engine = createEngine({
-      db,
-      registry: testRegistry(),
-      redisUrl: REDIS_URL,
-      queuePrefix: prefix,
-      workers: 0,
-      services: testServices(sandbox),
-      sweepIntervalMs: 500,
-    });
-    await engine.start();
+    const w = await watcher(db, prefix);
+    const engine = w.engine;
     try {
       for (const id of executionIds) {
         const s = await engine.waitForCompletion(id, 60_000);
@@ -240,8 +215,7 @@ describe('crash safety (2 worker processes, PostgreSQL + BullMQ)', () => {
       const log = readFileSync(marker, 'utf8').split('\n');
       for (const l of started) expect(log).toContain(`done ${l.split(' ')[1]} ${worker.pid}`);
     } finally {
-      await engine.stop();
-      sandbox.dispose();
+      await w.stop();
       worker.kill('SIGTERM');
       await db.close();
     }
