@@ -1,11 +1,6 @@
 /** Shared by the Facebook and Instagram connectors: Graph API insights and long-lived token exchange. */
-import { num, send } from './http.js';
-import {
-  PlatformError,
-  type ConnectorAccount,
-  type ConnectorContext,
-  type RefreshedToken,
-} from './types.js';
+import { num, send, tokenFromResponse } from './http.js';
+import type { ConnectorAccount, ConnectorContext, RefreshedToken } from './types.js';
 
 export const GRAPH_BASE_URL = 'https://graph.facebook.com/v21.0';
 
@@ -42,17 +37,7 @@ export async function graphExchangeToken(
   if (typeof account.metadata['clientSecret'] === 'string')
     params.set('client_secret', account.metadata['clientSecret']);
   const res = await send(ctx, `${label} token exchange`, `/oauth/access_token?${params}`, {});
-  const j = res.json as { access_token?: string; expires_in?: number };
-  if (!j?.access_token)
-    throw new PlatformError(
-      `${label} token exchange: no access_token in the response`,
-      'auth_expired',
-      res.status,
-    );
-  return {
-    accessToken: j.access_token,
-    ...(j.expires_in ? { expiresAt: new Date(Date.now() + j.expires_in * 1000) } : {}),
-  };
+  return tokenFromResponse(`${label} token exchange`, res);
 }
 
 /**

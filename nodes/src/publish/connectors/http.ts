@@ -6,7 +6,7 @@ import {
   type HttpResponse,
   type Json,
 } from '@gridflow/runtime';
-import { PlatformError, type ConnectorContext } from './types.js';
+import { PlatformError, type ConnectorContext, type RefreshedToken } from './types.js';
 
 export function retryAfterMs(headers: Record<string, string>, fallbackMs = 30_000): number {
   const ra = headers['retry-after'];
@@ -130,4 +130,20 @@ export function toRuntimeError(err: PlatformError, label: string): Error {
     return transient;
   }
   return new NonRetriableError(err.message, err.code.toUpperCase());
+}
+
+/** An OAuth 2 token endpoint's answer (`access_token`, optional `refresh_token`, `expires_in` seconds). */
+export function tokenFromResponse(label: string, res: HttpResponse): RefreshedToken {
+  const j = res.json as { access_token?: string; refresh_token?: string; expires_in?: number };
+  if (!j?.access_token)
+    throw new PlatformError(
+      `${label}: no access_token in the response`,
+      'auth_expired',
+      res.status,
+    );
+  return {
+    accessToken: j.access_token,
+    ...(j.refresh_token ? { refreshToken: j.refresh_token } : {}),
+    ...(j.expires_in ? { expiresAt: new Date(Date.now() + j.expires_in * 1000) } : {}),
+  };
 }

@@ -4,7 +4,7 @@
  * reserved characters are escaped and hashtags written as hashtag templates.
  */
 import type { Json } from '@gridflow/runtime';
-import { form, json, num, send } from './http.js';
+import { form, json, num, send, tokenFromResponse } from './http.js';
 import { PlatformError, type Connector, type ConnectorAccount } from './types.js';
 
 /** The API version this connector was written against (YYYYMM). */
@@ -158,17 +158,6 @@ export const linkedinConnector: Connector = {
       headers: f.headers,
       body: f.body,
     });
-    const j = res.json as { access_token?: string; refresh_token?: string; expires_in?: number };
-    if (!j?.access_token)
-      throw new PlatformError(
-        'LinkedIn token refresh: no access_token in the response',
-        'auth_expired',
-        res.status,
-      );
-    return {
-      accessToken: j.access_token,
-      ...(j.refresh_token ? { refreshToken: j.refresh_token } : {}),
-      ...(j.expires_in ? { expiresAt: new Date(Date.now() + j.expires_in * 1000) } : {}),
-    };
+    return tokenFromResponse('LinkedIn token refresh', res);
   },
 };

@@ -1,6 +1,6 @@
 /** X API v2: `POST /2/tweets` (text; 280 weighted characters), metrics from `GET /2/tweets/:id`, OAuth 2.0 refresh at `/2/oauth2/token`. */
 import type { Json } from '@gridflow/runtime';
-import { form, json, num, send } from './http.js';
+import { form, json, num, send, tokenFromResponse } from './http.js';
 import {
   PlatformError,
   type Connector,
@@ -113,17 +113,6 @@ export const xConnector: Connector = {
       headers: f.headers,
       body: f.body,
     });
-    const j = res.json as { access_token?: string; refresh_token?: string; expires_in?: number };
-    if (!j?.access_token)
-      throw new PlatformError(
-        'X token refresh: no access_token in the response',
-        'auth_expired',
-        res.status,
-      );
-    return {
-      accessToken: j.access_token,
-      ...(j.refresh_token ? { refreshToken: j.refresh_token } : {}),
-      ...(j.expires_in ? { expiresAt: new Date(Date.now() + j.expires_in * 1000) } : {}),
-    };
+    return tokenFromResponse('X token refresh', res);
   },
 };
