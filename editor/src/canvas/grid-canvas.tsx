@@ -4,9 +4,12 @@
  * page (bench.html), so what `npm run bench` measures is what users get.
  *
  * Large grids (over LARGE_GRID nodes): open at a readable zoom on the top-left corner (not fitted),
- * with React Flow's visible-only rendering while the nodes are detailed. Zoomed out below LOD_ZOOM
- * every node is mounted once, as its cheap body (lod.tsx): zooming and panning further out then
- * changes one CSS transform instead of mounting newly revealed nodes on every frame.
+ * with React Flow's visible-only rendering. Zoomed out below LOD_ZOOM, React Flow gets the nodes
+ * hidden (it mounts none and keeps their measurements) and the overview layer (overview.tsx) draws
+ * the whole grid on one <canvas>: a zoom frame then costs one canvas redraw instead of React Flow
+ * updating 1,000 mounted nodes. While a zoom gesture goes on above LOD_ZOOM (or comes back from
+ * below it), React Flow's mounted nodes stay as they are and the overview layer draws the others;
+ * once the zoom settles, the nodes on screen are mounted a few per frame.
  */
 import { useCallback, useEffect, useRef, type ReactNode } from 'react';
 import {
@@ -23,6 +26,7 @@ import {
 } from '@xyflow/react';
 import { nodeTypes, reportFlowError } from './grid-node.js';
 import { LevelOfDetail, lowDetailSelector } from './lod.js';
+import { OverviewLayer, OverviewMiniMap, useOverviewElements, useOverviewPointer } from './overview.js';
 import type { FlowEdge, FlowNode } from './mapping.js';
 
 /** Above this many nodes a grid is "large" (see the policy above). */
@@ -52,7 +56,10 @@ export type GridCanvasProps = Omit<
   onHelp?: () => void;
   minimap?: boolean;
   cull?: CullMode;
-  /** Cheap node bodies below LOD_ZOOM (lod.tsx); default: large grids only. */
+  /**
+   * Level of detail below LOD_ZOOM; default: large grids only. Large grids switch to the canvas
+   * overview (overview.tsx), smaller ones that opt in draw cheap node bodies (lod.tsx).
+   */
   levelOfDetail?: boolean;
   children?: ReactNode;
 };
@@ -92,19 +99,30 @@ export function GridCanvas({
   cull = 'auto',
   levelOfDetail,
   children,
+  onPaneClick,
   ...rest
 }: GridCanvasProps) {
   const large = nodes.length > LARGE_GRID;
   const lod = levelOfDetail ?? large;
   const lowDetail = useStore(lowDetailSelector) && lod;
-  const visibleOnly = cull === 'always' || (cull === 'auto' && large && !lowDetail);
-  useRemeasureOnDetail(lowDetail);
+  const { mode, flowNodes, flowEdges } = useOverviewElements(large && lod, nodes, edges);
+  const overview = mode.kind === 'overview';
+  // While React Flow holds hidden nodes it must cull: hidden nodes mount no component then.
+  const visibleOnly = mode.kind !== 'detail' || cull === 'always' || (cull === 'auto' && large && !lowDetail);
+  useRemeasureOnDetail(lowDetail && !large);
   const fitAll = useFitAll();
+  const overviewClick = useOverviewPointer(nodes, overview);
+  const paneClick = useCallback<NonNullable<GridCanvasProps['onPaneClick']>>(
+    (e) => {
+      if (!overviewClick(e)) onPaneClick?.(e);
+    },
+    [overviewClick, onPaneClick],
+  );
   return (
-    <LevelOfDetail enabled={lod}>
+    <LevelOfDetail enabled={lod && !large}>
       <ReactFlow<FlowNode, FlowEdge>
-        nodes={nodes}
-        edges={edges}
+        nodes={flowNodes}
+        edges={flowEdges}
         nodeTypes={nodeTypes}
         onError={reportFlowError}
         onlyRenderVisibleElements={visibleOnly}
@@ -113,9 +131,12 @@ export function GridCanvas({
         defaultEdgeOptions={{ type: 'default' }}
         proOptions={{ hideAttribution: true }}
         aria-label="Grid canvas"
+        onPaneClick={paneClick}
+        data-overview={overview ? 'on' : 'off'}
         {...rest}
       >
         <Background gap={20} />
+        {mode.kind !== 'detail' && <OverviewLayer nodes={nodes} edges={edges} revealed={mode.kind === 'revealing' ? mode.revealed : undefined} />}
         <Controls showInteractive={false} showFitView={false} aria-label="Zoom controls">
           <ControlButton className="react-flow__controls-fitview" onClick={() => fitAll()} title="Fit view" aria-label="Fit view">
             <FitViewIcon />
@@ -130,7 +151,8 @@ export function GridCanvas({
             </ControlButton>
           )}
         </Controls>
-        {minimap && <MiniMap pannable zoomable ariaLabel="Mini map" />}
+        {/* Large grids: a canvas minimap (React Flow's draws one SVG node, with a store subscription, per node, and none that is hidden) */}
+        {minimap && (large ? <OverviewMiniMap nodes={nodes} /> : <MiniMap pannable zoomable ariaLabel="Mini map" />)}
         {children}
       </ReactFlow>
     </LevelOfDetail>

@@ -3,7 +3,8 @@
  * < 6 px), so nodes draw a cheap body instead: one box with the node's status/selection colours,
  * no handles, labels or badges. One React Flow store selector per canvas returns a boolean, handed
  * to the nodes through a context: nodes re-render only when the zoom crosses the threshold, and a
- * zoom frame costs one selector call, not one per node.
+ * zoom frame costs one selector call, not one per node. Large grids draw a canvas overview instead
+ * (overview.tsx); the cheap bodies are for smaller canvases that opt in (`levelOfDetail`).
  */
 import { createContext, useContext, type ReactNode } from 'react';
 import { useStore, type ReactFlowState } from '@xyflow/react';

@@ -20,6 +20,7 @@ const EMPTY: NodeOverlay = Object.freeze({});
 export class OverlayStore {
   private map = new Map<string, NodeOverlay>();
   private listeners = new Map<string, Set<() => void>>();
+  private allListeners = new Set<() => void>();
 
   get(id: string): NodeOverlay {
     return this.map.get(id) ?? EMPTY;
@@ -32,6 +33,12 @@ export class OverlayStore {
     return () => set!.delete(cb);
   }
 
+  /** Called once per `setAll` that changed anything (the zoomed-out overview redraws everything). */
+  subscribeAll(cb: () => void): () => void {
+    this.allListeners.add(cb);
+    return () => this.allListeners.delete(cb);
+  }
+
   /** Replaces all overlays; notifies only nodes whose overlay changed. */
   setAll(next: Map<string, NodeOverlay>): void {
     const changed: string[] = [];
@@ -39,6 +46,7 @@ export class OverlayStore {
     for (const id of this.map.keys()) if (!next.has(id)) changed.push(id);
     this.map = next;
     for (const id of changed) for (const cb of this.listeners.get(id) ?? []) cb();
+    if (changed.length) for (const cb of this.allListeners) cb();
   }
 }
 
