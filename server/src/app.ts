@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
+import { resumeDecidedApprovals } from './events/approval-repair.js';
 import cookieParser from 'cookie-parser';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import { pinoHttp } from 'pino-http';
@@ -202,6 +203,20 @@ export async function createApp(deps: AppDeps): Promise<GridflowApp> {
   });
   const delivery = opts.deliveryWorker ? new DeliveryWorker(deps.db, deps.crypto, log, opts) : null;
   delivery?.start();
+  // Decided approvals whose run was not resumed (a crash between the two) are resumed here.
+  const engine = deps.engine;
+  let repairing = false;
+  const approvalRepair = engine
+    ? setInterval(() => {
+        if (repairing) return;
+        repairing = true;
+        resumeDecidedApprovals(deps.db, engine)
+          .then((n) => n && log.warn({ resumed: n }, 'resumed runs of decided approvals that were still waiting'))
+          .catch((err) => log.warn({ err }, 'approval repair failed'))
+          .finally(() => (repairing = false));
+      }, 15_000)
+    : null;
+  approvalRepair?.unref();
 
   let closing: Promise<void> | undefined;
   return {
@@ -223,6 +238,7 @@ export async function createApp(deps: AppDeps): Promise<GridflowApp> {
     close() {
       closing ??= (async () => {
         unsubscribe?.();
+        if (approvalRepair) clearInterval(approvalRepair);
         await delivery?.stop();
         httpServer.closeIdleConnections?.();
         await live.close(); // also closes the HTTP server
