@@ -110,6 +110,7 @@ export function GridCanvas({
   // While React Flow holds hidden nodes it must cull: hidden nodes mount no component then.
   const visibleOnly = mode.kind !== 'detail' || cull === 'always' || (cull === 'auto' && large && !lowDetail);
   useRemeasureOnDetail(lowDetail && !large);
+  useBackgroundHiddenWhileZooming(large);
   const fitAll = useFitAll();
   const overviewClick = useOverviewPointer(nodes, overview);
   const paneClick = useCallback<NonNullable<GridCanvasProps['onPaneClick']>>(
@@ -187,4 +188,36 @@ function useRemeasureOnDetail(lowDetail: boolean) {
     });
     return () => cancelAnimationFrame(raf);
   }, [lowDetail, store]);
+}
+
+/**
+ * Large grids: the dotted background is hidden while the zoom changes (it is repainted over the
+ * whole pane at every new scale, a large share of a zoom frame without a GPU) and back 150 ms
+ * after the zoom stops. An attribute on React Flow's root, set outside React: no re-render.
+ */
+function useBackgroundHiddenWhileZooming(enabled: boolean) {
+  const store = useStoreApi();
+  useEffect(() => {
+    if (!enabled) return;
+    let last = store.getState().transform[2];
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const unsubscribe = store.subscribe((s) => {
+      const zoom = s.transform[2];
+      if (zoom === last) return;
+      last = zoom;
+      const el = s.domNode;
+      if (!el) return;
+      if (!timer) el.setAttribute('data-zooming', '');
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        timer = undefined;
+        el.removeAttribute('data-zooming');
+      }, 150);
+    });
+    return () => {
+      unsubscribe();
+      clearTimeout(timer);
+      store.getState().domNode?.removeAttribute('data-zooming');
+    };
+  }, [enabled, store]);
 }

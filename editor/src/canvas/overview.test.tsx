@@ -101,4 +101,16 @@ describe('overview of a large grid', () => {
     expect(n30.querySelector('[data-testid="grid-node"]')?.getAttribute('data-lod')).toBe('full');
     expect(container.querySelector('.react-flow__edge')).not.toBeNull();
   });
+
+  it('hides the dotted background while the zoom changes, and shows it again once the zoom stops', async () => {
+    const { container } = renderCanvas(0.8);
+    const root = container.querySelector('.react-flow')!;
+    expect(root.hasAttribute('data-zooming')).toBe(false);
+    await act(async () => setViewport({ x: 0, y: 0, zoom: 1.2 }));
+    expect(root.hasAttribute('data-zooming')).toBe(true);
+    // a pan (same zoom) does not count as zooming
+    await waitFor(() => expect(root.hasAttribute('data-zooming')).toBe(false), { timeout: 2000 });
+    await act(async () => setViewport({ x: 50, y: 20, zoom: 1.2 }));
+    expect(root.hasAttribute('data-zooming')).toBe(false);
+  });
 });
