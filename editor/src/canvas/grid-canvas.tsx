@@ -26,7 +26,12 @@ import {
 } from '@xyflow/react';
 import { nodeTypes, reportFlowError } from './grid-node.js';
 import { LevelOfDetail, lowDetailSelector } from './lod.js';
-import { OverviewLayer, OverviewMiniMap, useOverviewElements, useOverviewPointer } from './overview.js';
+import {
+  OverviewLayer,
+  OverviewMiniMap,
+  useOverviewElements,
+  useOverviewPointer,
+} from './overview.js';
 import type { FlowEdge, FlowNode } from './mapping.js';
 
 /** Above this many nodes a grid is "large" (see the policy above). */
@@ -77,7 +82,10 @@ export function useFitAll() {
       const { nodes, width, height, minZoom, maxZoom } = store.getState();
       if (nodes.length === 0 || !width || !height) return;
       const bounds = rf.getNodesBounds(nodes);
-      void rf.setViewport(getViewportForBounds(bounds, width, height, minZoom, maxZoom, opts.padding ?? 0.1), { duration: opts.duration });
+      void rf.setViewport(
+        getViewportForBounds(bounds, width, height, minZoom, maxZoom, opts.padding ?? 0.1),
+        { duration: opts.duration },
+      );
     },
     [store, rf],
   );
@@ -108,7 +116,8 @@ export function GridCanvas({
   const { mode, flowNodes, flowEdges } = useOverviewElements(large && lod, nodes, edges);
   const overview = mode.kind === 'overview';
   // While React Flow holds hidden nodes it must cull: hidden nodes mount no component then.
-  const visibleOnly = mode.kind !== 'detail' || cull === 'always' || (cull === 'auto' && large && !lowDetail);
+  const visibleOnly =
+    mode.kind !== 'detail' || cull === 'always' || (cull === 'auto' && large && !lowDetail);
   useRemeasureOnDetail(lowDetail && !large);
   useBackgroundHiddenWhileZooming(large);
   const fitAll = useFitAll();
@@ -137,9 +146,20 @@ export function GridCanvas({
         {...rest}
       >
         <Background gap={20} />
-        {mode.kind !== 'detail' && <OverviewLayer nodes={nodes} edges={edges} revealed={mode.kind === 'revealing' ? mode.revealed : undefined} />}
+        {mode.kind !== 'detail' && (
+          <OverviewLayer
+            nodes={nodes}
+            edges={edges}
+            revealed={mode.kind === 'revealing' ? mode.revealed : undefined}
+          />
+        )}
         <Controls showInteractive={false} showFitView={false} aria-label="Zoom controls">
-          <ControlButton className="react-flow__controls-fitview" onClick={() => fitAll()} title="Fit view" aria-label="Fit view">
+          <ControlButton
+            className="react-flow__controls-fitview"
+            onClick={() => fitAll()}
+            title="Fit view"
+            aria-label="Fit view"
+          >
             <FitViewIcon />
           </ControlButton>
           {onHelp && (
@@ -153,7 +173,12 @@ export function GridCanvas({
           )}
         </Controls>
         {/* Large grids: a canvas minimap (React Flow's draws one SVG node, with a store subscription, per node, and none that is hidden) */}
-        {minimap && (large ? <OverviewMiniMap nodes={nodes} /> : <MiniMap pannable zoomable ariaLabel="Mini map" />)}
+        {minimap &&
+          (large ? (
+            <OverviewMiniMap nodes={nodes} />
+          ) : (
+            <MiniMap pannable zoomable ariaLabel="Mini map" />
+          ))}
         {children}
       </ReactFlow>
     </LevelOfDetail>

@@ -7,7 +7,13 @@
 import { describe, expect, it } from 'vitest';
 import { act, fireEvent, render, waitFor } from '@testing-library/react';
 import { useCallback, useState } from 'react';
-import { ReactFlowProvider, applyNodeChanges, useReactFlow, type NodeChange, type Viewport } from '@xyflow/react';
+import {
+  ReactFlowProvider,
+  applyNodeChanges,
+  useReactFlow,
+  type NodeChange,
+  type Viewport,
+} from '@xyflow/react';
 import { NodeTypesProvider } from '../session.js';
 import { BENCH_NODE_TYPES, benchGrid } from '../bench-grid.js';
 import { GridCanvas, LARGE_GRID } from './grid-canvas.js';
@@ -39,8 +45,18 @@ function Harness({ zoom }: { zoom: number }) {
   setViewport = (v) => void rf.setViewport(v);
   const [nodes, setNodes] = useState(initialNodes);
   current = nodes;
-  const onNodesChange = useCallback((c: NodeChange<FlowNode>[]) => setNodes((ns) => applyNodeChanges(c, ns)), []);
-  return <GridCanvas nodes={nodes} edges={flow.edges} onNodesChange={onNodesChange} defaultViewport={{ x: 0, y: 0, zoom }} />;
+  const onNodesChange = useCallback(
+    (c: NodeChange<FlowNode>[]) => setNodes((ns) => applyNodeChanges(c, ns)),
+    [],
+  );
+  return (
+    <GridCanvas
+      nodes={nodes}
+      edges={flow.edges}
+      onNodesChange={onNodesChange}
+      defaultViewport={{ x: 0, y: 0, zoom }}
+    />
+  );
 }
 
 function renderCanvas(zoom: number) {
@@ -92,7 +108,10 @@ describe('overview of a large grid', () => {
     act(() => setViewport({ x: -200, y: -550, zoom: 1 }));
     expect(container.querySelector('[data-testid="grid-overview"]')).not.toBeNull();
     expect(container.querySelector('.react-flow__node')).toBeNull();
-    await waitFor(() => expect(container.querySelector('[data-testid="grid-overview"]')).toBeNull(), { timeout: 3000 });
+    await waitFor(
+      () => expect(container.querySelector('[data-testid="grid-overview"]')).toBeNull(),
+      { timeout: 3000 },
+    );
     const rendered = container.querySelectorAll('.react-flow__node');
     expect(rendered.length).toBeGreaterThan(0);
     expect(rendered.length).toBeLessThan(40);

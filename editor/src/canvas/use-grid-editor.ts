@@ -34,7 +34,7 @@ export function useGridEditor(initial: GridDocument, opts: GridEditorOptions) {
     // Large grids: estimated sizes and handles, so React Flow culls off-screen nodes from the first render.
     if (flow.nodes.length <= ESTIMATE_ABOVE) return flow;
     return { ...flow, nodes: flow.nodes.map((n) => withEstimatedGeometry(n, opts.typeOf(n.data.type))) };
-  }, []); // eslint-disable-line react-hooks/exhaustive-deps
+  }, []); // once, on mount: later documents come through the setters
   const [nodes, setNodesState] = useState<FlowNode[]>(first.nodes);
   const [edges, setEdgesState] = useState<FlowEdge[]>(first.edges);
   const nodesRef = useRef(first.nodes);
