@@ -48,11 +48,14 @@ export default defineConfig(
   },
   {
     // Where reading or setting the environment is the point: the config module, the Prisma CLI
-    // config, dev scripts, test setup and tool configs.
+    // config, dev scripts, benchmarks, test setup and tool configs.
     files: [
       'prisma/src/config.ts',
       'prisma/prisma.config.ts',
       'scripts/**',
+      '*/scripts/**',
+      '*/bench/**',
+      '*/faults/**',
       '**/*.test.ts',
       '**/*.test.tsx',
       '**/testing/**',

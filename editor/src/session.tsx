@@ -113,7 +113,6 @@ export function SessionProvider({ children, fallback, signedOut }: { children: R
       refresh,
     };
     // wsKey: re-derive the workspace after a switch
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [me, setMe, refresh, wsKey]);
 
   if (!checked) return <>{fallback}</>;

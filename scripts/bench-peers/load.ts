@@ -60,14 +60,13 @@ type CannonResult = autocannon.Result & { mismatches?: number };
 
 function cannon(opts: autocannon.Options, hardLimitMs: number): Promise<CannonResult> {
   return new Promise((resolve, reject) => {
-    let timer: NodeJS.Timeout | undefined;
     const inst = autocannon(opts, (err, result) => {
-      clearTimeout(timer);
+      clearTimeout(timer); // called asynchronously, after `timer` is set below
       if (err) reject(err);
       else resolve(result as CannonResult);
     });
     // Belt and braces: autocannon stops on its own; this bounds it even if a system hangs.
-    timer = setTimeout(() => inst.stop(), hardLimitMs);
+    const timer = setTimeout(() => inst.stop(), hardLimitMs);
   });
 }
 
