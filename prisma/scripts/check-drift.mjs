@@ -39,7 +39,6 @@ const sql = execFileSync(
     stdio: ['ignore', 'pipe', 'inherit'],
     // The diff only needs a connection that may create the shadow database: default to the
     // maintenance database, which every PostgreSQL has (gridflow_dev may not exist yet).
-     
     env: { ...process.env, DATABASE_URL: process.env.DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/postgres' },
   },
 );

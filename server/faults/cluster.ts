@@ -118,7 +118,7 @@ export async function startCluster(opts: { workers?: number; concurrency?: numbe
   const encryptionKey = randomBytes(32).toString('hex');
   const env = {
     // Child processes inherit this environment (PATH etc.), with the settings below on top.
-    ...process.env,  
+    ...process.env,
     DATABASE_URL: databaseUrl,
     REDIS_URL: REDIS_URL,
     GRIDFLOW_ENCRYPTION_KEY: encryptionKey,
