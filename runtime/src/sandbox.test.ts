@@ -79,6 +79,36 @@ describe('sandbox: normal use', () => {
     expect(results).toEqual(Array.from({ length: 20 }, (_, i) => i * i));
   });
 
+  it('runs small code on the calling thread and longer code off it, without blocking the event loop', async () => {
+    const sb = createSandbox({ poolSize: 1, syncBudgetMs: 10 });
+    try {
+      await expect(sb.runCode('return input.n * 2', { input: { n: 21 } })).resolves.toBe(42);
+      expect(sb.stats().offThreadCalls).toBe(0);
+      // ~300 ms of CPU: over the budget, so it starts again off the thread with its full limit.
+      let ticks = 0;
+      const timer = setInterval(() => ticks++, 5);
+      const out = await sb.runCode(
+        'const end = Date.now() + 300; let i = 0; while (Date.now() < end) i++; return { done: i > 0, n: input.n };',
+        { input: { n: 7 } },
+        { timeoutMs: 2000 },
+      );
+      clearInterval(timer);
+      expect(out).toEqual({ done: true, n: 7 });
+      expect(sb.stats().offThreadCalls).toBe(1);
+      // The host's timers kept firing while the code ran.
+      expect(ticks).toBeGreaterThan(10);
+    } finally {
+      sb.dispose();
+    }
+  });
+
+  it('reports an error thrown after an await, or a thrown primitive, like a synchronous one', async () => {
+    const err = await failure(sandbox.runCode('await null;\nthrow new TypeError("late " + input)', { input: 'boom' }));
+    expect(err.message).toBe('Code failed: TypeError: late boom (line 2)');
+    const prim = await failure(sandbox.runCode('throw "nope"', {}));
+    expect(prim.message).toBe('Code failed: nope');
+  });
+
   it('a __proto__ key in the input is a plain property, not the global prototype', async () => {
     const input = JSON.parse('{"__proto__": {"polluted": true}, "a": 1}');
     await expect(sandbox.runCode('return [input.a, ({}).polluted === undefined, Object.keys(input).length]', { input })).resolves.toEqual([1, true, 2]);

@@ -10,6 +10,11 @@
  * - Anything that may leave an isolate in an unknown state (memory limit hit, a wall-clock timeout
  *   while a promise is pending, a catastrophic error) disposes it; the slot gets a new isolate on its
  *   next call, so the pool keeps serving.
+ * - A call first runs on the caller's thread with a CPU budget of `syncBudgetMs` (no thread hop:
+ *   ~0.05 ms for a small code step); the isolate has no timers or I/O, so the code's promise settles
+ *   in that call's microtask checkpoint. Code that needs longer is stopped and run again, on a fresh
+ *   context, on isolated-vm's threads with its full limit, so the event loop is never blocked for
+ *   longer than the budget. Running again is invisible: code has no effects outside its context.
  *
  * Needs node to run with `--no-node-snapshot` (isolated-vm 5 on Node 20).
  */
@@ -35,6 +40,12 @@ export interface SandboxOptions {
    * disposed, least recently used first. Default 4.
    */
   maxPools?: number;
+  /**
+   * CPU budget of the fast path, which runs a call on the caller's thread (no thread hop). A call
+   * that needs more starts again off the thread with its full limit, so the event loop is never
+   * blocked for longer than this. 0 runs every call off the thread. Default 10 ms.
+   */
+  syncBudgetMs?: number;
 }
 
 export interface SandboxStats {
@@ -43,6 +54,8 @@ export interface SandboxStats {
   calls: number;
   scriptCacheHits: number;
   scriptCacheMisses: number;
+  /** Calls that ran (or finished) off the caller's thread: over the sync budget, or still pending after it. */
+  offThreadCalls: number;
 }
 
 export interface SandboxInstance extends Sandbox {
@@ -68,6 +81,8 @@ type Kind = 'code' | 'expression';
 /** Markers used by the in-isolate serialiser to report output problems to the host. */
 const NOT_JSON = '\u0000GF_NOT_JSON\u0000';
 const TOO_LARGE = '\u0000GF_TOO_LARGE\u0000';
+/** What `__gf_take` returns while the code's promise is still pending (never valid JSON). */
+const PENDING = '\u0000GF_PENDING\u0000';
 const FILENAMES: Record<Kind, string> = { code: 'code.js', expression: 'expression.js' };
 
 /**
@@ -90,8 +105,18 @@ const BOOTSTRAP = `(function (g) {
     if (s.length > max) throw new Err(${JSON.stringify(TOO_LARGE)} + s.length);
     return s;
   }
+  var state = 0, settled, pending;
   defineProperty(g, '__gf_sync', { value: function (fn) { return ser(fn()); } });
-  defineProperty(g, '__gf_async', { value: function (fn) { return apply(then, fn(), [ser]); } });
+  defineProperty(g, '__gf_async', { value: function (fn) {
+    pending = apply(then, fn(), [ser]);
+    apply(then, pending, [function (v) { state = 1; settled = v; }, function (e) { state = 2; settled = e; }]);
+  } });
+  defineProperty(g, '__gf_take', { value: function () {
+    if (state === 1) return settled;
+    if (state === 2) throw settled;
+    return ${JSON.stringify(PENDING)};
+  } });
+  defineProperty(g, '__gf_wait', { value: function () { return pending; } });
   for (var k in vars) defineProperty(g, k, { value: vars[k], writable: true, enumerable: true, configurable: true });
 })(globalThis)`;
 
@@ -106,6 +131,8 @@ function wrap(kind: Kind, source: string): string {
 interface Slot {
   isolate: ivm.Isolate | null;
   bootstrap: ivm.Script | null;
+  /** `__gf_take()`: the settled result of the code's promise, its rejection, or PENDING. */
+  take: ivm.Script | null;
   scripts: Map<string, ivm.Script>;
   busy: boolean;
   /**
@@ -131,8 +158,9 @@ export function createSandbox(opts: SandboxOptions = {}): SandboxInstance {
   const maxOutputBytes = opts.maxOutputBytes ?? 1024 * 1024;
   const maxCachedScripts = opts.maxCachedScripts ?? 256;
   const maxPools = Math.max(1, opts.maxPools ?? 4);
+  const syncBudgetMs = Math.max(0, opts.syncBudgetMs ?? 10);
   const pools = new Map<number, Pool>();
-  const stats: SandboxStats = { isolatesCreated: 0, isolatesDisposed: 0, calls: 0, scriptCacheHits: 0, scriptCacheMisses: 0 };
+  const stats: SandboxStats = { isolatesCreated: 0, isolatesDisposed: 0, calls: 0, scriptCacheHits: 0, scriptCacheMisses: 0, offThreadCalls: 0 };
   let disposed = false;
 
   function getPool(memoryMb: number): Pool {
@@ -159,7 +187,7 @@ export function createSandbox(opts: SandboxOptions = {}): SandboxInstance {
   }
 
   function newSlot(): Slot {
-    return { isolate: null, bootstrap: null, scripts: new Map(), busy: false, spare: null, callsSinceCheck: 0, dead: false };
+    return { isolate: null, bootstrap: null, take: null, scripts: new Map(), busy: false, spare: null, callsSinceCheck: 0, dead: false };
   }
 
   function ensureIsolate(slot: Slot, memoryMb: number): ivm.Isolate {
@@ -176,6 +204,7 @@ export function createSandbox(opts: SandboxOptions = {}): SandboxInstance {
     slot.isolate = isolate;
     slot.dead = false;
     slot.bootstrap = isolate.compileScriptSync(BOOTSTRAP, { filename: 'gridflow-bootstrap.js' });
+    slot.take = isolate.compileScriptSync('__gf_take()', { filename: 'gridflow-take.js' });
     return isolate;
   }
 
@@ -183,6 +212,7 @@ export function createSandbox(opts: SandboxOptions = {}): SandboxInstance {
     const iso = slot.isolate;
     slot.isolate = null;
     slot.bootstrap = null;
+    slot.take = null;
     slot.spare = null; // released with its isolate
     slot.scripts.clear();
     slot.callsSinceCheck = 0;
@@ -272,24 +302,65 @@ export function createSandbox(opts: SandboxOptions = {}): SandboxInstance {
     try {
       const isolate = ensureIsolate(slot, memoryMb);
       const script = getScript(slot, isolate, kind, source);
-      const context = await takeContext(slot, isolate);
+      let context = await takeContext(slot, isolate);
       let timer: NodeJS.Timeout | undefined;
       let timedOut = false;
-      try {
-        context.global.setSync('__gf_in', `{"m":${maxOutputBytes},"v":${input}}`);
-        slot.bootstrap!.runSync(context, { timeout: timeoutMs });
-        const running = script.run(context, { timeout: timeoutMs, promise: true, copy: true }) as Promise<unknown>;
-        // isolated-vm's `timeout` only counts time spent executing; a promise that never settles (or
-        // an await chain) needs a wall-clock limit. A little slack lets the isolate's own timeout
-        // win for synchronous loops, which keeps the isolate (and its compiled scripts) alive.
-        const wall = new Promise<never>((_, reject) => {
+      // isolated-vm's `timeout` only counts time spent executing; a promise that never settles
+      // needs a wall-clock limit. A little slack lets the isolate's own timeout win for synchronous
+      // loops, which keeps the isolate (and its compiled scripts) alive.
+      let wall: Promise<never> | undefined;
+      const wallClock = () =>
+        (wall ??= new Promise<never>((_, reject) => {
           timer = setTimeout(() => {
             timedOut = true;
             reject(new UserError(`${label(kind)} timed out after ${timeoutMs} ms`, undefined, 'CODE_TIMEOUT'));
           }, timeoutMs + 25);
-        });
-        running.catch(() => undefined); // the wall timer may win; never leave a rejection unhandled
-        const result = await Promise.race([running, wall]);
+        }));
+      try {
+        const vars = `{"m":${maxOutputBytes},"v":${input}}`;
+        const budget = Math.min(syncBudgetMs, timeoutMs);
+        let result: unknown = undefined;
+        let finished = false;
+        if (budget > 0) {
+          // Fast path: run on this thread with a short CPU budget. The isolate has no timers or I/O,
+          // so the code's promise almost always settles in the microtask checkpoint of the same call.
+          context.global.setSync('__gf_in', vars);
+          slot.bootstrap!.runSync(context, { timeout: timeoutMs });
+          try {
+            result = script.runSync(context, { timeout: budget });
+            finished = true;
+          } catch (err) {
+            // Over budget: start again on a fresh context off this thread with the full limit (the
+            // code has no effects outside its context, so running it again is invisible). Any
+            // other error is the code's own.
+            if (budget >= timeoutMs || !isTimeout(err) || isolate.isDisposed || slot.dead) throw err;
+            context.release();
+            context = isolate.createContextSync();
+          }
+        }
+        if (!finished) {
+          stats.offThreadCalls++;
+          context.global.setSync('__gf_in', vars);
+          slot.bootstrap!.runSync(context, { timeout: timeoutMs });
+          const running = script.run(context, { timeout: timeoutMs, copy: true }) as Promise<unknown>;
+          running.catch(() => undefined); // the wall timer may win; never leave a rejection unhandled
+          result = await Promise.race([running, wallClock()]);
+        }
+        if (kind === 'code') {
+          result = slot.take!.runSync(context, { timeout: timeoutMs });
+          if (result === PENDING) {
+            // Still pending after the checkpoint: only a promise settled from outside the isolate
+            // (asynchronous WebAssembly compilation) gets here; a promise that never settles ends
+            // with the wall-clock timeout.
+            if (finished) stats.offThreadCalls++;
+            const waiting = context.evalClosure('return __gf_wait()', [], {
+              timeout: timeoutMs,
+              result: { promise: true, copy: true },
+            }) as Promise<unknown>;
+            waiting.catch(() => undefined);
+            result = await Promise.race([waiting, wallClock()]);
+          }
+        }
         return decodeResult(kind, result, maxOutputBytes);
       } catch (err) {
         if (timedOut) {
@@ -379,6 +450,10 @@ export function createSandbox(opts: SandboxOptions = {}): SandboxInstance {
       pools.clear();
     },
   };
+}
+
+function isTimeout(err: unknown): boolean {
+  return err instanceof Error && err.message === 'Script execution timed out.';
 }
 
 function label(kind: Kind): string {
