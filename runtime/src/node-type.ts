@@ -52,6 +52,13 @@ export interface HttpClient {
 export interface SandboxRunOptions {
   timeoutMs?: number;
   memoryMb?: number;
+  /**
+   * Calls with the same key and source may run in the same context, one after another (globals the
+   * code leaves behind stay, like module state in a serverless function). Calls without a key get a
+   * fresh context. Use a key no other tenant, grid or node can produce (the code node: workspace,
+   * grid and node ids).
+   */
+  reuseKey?: string;
 }
 
 /** isolated-vm: JSON in, JSON out, no Node APIs. */

@@ -109,6 +109,50 @@ describe('sandbox: normal use', () => {
     expect(prim.message).toBe('Code failed: nope');
   });
 
+  it('calls with the same reuseKey and source share a context; other keys, other code and no key do not', async () => {
+    const sb = createSandbox({ poolSize: 1 });
+    const counter = 'globalThis.n = (globalThis.n || 0) + 1;\nreturn [n, input, typeof item];';
+    try {
+      await expect(sb.runCode(counter, { input: 'a', item: 1 }, { reuseKey: 'ws1/g1/code1' })).resolves.toEqual([1, 'a', 'number']);
+      // The previous call's variables are gone; the new ones are there; the code's own global stayed.
+      await expect(sb.runCode(counter, { input: 'b' }, { reuseKey: 'ws1/g1/code1' })).resolves.toEqual([2, 'b', 'undefined']);
+      expect(sb.stats().contextsReused).toBe(1);
+      await expect(sb.runCode(counter, { input: 'c' }, { reuseKey: 'ws2/g1/code1' })).resolves.toEqual([1, 'c', 'undefined']);
+      await expect(sb.runCode(counter, { input: 'd' })).resolves.toEqual([1, 'd', 'undefined']);
+      await expect(sb.runCode(`${counter}\n// changed`, { input: 'e' }, { reuseKey: 'ws1/g1/code1' })).resolves.toEqual([1, 'e', 'undefined']);
+      await expect(sb.runCode(counter, { input: 'f' }, { reuseKey: 'ws1/g1/code1' })).resolves.toEqual([3, 'f', 'undefined']);
+      // An error of the code's own keeps the context; a timeout drops it.
+      const flaky = 'globalThis.n = (globalThis.n || 0) + 1;\nif (input === "throw") throw new Error("no");\nif (input === "spin") for (;;) {}\nreturn n;';
+      await expect(sb.runCode(flaky, { input: 'ok' }, { reuseKey: 'k' })).resolves.toBe(1);
+      await failure(sb.runCode(flaky, { input: 'throw' }, { reuseKey: 'k' }));
+      await expect(sb.runCode(flaky, { input: 'ok' }, { reuseKey: 'k' })).resolves.toBe(3);
+      expect((await failure(sb.runCode(flaky, { input: 'spin' }, { reuseKey: 'k', timeoutMs: 50 }))).code).toBe('CODE_TIMEOUT');
+      await expect(sb.runCode(flaky, { input: 'ok' }, { reuseKey: 'k' })).resolves.toBe(1);
+    } finally {
+      sb.dispose();
+    }
+  });
+
+  it('keeps a bounded number of reused contexts (least recently used dropped)', async () => {
+    const sb = createSandbox({ poolSize: 1, maxReusedContexts: 2 });
+    const counter = 'globalThis.n = (globalThis.n || 0) + 1; return n;';
+    try {
+      for (const key of ['a', 'b', 'a', 'c']) await sb.runCode(counter, {}, { reuseKey: key });
+      // 'b' was the least recently used when 'c' came.
+      await expect(sb.runCode(counter, {}, { reuseKey: 'b' })).resolves.toBe(1);
+      await expect(sb.runCode(counter, {}, { reuseKey: 'c' })).resolves.toBe(2);
+      const off = createSandbox({ poolSize: 1, maxReusedContexts: 0 });
+      try {
+        await off.runCode(counter, {}, { reuseKey: 'a' });
+        await expect(off.runCode(counter, {}, { reuseKey: 'a' })).resolves.toBe(1);
+      } finally {
+        off.dispose();
+      }
+    } finally {
+      sb.dispose();
+    }
+  });
+
   it('a __proto__ key in the input is a plain property, not the global prototype', async () => {
     const input = JSON.parse('{"__proto__": {"polluted": true}, "a": 1}');
     await expect(sandbox.runCode('return [input.a, ({}).polluted === undefined, Object.keys(input).length]', { input })).resolves.toEqual([1, true, 2]);

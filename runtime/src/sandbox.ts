@@ -3,8 +3,11 @@
  * JSON out, no Node APIs.
  *
  * Invariants:
- * - Each call gets a fresh Context (its own globals, prototypes and `Function`), so nothing leaks
+ * - A call gets a fresh Context (its own globals, prototypes and `Function`), so nothing leaks
  *   between runs; the Isolate (heap, compiled scripts) is pooled and used by one call at a time.
+ *   Only calls that pass the same `reuseKey` (the code node: one workspace's grid node) with the same
+ *   source may run in a context an earlier one of them used, which saves the ~0.7 ms of CPU a new
+ *   context costs. Such a context is dropped after a timeout and never shared with any other key.
  * - Only strings cross the boundary: the variables go in as one JSON string, the result comes out as
  *   one JSON string that the host re-validates (size, `JSON.parse`). No References, no host objects.
  * - Anything that may leave an isolate in an unknown state (memory limit hit, a wall-clock timeout
@@ -46,6 +49,8 @@ export interface SandboxOptions {
    * blocked for longer than this. 0 runs every call off the thread. Default 10 ms.
    */
   syncBudgetMs?: number;
+  /** Contexts kept per isolate for calls with a `reuseKey`. 0 gives every call a fresh context. Default 32. */
+  maxReusedContexts?: number;
 }
 
 export interface SandboxStats {
@@ -56,6 +61,8 @@ export interface SandboxStats {
   scriptCacheMisses: number;
   /** Calls that ran (or finished) off the caller's thread: over the sync budget, or still pending after it. */
   offThreadCalls: number;
+  /** Calls that ran in a context kept from an earlier call with the same `reuseKey` and script. */
+  contextsReused: number;
 }
 
 export interface SandboxInstance extends Sandbox {
@@ -86,18 +93,18 @@ const PENDING = '\u0000GF_PENDING\u0000';
 const FILENAMES: Record<Kind, string> = { code: 'code.js', expression: 'expression.js' };
 
 /**
- * Runs first in every fresh Context: captures the built-ins the result serialiser needs (so user code
- * replacing `JSON` or `Promise.prototype.then` cannot break it), defines the two non-configurable
- * entry points, and installs the variables as globals with `defineProperty` (a `__proto__` key
- * becomes a plain property, never the global's prototype).
+ * Runs once in every new Context: captures the built-ins the result serialiser needs (so user code
+ * replacing `JSON` or `Promise.prototype.then` cannot break it) and defines the non-configurable
+ * entry points. `__gf_setup()` runs before each call: it removes the previous call's variables and
+ * installs this call's as globals with `defineProperty` (a `__proto__` key becomes a plain property,
+ * never the global's prototype).
  */
 const BOOTSTRAP = `(function (g) {
   'use strict';
-  var stringify = JSON.stringify, parse = JSON.parse, apply = Reflect.apply,
-      then = Promise.prototype.then, defineProperty = Object.defineProperty, Err = Error, Str = String;
-  var payload = parse(g.__gf_in);
-  delete g.__gf_in;
-  var max = payload.m, vars = payload.v;
+  var stringify = JSON.stringify, parse = JSON.parse, apply = Reflect.apply, keysOf = Object.keys,
+      then = Promise.prototype.then, defineProperty = Object.defineProperty, del = Reflect.deleteProperty,
+      Err = Error, Str = String;
+  var max = 0, names = [], count = 0, state = 0, settled, pending;
   function ser(v) {
     var s;
     try { s = stringify(v); } catch (e) { throw new Err(${JSON.stringify(NOT_JSON)} + Str(e && e.message)); }
@@ -105,7 +112,19 @@ const BOOTSTRAP = `(function (g) {
     if (s.length > max) throw new Err(${JSON.stringify(TOO_LARGE)} + s.length);
     return s;
   }
-  var state = 0, settled, pending;
+  defineProperty(g, '__gf_setup', { value: function () {
+    var payload = parse(g.__gf_in);
+    del(g, '__gf_in');
+    for (var i = 0; i < count; i++) del(g, names[i]);
+    count = 0;
+    max = payload.m;
+    state = 0; settled = undefined; pending = undefined;
+    var vars = payload.v, ks = keysOf(vars);
+    for (var j = 0; j < ks.length; j++) {
+      defineProperty(g, ks[j], { value: vars[ks[j]], writable: true, enumerable: true, configurable: true });
+      names[count++] = ks[j];
+    }
+  } });
   defineProperty(g, '__gf_sync', { value: function (fn) { return ser(fn()); } });
   defineProperty(g, '__gf_async', { value: function (fn) {
     pending = apply(then, fn(), [ser]);
@@ -117,7 +136,6 @@ const BOOTSTRAP = `(function (g) {
     return ${JSON.stringify(PENDING)};
   } });
   defineProperty(g, '__gf_wait', { value: function () { return pending; } });
-  for (var k in vars) defineProperty(g, k, { value: vars[k], writable: true, enumerable: true, configurable: true });
 })(globalThis)`;
 
 function wrap(kind: Kind, source: string): string {
@@ -131,8 +149,12 @@ function wrap(kind: Kind, source: string): string {
 interface Slot {
   isolate: ivm.Isolate | null;
   bootstrap: ivm.Script | null;
+  /** `__gf_setup()`: installs a call's variables (from `__gf_in`). */
+  setup: ivm.Script | null;
   /** `__gf_take()`: the settled result of the code's promise, its rejection, or PENDING. */
   take: ivm.Script | null;
+  /** Contexts kept for calls with a `reuseKey` (per key and script), least recently used first. */
+  reused: Map<string, ivm.Context>;
   scripts: Map<string, ivm.Script>;
   busy: boolean;
   /**
@@ -159,8 +181,9 @@ export function createSandbox(opts: SandboxOptions = {}): SandboxInstance {
   const maxCachedScripts = opts.maxCachedScripts ?? 256;
   const maxPools = Math.max(1, opts.maxPools ?? 4);
   const syncBudgetMs = Math.max(0, opts.syncBudgetMs ?? 10);
+  const maxReusedContexts = Math.max(0, opts.maxReusedContexts ?? 32);
   const pools = new Map<number, Pool>();
-  const stats: SandboxStats = { isolatesCreated: 0, isolatesDisposed: 0, calls: 0, scriptCacheHits: 0, scriptCacheMisses: 0, offThreadCalls: 0 };
+  const stats: SandboxStats = { isolatesCreated: 0, isolatesDisposed: 0, calls: 0, scriptCacheHits: 0, scriptCacheMisses: 0, offThreadCalls: 0, contextsReused: 0 };
   let disposed = false;
 
   function getPool(memoryMb: number): Pool {
@@ -187,7 +210,7 @@ export function createSandbox(opts: SandboxOptions = {}): SandboxInstance {
   }
 
   function newSlot(): Slot {
-    return { isolate: null, bootstrap: null, take: null, scripts: new Map(), busy: false, spare: null, callsSinceCheck: 0, dead: false };
+    return { isolate: null, bootstrap: null, setup: null, take: null, reused: new Map(), scripts: new Map(), busy: false, spare: null, callsSinceCheck: 0, dead: false };
   }
 
   function ensureIsolate(slot: Slot, memoryMb: number): ivm.Isolate {
@@ -204,6 +227,7 @@ export function createSandbox(opts: SandboxOptions = {}): SandboxInstance {
     slot.isolate = isolate;
     slot.dead = false;
     slot.bootstrap = isolate.compileScriptSync(BOOTSTRAP, { filename: 'gridflow-bootstrap.js' });
+    slot.setup = isolate.compileScriptSync('__gf_setup()', { filename: 'gridflow-setup.js' });
     slot.take = isolate.compileScriptSync('__gf_take()', { filename: 'gridflow-take.js' });
     return isolate;
   }
@@ -212,7 +236,9 @@ export function createSandbox(opts: SandboxOptions = {}): SandboxInstance {
     const iso = slot.isolate;
     slot.isolate = null;
     slot.bootstrap = null;
+    slot.setup = null;
     slot.take = null;
+    slot.reused.clear(); // released with their isolate
     slot.spare = null; // released with its isolate
     slot.scripts.clear();
     slot.callsSinceCheck = 0;
@@ -264,7 +290,7 @@ export function createSandbox(opts: SandboxOptions = {}): SandboxInstance {
     }
   }
 
-  function getScript(slot: Slot, isolate: ivm.Isolate, kind: Kind, source: string): ivm.Script {
+  function getScript(slot: Slot, isolate: ivm.Isolate, kind: Kind, source: string): { script: ivm.Script; key: string } {
     const key = createHash('sha1').update(kind).update('\0').update(source).digest('base64');
     const cached = slot.scripts.get(key);
     if (cached) {
@@ -272,7 +298,7 @@ export function createSandbox(opts: SandboxOptions = {}): SandboxInstance {
       // LRU: move to the end.
       slot.scripts.delete(key);
       slot.scripts.set(key, cached);
-      return cached;
+      return { script: cached, key };
     }
     stats.scriptCacheMisses++;
     let script: ivm.Script;
@@ -287,7 +313,7 @@ export function createSandbox(opts: SandboxOptions = {}): SandboxInstance {
       slot.scripts.get(oldest)?.release();
       slot.scripts.delete(oldest);
     }
-    return script;
+    return { script, key };
   }
 
   async function call(kind: Kind, source: string, globals: Record<string, Json>, options: SandboxRunOptions = {}): Promise<Json> {
@@ -302,7 +328,11 @@ export function createSandbox(opts: SandboxOptions = {}): SandboxInstance {
     try {
       const isolate = ensureIsolate(slot, memoryMb);
       const script = getScript(slot, isolate, kind, source);
-      let context = await takeContext(slot, isolate);
+      const reuseKey = options.reuseKey !== undefined && maxReusedContexts > 0 ? `${options.reuseKey}\0${script.key}` : undefined;
+      let context = reuseKey !== undefined ? takeReused(slot, reuseKey) : undefined;
+      if (context) stats.contextsReused++;
+      else context = await newContext(slot, isolate);
+      let keep = false;
       let timer: NodeJS.Timeout | undefined;
       let timedOut = false;
       // isolated-vm's `timeout` only counts time spent executing; a promise that never settles
@@ -316,18 +346,21 @@ export function createSandbox(opts: SandboxOptions = {}): SandboxInstance {
             reject(new UserError(`${label(kind)} timed out after ${timeoutMs} ms`, undefined, 'CODE_TIMEOUT'));
           }, timeoutMs + 25);
         }));
+      const vars = `{"m":${maxOutputBytes},"v":${input}}`;
+      const setup = (ctx: ivm.Context) => {
+        ctx.global.setSync('__gf_in', vars);
+        slot.setup!.runSync(ctx, { timeout: timeoutMs });
+      };
       try {
-        const vars = `{"m":${maxOutputBytes},"v":${input}}`;
         const budget = Math.min(syncBudgetMs, timeoutMs);
         let result: unknown = undefined;
         let finished = false;
         if (budget > 0) {
           // Fast path: run on this thread with a short CPU budget. The isolate has no timers or I/O,
           // so the code's promise almost always settles in the microtask checkpoint of the same call.
-          context.global.setSync('__gf_in', vars);
-          slot.bootstrap!.runSync(context, { timeout: timeoutMs });
+          setup(context);
           try {
-            result = script.runSync(context, { timeout: budget });
+            result = script.script.runSync(context, { timeout: budget });
             finished = true;
           } catch (err) {
             // Over budget: start again on a fresh context off this thread with the full limit (the
@@ -335,14 +368,13 @@ export function createSandbox(opts: SandboxOptions = {}): SandboxInstance {
             // other error is the code's own.
             if (budget >= timeoutMs || !isTimeout(err) || isolate.isDisposed || slot.dead) throw err;
             context.release();
-            context = isolate.createContextSync();
+            context = await newContext(slot, isolate);
           }
         }
         if (!finished) {
           stats.offThreadCalls++;
-          context.global.setSync('__gf_in', vars);
-          slot.bootstrap!.runSync(context, { timeout: timeoutMs });
-          const running = script.run(context, { timeout: timeoutMs, copy: true }) as Promise<unknown>;
+          setup(context);
+          const running = script.script.run(context, { timeout: timeoutMs, copy: true }) as Promise<unknown>;
           running.catch(() => undefined); // the wall timer may win; never leave a rejection unhandled
           result = await Promise.race([running, wallClock()]);
         }
@@ -361,6 +393,7 @@ export function createSandbox(opts: SandboxOptions = {}): SandboxInstance {
             result = await Promise.race([waiting, wallClock()]);
           }
         }
+        keep = true;
         return decodeResult(kind, result, maxOutputBytes);
       } catch (err) {
         if (timedOut) {
@@ -374,10 +407,14 @@ export function createSandbox(opts: SandboxOptions = {}): SandboxInstance {
           disposeIsolate(slot);
           throw new UserError(`${label(kind)} exceeded the memory limit of ${memoryMb} MB`, undefined, 'CODE_MEMORY');
         }
+        // An error of the code's own leaves its context usable; a timeout may have stopped it
+        // half-way (and the error may come from our own setup), so that context is not kept.
+        keep = !isTimeout(err) && !(err instanceof UserError);
         throw mapRuntimeError(kind, err, timeoutMs, maxOutputBytes);
       } finally {
         if (timer) clearTimeout(timer);
-        if (!isolate.isDisposed) {
+        if (keep && reuseKey !== undefined && !isolate.isDisposed && !slot.dead) keepReused(slot, reuseKey, context);
+        else if (!isolate.isDisposed) {
           try {
             context.release();
           } catch {
@@ -390,6 +427,32 @@ export function createSandbox(opts: SandboxOptions = {}): SandboxInstance {
       prepareSpare(slot);
       release(pool, slot);
       trimPools();
+    }
+  }
+
+  /** A context for a call: the spare prepared in the background, else a new one; bootstrapped. */
+  async function newContext(slot: Slot, isolate: ivm.Isolate): Promise<ivm.Context> {
+    const context = await takeContext(slot, isolate);
+    slot.bootstrap!.runSync(context, { timeout: defaultTimeoutMs });
+    return context;
+  }
+
+  function takeReused(slot: Slot, key: string): ivm.Context | undefined {
+    const context = slot.reused.get(key);
+    if (context) slot.reused.delete(key); // taken out while in use; put back (most recent) after
+    return context;
+  }
+
+  function keepReused(slot: Slot, key: string, context: ivm.Context): void {
+    slot.reused.set(key, context);
+    if (slot.reused.size > maxReusedContexts) {
+      const [oldest, old] = slot.reused.entries().next().value as [string, ivm.Context];
+      slot.reused.delete(oldest);
+      try {
+        old.release();
+      } catch {
+        // already gone
+      }
     }
   }
 

@@ -73,6 +73,25 @@ describe('code runner (isolated-vm)', () => {
     });
   });
 
+  it('runs of the same node may share state in globals; other nodes, grids and workspaces never see it', async () => {
+    const code = 'globalThis.seen = [...(globalThis.seen || []), input];\nreturn seen;';
+    const run = (input: Json, ids: { node?: string; grid?: string; ws?: string } = {}) =>
+      codeNode.run(
+        createFakeContext({
+          config: codeConfigSchema.parse({ code }),
+          input,
+          node: { id: ids.node ?? 'code1', name: 'Remember' },
+          execution: { id: `exec-${String(input)}`, gridId: ids.grid ?? 'grid1', workspaceId: ids.ws ?? 'ws1', mode: 'production' },
+          sandbox,
+        }),
+      );
+    expect(await run('a')).toEqual({ kind: 'output', output: ['a'] });
+    expect(await run('b')).toEqual({ kind: 'output', output: ['a', 'b'] });
+    expect(await run('c', { node: 'code2' })).toEqual({ kind: 'output', output: ['c'] });
+    expect(await run('d', { grid: 'grid2' })).toEqual({ kind: 'output', output: ['d'] });
+    expect(await run('e', { ws: 'ws2' })).toEqual({ kind: 'output', output: ['e'] });
+  });
+
   it('leaves {{ }} in code alone (it is a raw field)', async () => {
     expect(codeNode.rawFields).toContain('code');
     const result = await codeNode.run(ctxFor({ code: "return '{{ not a template }}'" }));

@@ -97,6 +97,9 @@ export const codeNode = defineNodeType({
       const result = await ctx.sandbox.runCode(code, globals, {
         timeoutMs: sandboxTimeout(timeoutMs),
         memoryMb,
+        // Runs of this node may share a context (state the code leaves in globals stays, like
+        // module state in a serverless function); never across nodes, grids or workspaces.
+        reuseKey: `${ctx.execution.workspaceId}/${ctx.execution.gridId}/${ctx.node.id}`,
       });
       if (result === null) ctx.log.info('the code returned null or nothing');
       return output(result);
