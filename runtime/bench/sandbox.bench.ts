@@ -97,6 +97,16 @@ export async function runSandboxBench(opts: { print?: (f: BenchFigure) => void; 
       });
     }
 
+    // The code node's case: runs of one node reuse their context (same reuseKey and source).
+    {
+      const cpu0 = process.cpuUsage();
+      const samples = await time(() => sandbox.runCode(code, { input }, { reuseKey: 'ws/grid/code1' }), 5000 * scale);
+      const cpu = process.cpuUsage(cpu0);
+      emit(summary('sandbox.code_call.warm_reused', samples, 'pooled isolate, cached script, context reused by runs of the same node (the code node)'));
+      const n = samples.length + Math.min(200, samples.length);
+      emit({ bench: 'sandbox.code_call.warm_reused_cpu', unit: 'ms', n, mean: round((cpu.user + cpu.system) / 1000 / n), note: 'process CPU (user+system, all threads) per call' });
+    }
+
     // Calls spaced like steps in an engine (each step also does ~1 ms of database work): the
     // isolate prepares the next fresh context in between, off the call's path.
     {
