@@ -189,6 +189,9 @@ type Outcome =
   | { kind: 'failed'; error: StepErrorInfo; retryDelayMs?: number }
   | { kind: 'wait'; wait: WaitRequest; hadResume: boolean };
 
+/** Runs of up to this many steps come with their state when a queued step is claimed. */
+const STATE_WITH_CLAIM_MAX_STEPS = 64;
+
 interface CachedRun {
   seq: number;
   steps: Map<string, StepState>;
@@ -872,7 +875,16 @@ export function createEngine(options: EngineOptions): EngineInternals {
       await resume(data.e, data.n, { reason: 'timer' }, data.i);
       return;
     }
-    const claim = await sql.query<ClaimRow>(
+    // Without a copy of the run in this process (the usual case for a queued job), the claim also
+    // returns the run's state (one snapshot), so the completion needs no extra read. Not for large
+    // runs (for-each), whose completions re-read what they need.
+    const withState = !runCache.has(data.e);
+    const claim = await sql.query<
+      ClaimRow & {
+        run_status?: ExecutionStatus;
+        run_steps?: Array<[string, number, StepStatus, Json, Json, string[] | null, StepErrorInfo | null]> | null;
+      }
+    >(
       `WITH s AS (
          UPDATE execution_steps SET status = 'running', started_at = now(), updated_at = now(),
            available_at = now() + make_interval(secs => $3::int / 1000.0)
@@ -880,7 +892,14 @@ export function createEngine(options: EngineOptions): EngineInternals {
            AND EXISTS (SELECT 1 FROM executions x WHERE x.id = execution_steps.execution_id AND x.status IN ('pending', 'running', 'waiting'))
          RETURNING id, execution_id, node_id, item_index, input, attempt, started_at),
        e AS (
-         SELECT workspace_id, grid_id, grid_version_id, trigger_type, trigger_data, started_at AS run_started_at, deadline_at, event_seq
+         SELECT workspace_id, grid_id, grid_version_id, trigger_type, trigger_data, started_at AS run_started_at, deadline_at, event_seq${
+           withState
+             ? `, status AS run_status,
+           CASE WHEN steps_total <= ${STATE_WITH_CLAIM_MAX_STEPS} THEN
+             (SELECT json_agg(json_build_array(st.node_id, st.item_index, st.status, st.input, st.output, st.ports, st.error))
+              FROM execution_steps st WHERE st.execution_id = executions.id) END AS run_steps`
+             : ''
+         }
          FROM executions WHERE id = (SELECT execution_id FROM s))
        SELECT s.*, e.*, w.resume_payload, (w.id IS NOT NULL) AS resumed
        FROM s CROSS JOIN e
@@ -889,12 +908,28 @@ export function createEngine(options: EngineOptions): EngineInternals {
     );
     const row = claim.rows[0];
     if (!row) return; // already taken, finished, cancelled, or a stale duplicate: nothing to do
+    const { run_status, run_steps, ...claimed } = row;
+    if (run_steps && run_status) {
+      // The snapshot predates this claim: the claimed step is shown pending (runClaimed marks it).
+      const steps = new Map<string, StepState>();
+      for (const [node_id, item_index, status, input, output, ports, error] of run_steps)
+        steps.set(
+          stepKey(node_id, item_index),
+          toStepState({ node_id, item_index, status, input, output, ports, error }),
+        );
+      cacheRun(claimed.execution_id, {
+        seq: claimed.event_seq,
+        status: run_status,
+        startedAt: claimed.run_started_at,
+        steps,
+      });
+    }
     const run: RunInfo = {
-      id: row.execution_id,
-      workspace_id: row.workspace_id,
-      grid_id: row.grid_id,
+      id: claimed.execution_id,
+      workspace_id: claimed.workspace_id,
+      grid_id: claimed.grid_id,
     };
-    await runChain(row, run, false);
+    await runChain(claimed, run, false);
   }
 
   /**
