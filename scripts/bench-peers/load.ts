@@ -130,6 +130,9 @@ export interface W3Result {
   seconds: number;
   accept_seconds: number;
   accept_rps: number;
+  /** Latency of the webhook calls (accept only). */
+  accept_p50_ms: number;
+  accept_p99_ms: number;
   errors: number;
   non2xx: number;
   timed_out: boolean;
@@ -205,6 +208,8 @@ export async function runW3(
     seconds: round(seconds),
     accept_seconds: round((tAccepted - t0) / 1000),
     accept_rps: round(accepted / ((tAccepted - t0) / 1000)),
+    accept_p50_ms: r.latency.p50,
+    accept_p99_ms: r.latency.p99,
     errors: r.errors,
     non2xx: r.non2xx,
     // Cut by the time bound: not every call was sent, or not every accepted run finished.
