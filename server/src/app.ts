@@ -29,6 +29,7 @@ import { registerContentRoutes } from './routes/content.routes.js';
 import { registerTemplateRoutes, syncTemplates } from './routes/templates.routes.js';
 import { registerEventRoutes } from './routes/events.routes.js';
 import { createHookRouter } from './webhooks/hooks.routes.js';
+import { redisReplayStore } from './webhooks/signature.js';
 import { DeliveryWorker } from './events/delivery-worker.js';
 import { onRuntimeEvent } from './events/notifications.js';
 
@@ -102,7 +103,8 @@ export async function createApp(deps: AppDeps): Promise<GridflowApp> {
   // Webhooks in: lean path (raw body, no cookie parsing, no per-request log line), and before
   // helmet: its page-oriented headers (CSP, COOP, …) mean nothing to a machine caller and cost
   // about 3% of a sync webhook's CPU; the one that matters for a JSON answer is set here.
-  const hookRouter = createHookRouter(ctx);
+  const replayStore = opts.redisUrl ? await redisReplayStore(opts.redisUrl) : undefined;
+  const hookRouter = createHookRouter(ctx, replayStore);
   const noSniff: RequestHandler = (_req, res, next) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     next();
@@ -242,6 +244,7 @@ export async function createApp(deps: AppDeps): Promise<GridflowApp> {
         await delivery?.stop();
         httpServer.closeIdleConnections?.();
         await live.close(); // also closes the HTTP server
+        await replayStore?.close();
         httpServer.closeAllConnections?.();
       })();
       return closing;

@@ -8,6 +8,7 @@ import { io as connect, type Socket } from 'socket.io-client';
 import type { RuntimeEvent, Engine } from '@gridflow/runtime';
 import { registry } from '@gridflow/nodes';
 import { simpleDoc, startTestServer, type TestServer, type TestUser } from './testing/harness.js';
+import { signedHeaders } from './webhooks/signature.js';
 import { createGridflowEngine, createServices, type Services } from './runtime-wiring.js';
 import { createLogger } from './ops/logger.js';
 
@@ -65,5 +66,27 @@ describe('scaled mode (PostgreSQL + Redis, steps in another engine)', () => {
     const last = events[events.length - 1];
     expect(last ? last.seq : ack.snapshot.seq).toBe(final.eventSeq);
     if (last) expect(last).toMatchObject({ type: 'run', status: 'completed' });
+  });
+
+  it('a signed webhook replayed to another API server process is refused (signatures shared through Redis)', async () => {
+    const other = await startTestServer({ db: t.db, engine: true, workers: 0, redisUrl: REDIS, queuePrefix: prefix, deps: { crypto: t.gf.ctx.crypto } });
+    try {
+      const g = await owner.agent.post('/api/grids').send({ name: 'signed', document: simpleDoc({ mode: 'webhook', path: 'signed-scaled', auth: 'hmac' }) });
+      const pub = await owner.agent.post(`/api/grids/${g.body.grid.id}/versions`).send({});
+      const { path, secret } = pub.body.webhooks[0] as { path: string; secret: string };
+      const body = JSON.stringify({ n: 1 });
+      const headers = signedHeaders(secret, body);
+      const first = await supertest(t.url).post(`/hooks/${path}`).set('Content-Type', 'application/json').set(headers).send(body);
+      expect(first.status).toBe(202);
+      const replay = await supertest(other.url).post(`/hooks/${path}`).set('Content-Type', 'application/json').set(headers).send(body);
+      expect(replay.status).toBe(401);
+      expect(replay.body.error.details[0].message).toBe('replayed');
+      // A new signature goes through on either server.
+      const fresh = await supertest(other.url).post(`/hooks/${path}`).set('Content-Type', 'application/json').set(signedHeaders(secret, body, Date.now() + 1000)).send(body);
+      expect(fresh.status).toBe(202);
+      expect(await t.db.prisma.execution.count({ where: { gridId: g.body.grid.id } })).toBe(2);
+    } finally {
+      await other.close();
+    }
   });
 });

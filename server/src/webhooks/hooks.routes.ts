@@ -5,14 +5,15 @@
  *
  * Order of checks: rate limit per trigger → 404 unknown/unpublished → method → 415 content type →
  * 413 size → signature (when the trigger is signed: HMAC-SHA256 over "<timestamp>.<raw body>",
- * 5-minute tolerance, replayed signature refused) → 400 bad JSON → idempotency receipt → start.
+ * 5-minute tolerance, replayed signature refused: in this process, and through Redis across server
+ * processes in scaled mode) → 400 bad JSON → idempotency receipt → start.
  */
 import express, { type Request, type Response, type Router } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import type { Json } from '@gridflow/runtime';
 import type { ServerContext } from '../context.js';
 import { ApiError, errorBody, errorHandler } from '../http/errors.js';
-import { ReplayGuard, SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from './signature.js';
+import { ReplayGuard, SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature, type ReplayStore } from './signature.js';
 import type { CachedTrigger } from './trigger-cache.js';
 import { unstorableStringPath } from '../http/route.js';
 
@@ -39,7 +40,8 @@ function valueAtPath(obj: unknown, path: string): unknown {
 
 const isJson = (ct: string | undefined) => !!ct && /^application\/([a-z0-9.+-]*\+)?json\b/i.test(ct);
 
-export function createHookRouter(ctx: ServerContext): Router {
+/** `shared`: accepted signatures remembered across server processes (scaled mode: Redis). */
+export function createHookRouter(ctx: ServerContext, shared?: ReplayStore): Router {
   const router = express.Router();
   const replay = new ReplayGuard();
   const lastReceivedWritten = new Map<string, number>();
@@ -95,7 +97,18 @@ export function createHookRouter(ctx: ServerContext): Router {
         }[check.reason];
         return fail(res, new ApiError(401, 'INVALID_SIGNATURE', why, [{ path: `header.${check.reason === 'stale' ? TIMESTAMP_HEADER : SIGNATURE_HEADER}`, message: check.reason }]));
       }
-      if (!replay.check(`${trigger.triggerId}:${check.signature}`)) {
+      const replayKey = `${trigger.triggerId}:${check.signature}`;
+      let fresh = replay.check(replayKey);
+      if (fresh && shared) {
+        try {
+          fresh = await shared.check(replayKey);
+        } catch (err) {
+          ctx.log.error({ err }, 'webhook replay check failed');
+          replay.forget(replayKey); // the sender's retry of this request must not look like a replay
+          return fail(res, new ApiError(503, 'UNAVAILABLE', 'Try again later'));
+        }
+      }
+      if (!fresh) {
         return fail(res, new ApiError(401, 'INVALID_SIGNATURE', 'This signature was already used (replay)', [{ path: `header.${SIGNATURE_HEADER}`, message: 'replayed' }]));
       }
     }

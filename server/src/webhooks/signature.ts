@@ -3,7 +3,7 @@
  * `<timestamp>.<raw body>`, with `X-Gridflow-Timestamp` (unix seconds). Compared in constant time;
  * timestamps outside the tolerance are refused, and a signature seen before is refused (replay).
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
 export const SIGNATURE_HEADER = 'x-gridflow-signature';
 export const TIMESTAMP_HEADER = 'x-gridflow-timestamp';
@@ -45,10 +45,16 @@ export function verifySignature(
   return { ok: true, signature: m[1]!.toLowerCase() };
 }
 
+/** Where accepted signatures are remembered, so that the same signed request is refused later. */
+export interface ReplayStore {
+  /** True when `key` is new (and records it); false for a replay. Throws when the store is unreachable. */
+  check(key: string): Promise<boolean>;
+  close(): Promise<void>;
+}
+
 /**
- * Signatures accepted within the tolerance window, so the same signed request cannot be replayed.
- * In-process; with several server processes a replay to another process within 5 minutes is caught
- * by the Idempotency-Key receipt when the sender uses one (documented limitation).
+ * Signatures accepted within the tolerance window, in this process. Enough for one server process
+ * (embedded mode); with several, use `redisReplayStore` as well.
  */
 export class ReplayGuard {
   private readonly seen = new Map<string, number>();
@@ -63,7 +69,34 @@ export class ReplayGuard {
     return true;
   }
 
+  /** Forgets `key` (its request was not accepted after all, e.g. the shared store was down). */
+  forget(key: string): void {
+    this.seen.delete(key);
+  }
+
   private prune(now: number) {
     for (const [k, at] of this.seen) if (now - at >= this.windowMs) this.seen.delete(k);
   }
+}
+
+/**
+ * Scaled mode: signatures are remembered in Redis (`SET NX` with the window as expiry), so a request
+ * replayed to any server process is refused. Keys hold a hash of the trigger id and signature.
+ */
+export async function redisReplayStore(
+  redisUrl: string,
+  windowMs = DEFAULT_TOLERANCE_S * 1000 * 2,
+): Promise<ReplayStore> {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 2000, lazyConnect: true });
+  redis.on('error', () => {}); // reconnects by itself; a failed check answers 503
+  return {
+    async check(key) {
+      const digest = createHash('sha256').update(key).digest('base64url');
+      return (await redis.set(`gridflow:webhook-replay:${digest}`, '1', 'PX', windowMs, 'NX')) === 'OK';
+    },
+    async close() {
+      redis.disconnect();
+    },
+  };
 }
