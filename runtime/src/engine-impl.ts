@@ -189,6 +189,8 @@ type Outcome =
   | { kind: 'failed'; error: StepErrorInfo; retryDelayMs?: number }
   | { kind: 'wait'; wait: WaitRequest; hadResume: boolean };
 
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** Runs of up to this many steps come with their state when a queued step is claimed. */
 const STATE_WITH_CLAIM_MAX_STEPS = 64;
 
@@ -702,7 +704,27 @@ export function createEngine(options: EngineOptions): EngineInternals {
   // ------------------------------------------------------------------ starting runs
 
   async function startRun(input: StartRunInput): Promise<{ executionId: string }> {
-    const executionId = randomUUID();
+    if (input.executionId === undefined) return startNewRun(input, randomUUID());
+    const executionId = input.executionId;
+    if (!UUID_RE.test(executionId)) throw new UserError('executionId must be a UUID', 'executionId');
+    try {
+      return await startNewRun(input, executionId);
+    } catch (err) {
+      // Started before (by this caller's earlier attempt, or another process): not again.
+      if ((err as { code?: string }).code !== '23505') throw err;
+      const r = await sql.query(`SELECT 1 FROM executions WHERE id = $1 AND workspace_id = $2`, [
+        executionId,
+        input.workspaceId,
+      ]);
+      if (!r.rows.length) throw err;
+      return { executionId };
+    }
+  }
+
+  async function startNewRun(
+    input: StartRunInput,
+    executionId: string,
+  ): Promise<{ executionId: string }> {
     // A published version is immutable: compile it once per process.
     const key = input.gridVersionId ? `v:${input.gridVersionId}` : `e:${executionId}`;
     let grid = grids.get(key);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type Database, type SqlExecutor } from '@gridflow/db';
 import { createEngine, type EngineInternals, type SinkEvent } from './engine-impl.js';
@@ -121,6 +122,24 @@ describe.each(modes)('engine: $name', ({ kind, redis }) => {
     expect(sunk).toContainEqual(
       expect.objectContaining({ type: 'execution.completed', executionId }),
     );
+  });
+
+  it('starts a run with a caller-chosen id at most once (concurrent and repeated starts)', async () => {
+    const document = doc(['t', { id: 'a', config: { value: { once: true } } }], ['t>a']);
+    const executionId = randomUUID();
+    const start = () =>
+      engine.startRun({ ...ids, gridVersionId: null, document, triggerType: 'schedule', triggerData: { i: 1 }, executionId });
+    const results = await Promise.all([start(), start(), start()]);
+    expect(results.map((r) => r.executionId)).toEqual([executionId, executionId, executionId]);
+    expect((await engine.waitForCompletion(executionId, 30_000))?.status).toBe('completed');
+    expect((await start()).executionId).toBe(executionId);
+    const n = await db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM executions WHERE id = $1`, [executionId]);
+    expect(n.rows[0]!.n).toBe(1);
+    expect(Object.keys(await steps(executionId)).sort()).toEqual(['a', 't']);
+    // Another workspace cannot take (or learn about) the id: its start fails.
+    const other = await seedGrid(db);
+    await expect(engine.startRun({ ...other, gridVersionId: null, document, triggerType: 'manual', triggerData: null, executionId })).rejects.toThrow();
+    await expect(engine.startRun({ ...ids, gridVersionId: null, document, triggerType: 'manual', triggerData: null, executionId: 'not-a-uuid' })).rejects.toThrow('executionId must be a UUID');
   });
 
   it('skips the untaken branch, propagates the skip and still joins the taken path', async () => {

@@ -26,6 +26,12 @@ export interface StartRunInput {
    * when it runs no queue workers (an API server), if it has inline room. Durable all the same.
    */
   waitsForResult?: boolean;
+  /**
+   * The run's id, chosen by the caller (a UUID) to make starting idempotent: when a run with this
+   * id already exists in the workspace, nothing new is started and its id is returned. The
+   * scheduler derives it from the schedule and due time. Default: a new random UUID.
+   */
+  executionId?: string;
 }
 
 export interface StepEvent {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, openDatabase, testDatabaseUrl, type Database } from '@gridflow/db';
 import { nextRunAt } from './cron.js';
-import { startScheduler, type DueSchedule } from './scheduler.js';
+import { firingExecutionId, startScheduler, type DueSchedule } from './scheduler.js';
 
 let db: Database;
 let workspaceId: string;
@@ -136,6 +136,57 @@ describe('scheduler on PostgreSQL', () => {
     expect(await s.tick()).toBe(1);
     await s.stop();
     expect(calls).toBe(2);
+  });
+
+  it('a firing whose scheduler died is fired again after the lease, with the same execution id', async () => {
+    await clear();
+    const past = new Date(Date.now() - 1000);
+    const id = await addSchedule('* * * * *', past);
+    // Scheduler A claims the firing, then "dies" inside startRun (it never returns).
+    let releaseA!: () => void;
+    const firedA: DueSchedule[] = [];
+    const a = startScheduler({
+      db,
+      intervalMs: 60_000,
+      firingLeaseMs: 200,
+      startRun: (sch) => {
+        firedA.push(sch);
+        return new Promise<void>((r) => (releaseA = r));
+      },
+    });
+    const until = Date.now() + 5000;
+    while (!firedA.length && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    expect(firedA).toHaveLength(1);
+    const claimed = await db.sql.query<{ firing_at: Date | null }>(`SELECT firing_at FROM schedules WHERE id = $1`, [id]);
+    expect(claimed.rows[0]!.firing_at!.getTime()).toBe(past.getTime());
+
+    // Within the lease nobody else fires it; after it, scheduler B fires the same due time.
+    const firedB: DueSchedule[] = [];
+    const b = startScheduler({ db, intervalMs: 60_000, firingLeaseMs: 200, startRun: async (sch) => {
+      firedB.push(sch);
+      return { executionId: sch.executionId };
+    } });
+    try {
+      expect(await b.tick()).toBe(0);
+      await new Promise((r) => setTimeout(r, 250));
+      expect(await b.tick()).toBe(1);
+      expect(firedB[0]!.scheduledAt.getTime()).toBe(past.getTime());
+      expect(firedB[0]!.executionId).toBe(firedA[0]!.executionId);
+      expect(firedB[0]!.executionId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      const r = await db.sql.query<{ firing_at: Date | null; last_execution_id: string }>(`SELECT firing_at, last_execution_id FROM schedules WHERE id = $1`, [id]);
+      expect(r.rows[0]).toEqual({ firing_at: null, last_execution_id: firedB[0]!.executionId });
+      // Nothing more to fire: the next due time is in the future.
+      expect(await b.tick()).toBe(0);
+    } finally {
+      releaseA();
+      await a.stop();
+      await b.stop();
+    }
+    // A's late return changes nothing (its firing was settled by B).
+    const after = await db.sql.query<{ firing_at: Date | null }>(`SELECT firing_at FROM schedules WHERE id = $1`, [id]);
+    expect(after.rows[0]!.firing_at).toBeNull();
+    // A different due time gives a different id.
+    expect(firingExecutionId(id, new Date(past.getTime() + 60_000))).not.toBe(firedA[0]!.executionId);
   });
 
   it('several schedulers (separate processes’ pools) never double-fire', async () => {

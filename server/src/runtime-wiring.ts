@@ -97,6 +97,8 @@ export function startSchedules(db: Database, engine: Engine, log: Logger, interv
         document: doc,
         triggerType: 'schedule',
         triggerData: { scheduledAt: s.scheduledAt.toISOString(), scheduleId: s.id, nodeId: s.nodeId } as Json,
+        // The same firing (re-fired after a scheduler died) never starts a second run.
+        executionId: s.executionId,
       });
     },
   });
