@@ -172,8 +172,6 @@ interface ClaimRow {
   input: Json | null;
   attempt: number;
   started_at: Date;
-  /** Read, not claimed (a side-effect-free node): its completion claims it, or drops the result. */
-  unclaimed?: boolean;
   workspace_id: string;
   grid_id: string;
   grid_version_id: string | null;
@@ -453,11 +451,6 @@ export function createEngine(options: EngineOptions): EngineInternals {
 
   // ------------------------------------------------------------------ plans → rows
 
-  function sideEffectFree(grid: CompiledGrid, nodeId: string): boolean {
-    const node = grid.nodes.get(nodeId);
-    return !!node && !node.disabled && !!registry.get(node.type)?.sideEffectFree;
-  }
-
   interface Applied {
     rows: NewStepRow[];
     outbox: OutboxRow[];
@@ -471,7 +464,6 @@ export function createEngine(options: EngineOptions): EngineInternals {
   }
 
   function applyPlanRows(
-    grid: CompiledGrid,
     run: RunInfo,
     seq: number,
     plan: Plan,
@@ -502,10 +494,7 @@ export function createEngine(options: EngineOptions): EngineInternals {
           output: null,
           finished: false,
         });
-        a.outbox.push({
-          jobId: stepJobId(id, 1),
-          data: { k: 'step', e: run.id, s: id, a: 1, ...(sideEffectFree(grid, r.nodeId) ? { f: 1 as const } : {}) },
-        });
+        a.outbox.push({ jobId: stepJobId(id, 1), data: { k: 'step', e: run.id, s: id, a: 1 } });
         steps.set(stepKey(r.nodeId, r.itemIndex), { status: 'pending', input: r.input });
         a.events.push(stepEvent(run, ++a.seq, r.nodeId, r.itemIndex, 'pending'));
       }
@@ -672,7 +661,7 @@ export function createEngine(options: EngineOptions): EngineInternals {
     });
     const next = planNext(grid, { steps, errorHandling: grid.document.settings.errorHandling });
     if (next.finished || next.failedLoops.length || next.finishedLoops.length) return null;
-    const applied = applyPlanRows(grid, run, 2, next, steps, false);
+    const applied = applyPlanRows(run, 2, next, steps, false);
     applied.rows.unshift({
       id: row.id,
       nodeId: first.nodeId,
@@ -767,7 +756,7 @@ export function createEngine(options: EngineOptions): EngineInternals {
       const plan = initialPlan(grid, input.triggerData, settings.errorHandling);
       const atStart = await completeTriggerAtStart(run, grid, plan, base);
       if (atStart) ({ applied, steps } = atStart);
-      else applied = applyPlanRows(grid, run, 1, plan, (steps = new Map()), false);
+      else applied = applyPlanRows(run, 1, plan, (steps = new Map()), false);
       let claimed: ClaimRow | null = null;
       if (
         (input.waitsForResult || options.workers > 0) &&
@@ -851,7 +840,7 @@ export function createEngine(options: EngineOptions): EngineInternals {
         plan = initialPlan(grid, input.triggerData, settings.errorHandling);
       }
       finished = plan.finished;
-      applied = applyPlanRows(grid, run, 1, plan, steps, false);
+      applied = applyPlanRows(run, 1, plan, steps, false);
       const status = finished ? finished.status : 'running';
       if (finished)
         applied.events.push(
@@ -912,51 +901,36 @@ export function createEngine(options: EngineOptions): EngineInternals {
     // returns the run's state (one snapshot), so the completion needs no extra read. Not for large
     // runs (for-each), whose completions re-read what they need.
     const withState = !runCache.has(data.e);
-    const stateCols = withState
-      ? `, status AS run_status,
-           CASE WHEN steps_total <= ${STATE_WITH_CLAIM_MAX_STEPS} THEN
-             (SELECT json_agg(json_build_array(st.node_id, st.item_index, st.status, st.input, st.output, st.ports, st.error))
-              FROM execution_steps st WHERE st.execution_id = executions.id) END AS run_steps`
-      : '';
-    const runCols = `workspace_id, grid_id, grid_version_id, trigger_type, trigger_data, started_at AS run_started_at, deadline_at, event_seq${stateCols}`;
-    const waitpoint = `LEFT JOIN waitpoints w ON w.execution_id = s.execution_id AND w.node_id = s.node_id AND w.item_index = s.item_index AND w.status = 'resumed'`;
-    // A side-effect-free node's step is only read here (no write, no commit): its completion claims
-    // and completes it in one statement. Any other step is claimed first.
-    const unclaimed = data.f === 1;
     const claim = await sql.query<
       ClaimRow & {
         run_status?: ExecutionStatus;
         run_steps?: Array<[string, number, StepStatus, Json, Json, string[] | null, StepErrorInfo | null]> | null;
       }
     >(
-      unclaimed
-        ? `WITH s AS (
-             SELECT id, execution_id, node_id, item_index, input, attempt FROM execution_steps
-             WHERE id = $1 AND status = 'pending' AND attempt = $2),
-           e AS (
-             SELECT ${runCols} FROM executions
-             WHERE id = (SELECT execution_id FROM s) AND status IN ('pending', 'running', 'waiting'))
-           SELECT s.*, e.*, w.resume_payload, (w.id IS NOT NULL) AS resumed
-           FROM s CROSS JOIN e ${waitpoint}`
-        : `WITH s AS (
-             UPDATE execution_steps SET status = 'running', started_at = now(), updated_at = now(),
-               available_at = now() + make_interval(secs => $3::int / 1000.0)
-             WHERE id = $1 AND status = 'pending' AND attempt = $2
-               AND EXISTS (SELECT 1 FROM executions x WHERE x.id = execution_steps.execution_id AND x.status IN ('pending', 'running', 'waiting'))
-             RETURNING id, execution_id, node_id, item_index, input, attempt, started_at),
-           e AS (SELECT ${runCols} FROM executions WHERE id = (SELECT execution_id FROM s))
-           SELECT s.*, e.*, w.resume_payload, (w.id IS NOT NULL) AS resumed
-           FROM s CROSS JOIN e ${waitpoint}`,
-      unclaimed ? [data.s, data.a] : [data.s, data.a, leaseMs],
+      `WITH s AS (
+         UPDATE execution_steps SET status = 'running', started_at = now(), updated_at = now(),
+           available_at = now() + make_interval(secs => $3::int / 1000.0)
+         WHERE id = $1 AND status = 'pending' AND attempt = $2
+           AND EXISTS (SELECT 1 FROM executions x WHERE x.id = execution_steps.execution_id AND x.status IN ('pending', 'running', 'waiting'))
+         RETURNING id, execution_id, node_id, item_index, input, attempt, started_at),
+       e AS (
+         SELECT workspace_id, grid_id, grid_version_id, trigger_type, trigger_data, started_at AS run_started_at, deadline_at, event_seq${
+           withState
+             ? `, status AS run_status,
+           CASE WHEN steps_total <= ${STATE_WITH_CLAIM_MAX_STEPS} THEN
+             (SELECT json_agg(json_build_array(st.node_id, st.item_index, st.status, st.input, st.output, st.ports, st.error))
+              FROM execution_steps st WHERE st.execution_id = executions.id) END AS run_steps`
+             : ''
+         }
+         FROM executions WHERE id = (SELECT execution_id FROM s))
+       SELECT s.*, e.*, w.resume_payload, (w.id IS NOT NULL) AS resumed
+       FROM s CROSS JOIN e
+       LEFT JOIN waitpoints w ON w.execution_id = s.execution_id AND w.node_id = s.node_id AND w.item_index = s.item_index AND w.status = 'resumed'`,
+      [data.s, data.a, leaseMs],
     );
     const row = claim.rows[0];
     if (!row) return; // already taken, finished, cancelled, or a stale duplicate: nothing to do
     const { run_status, run_steps, ...claimed } = row;
-    if (unclaimed) {
-      // Not after the run's start (steps sort by it), like a claim's now().
-      claimed.started_at = new Date(Math.max(Date.now(), (claimed.run_started_at?.getTime() ?? 0) + 1));
-      claimed.unclaimed = true;
-    }
     if (run_steps && run_status) {
       // The snapshot predates this claim: the claimed step is shown pending (runClaimed marks it).
       const steps = new Map<string, StepState>();
@@ -1578,7 +1552,7 @@ export function createEngine(options: EngineOptions): EngineInternals {
     const { row, run } = c;
     const plan = planNext(grid, { steps, errorHandling: grid.document.settings.errorHandling });
     const failFast = plan.finished?.status === 'failed';
-    const applied = applyPlanRows(grid, run, seq, plan, steps, failFast);
+    const applied = applyPlanRows(run, seq, plan, steps, failFast);
     const next =
       !plan.finished && !stopping
         ? claimInline(applied, steps, {
@@ -1748,7 +1722,6 @@ export function createEngine(options: EngineOptions): EngineInternals {
           startedAt: row.started_at,
           output: outcome.output,
           ports: outcome.ports,
-          ...(row.unclaimed ? { unclaimed: true } : {}),
         },
         ...(sinkEvents.length && sink?.sql
           ? { extra: (params: unknown[], gate: string) => sink.sql!(sinkEvents, params, gate) }
@@ -1848,11 +1821,6 @@ export function createEngine(options: EngineOptions): EngineInternals {
         stepId: row.id,
       });
     }
-    if (!r && row.unclaimed && !(await claimLate(row))) {
-      // Another delivery of the step got it first, or the run ended: this result is not used.
-      runCache.delete(row.execution_id);
-      return null;
-    }
     r ??= await submitCompletion(c);
     if (!r) return null;
     if (r.runFinished && r.newCache && completionWaiters.has(row.execution_id)) {
@@ -1870,24 +1838,6 @@ export function createEngine(options: EngineOptions): EngineInternals {
     if (r.runFinished) for (const wake of localWakers.get(row.execution_id) ?? []) wake();
     await relay(r.outbox);
     return r.next;
-  }
-
-  /**
-   * Claims a step that ran unclaimed (side-effect free) before its completion takes the transaction
-   * path, which expects a claimed step. The claim keeps the start the step ran with.
-   */
-  async function claimLate(row: ClaimRow): Promise<boolean> {
-    const r = await sql.query(
-      `UPDATE execution_steps SET status = 'running', started_at = $3, updated_at = now(),
-         available_at = now() + make_interval(secs => $4::int / 1000.0)
-       WHERE id = $1 AND status = 'pending' AND attempt = $2
-         AND EXISTS (SELECT 1 FROM executions x WHERE x.id = execution_steps.execution_id AND x.status IN ('pending', 'running', 'waiting'))
-       RETURNING 1`,
-      [row.id, row.attempt, row.started_at, leaseMs],
-    );
-    if (!r.rows.length) return false;
-    row.unclaimed = false;
-    return true;
   }
 
   // ------------------------------------------------------------------ resume, cancel

@@ -142,55 +142,6 @@ describe.each(modes)('engine: $name', ({ kind, redis }) => {
     await expect(engine.startRun({ ...ids, gridVersionId: null, document, triggerType: 'manual', triggerData: null, executionId: 'not-a-uuid' })).rejects.toThrow('executionId must be a UUID');
   });
 
-  it('runs queued side-effect-free steps before claiming them: duplicate deliveries complete each step once', async () => {
-    const pause = (id: string) => ({ id, type: 'pause', config: { ms: 200 } });
-    const document = doc(['t', pause('a'), pause('b'), pause('c'), 'j'], ['t>a', 't>b', 't>c', 'a>j', 'b>j', 'c>j']);
-    const { executionId } = await engine.startRun({ ...ids, gridVersionId: null, document, triggerType: 'manual', triggerData: { n: 1 } });
-    // Deliver every fan-out step a second time, under other job ids (as a re-delivery would).
-    const fanOut = () => db.sql.query<{ id: string }>(`SELECT id FROM execution_steps WHERE execution_id = $1 AND node_id IN ('a', 'b', 'c')`, [executionId]);
-    let rows = await fanOut();
-    for (let i = 0; rows.rows.length < 3 && i < 500; i++) {
-      await new Promise((r) => setTimeout(r, 5));
-      rows = await fanOut();
-    }
-    expect(rows.rows).toHaveLength(3);
-    await engine.queue.add(rows.rows.map((r) => ({ jobId: `${r.id}.dup`, data: { k: 'step' as const, e: executionId, s: r.id, a: 1, f: 1 as const } })));
-    const summary = await engine.waitForCompletion(executionId, 30_000);
-    expect(summary?.status).toBe('completed');
-    expect(summary?.outputs).toMatchObject({ a: { n: 1 }, b: { n: 1 }, c: { n: 1 } });
-    expect(summary?.outputs.j).toBeDefined();
-    await new Promise((r) => setTimeout(r, 300)); // let the duplicates finish
-    const all = await steps(executionId);
-    for (const n of ['a', 'b', 'c', 'j']) expect(all[n]).toMatchObject({ status: 'completed', attempt: 1 });
-    const started = await db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM execution_steps WHERE execution_id = $1 AND (started_at IS NULL OR finished_at < started_at)`, [executionId]);
-    expect(started.rows[0]!.n).toBe(0);
-    const completedEvents = events.filter((e) => e.executionId === executionId && e.type === 'step' && e.status === 'completed');
-    expect(completedEvents.map((e) => (e as { nodeId: string }).nodeId).sort()).toEqual(['a', 'b', 'c', 'j', 't']);
-    // A delivery after the run ended does nothing.
-    await engine.queue.add([{ jobId: `${rows.rows[0]!.id}.late`, data: { k: 'step', e: executionId, s: rows.rows[0]!.id, a: 1, f: 1 } }]);
-    await new Promise((r) => setTimeout(r, 300));
-    expect(await steps(executionId)).toEqual(all);
-  });
-
-  it('a queued side-effect-free step that fails is claimed, then failed like any other', async () => {
-    const document = doc(
-      ['t', 'a', { id: 'b', name: 'Writer', config: { value: 'Hi {{ nodes.Ghost.output.text }}' } }, { id: 'c', name: 'Other', config: { value: 'Hi {{ nodes.Ghost.output.text }}' } }],
-      ['t>a', 't>b', 't>c'],
-    );
-    const { executionId } = await engine.startRun({ ...ids, gridVersionId: null, document, triggerType: 'manual', triggerData: null });
-    const summary = await engine.waitForCompletion(executionId, 30_000);
-    expect(summary?.status).toBe('failed');
-    const all = await steps(executionId);
-    const failed = ['b', 'c'].filter((n) => all[n]?.status === 'failed');
-    expect(failed.length).toBeGreaterThanOrEqual(1);
-    for (const n of failed) {
-      expect(all[n]!.error!.code).toBe('EXPRESSION_ERROR');
-      expect(all[n]!.attempt).toBe(1);
-    }
-    const bad = await db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM execution_steps WHERE execution_id = $1 AND status IN ('completed', 'failed') AND started_at IS NULL`, [executionId]);
-    expect(bad.rows[0]!.n).toBe(0);
-  });
-
   it('skips the untaken branch, propagates the skip and still joins the taken path', async () => {
     const { executionId, summary } = await run(
       doc(

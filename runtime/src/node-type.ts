@@ -174,12 +174,6 @@ export interface NodeTypeDefinition<S extends z.ZodType = z.ZodType> {
    * the engine may run it while it starts the run and store it completed with the run's first write.
    */
   pure?: boolean;
-  /**
-   * `run` has no effect outside its output (no ctx.http/db/emit/wait; the sandbox and expressions are
-   * fine): running it twice is invisible. A queued step of such a node is run first and claimed by
-   * its completion (one statement instead of two); a duplicate delivery's result is dropped.
-   */
-  sideEffectFree?: boolean;
   inputs: PortDefinition[];
   outputs: PortDefinition[];
   /**

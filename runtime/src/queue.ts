@@ -6,8 +6,8 @@ import { EventEmitter } from 'node:events';
 
 /** A queued unit of work. Small on purpose: everything else is read from the database. */
 export type JobData =
-  /** Run step `s` (attempt `a`) of execution `e`; `f`: its node is side-effect free (run, then claim). */
-  | { k: 'step'; e: string; s: string; a: number; f?: 1 }
+  /** Run step `s` (attempt `a`) of execution `e`. */
+  | { k: 'step'; e: string; s: string; a: number }
   /** A wait's `until` has come: resume node `n` (item `i`) of execution `e` with `{ reason: 'timer' }`. */
   | { k: 'timer'; e: string; n: string; i: number };
 

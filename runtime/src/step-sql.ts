@@ -104,8 +104,7 @@ export interface PlanWrite {
 export interface CompletionGate {
   expectSeq: number;
   expectStatus: string;
-  /** `unclaimed`: the step ran without a claim (side-effect free): it is still pending, and gets its start here. */
-  step: { id: string; attempt: number; startedAt: Date; output: Json; ports: string[] | null; unclaimed?: boolean };
+  step: { id: string; attempt: number; startedAt: Date; output: Json; ports: string[] | null };
   /** More writes as CTE bodies (event deliveries), given the gate condition to include. */
   extra?: (params: unknown[], gate: string) => string[];
 }
@@ -127,14 +126,11 @@ export function planStatement(
     const sets = executionSets(p, params);
     const g = gate.step;
     const sid = `$${params.push(g.id)}`;
-    const startedAt = `$${params.push(g.startedAt)}::timestamptz`;
-    const guard = g.unclaimed
-      ? `id = ${sid} AND status = 'pending' AND attempt = $${params.push(g.attempt)}::int`
-      : `id = ${sid} AND status = 'running' AND attempt = $${params.push(g.attempt)}::int AND started_at = ${startedAt}`;
+    const guard = `id = ${sid} AND status = 'running' AND attempt = $${params.push(g.attempt)}::int AND started_at = $${params.push(g.startedAt)}::timestamptz`;
     ctes.push(
       `ok AS (UPDATE executions SET ${sets.join(', ')} WHERE id = $1 AND workspace_id = $2 AND event_seq = $${params.push(gate.expectSeq)}::int AND status = $${params.push(gate.expectStatus)}
          AND EXISTS (SELECT 1 FROM execution_steps WHERE ${guard}) RETURNING 1)`,
-      `own AS (UPDATE execution_steps SET status = 'completed', output = $${params.push(JSON.stringify(g.output))}::jsonb, ports = $${params.push(g.ports)}::text[], error = NULL, finished_at = now(), updated_at = now()${g.unclaimed ? `, started_at = ${startedAt}` : ''}
+      `own AS (UPDATE execution_steps SET status = 'completed', output = $${params.push(JSON.stringify(g.output))}::jsonb, ports = $${params.push(g.ports)}::text[], error = NULL, finished_at = now(), updated_at = now()
          WHERE ${guard}${andGated})`,
     );
   }

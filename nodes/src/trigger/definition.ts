@@ -146,7 +146,6 @@ export const triggerNode = defineNodeType({
   isTrigger: true,
   // Its output is the trigger payload (or the run form's fields): the engine completes it inline.
   pure: true,
-  sideEffectFree: true,
   inputs: [],
   outputs: [{ name: 'out', label: 'out' }],
   configSchema: triggerConfigSchema,

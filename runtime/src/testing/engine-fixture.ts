@@ -44,7 +44,6 @@ export function testNodeTypes() {
       type: 'noop',
       label: 'No-op',
       version: 1,
-      sideEffectFree: true,
       configSchema: z.object({ value: z.unknown().optional() }).passthrough(),
       run: async (ctx) =>
         output(ctx.config.value === undefined ? ctx.input : (ctx.config.value as Json)),
@@ -148,19 +147,6 @@ export function testNodeTypes() {
           data: { by: ctx.node.name, key: ctx.step.idempotencyKey },
         });
         return output('emitted');
-      },
-    }),
-    defineNodeType({
-      ...base,
-      ...io,
-      type: 'pause',
-      label: 'Pause (side-effect free)',
-      version: 1,
-      sideEffectFree: true,
-      configSchema: z.object({ ms: z.number().int() }).passthrough(),
-      run: async (ctx) => {
-        await new Promise((r) => setTimeout(r, ctx.config.ms));
-        return output(ctx.input);
       },
     }),
     defineNodeType({
