@@ -80,6 +80,20 @@ export function firingExecutionId(scheduleId: string, scheduledAt: Date): string
   return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20, 32)}`;
 }
 
+function dueSchedule(r: Row, scheduledAt: Date, next: Date | null): DueSchedule {
+  return {
+    id: r.id,
+    workspaceId: r.workspace_id,
+    gridId: r.grid_id,
+    nodeId: r.node_id,
+    cron: r.cron,
+    timezone: r.timezone,
+    scheduledAt,
+    nextRunAt: next,
+    executionId: firingExecutionId(r.id, scheduledAt),
+  };
+}
+
 const noopLog: NodeLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
 export function startScheduler(opts: SchedulerOptions): Scheduler {
@@ -119,17 +133,7 @@ export function startScheduler(opts: SchedulerOptions): Scheduler {
         const scheduledAt = new Date(r.firing_at);
         await tx.query(`UPDATE schedules SET firing_claimed_at = $2 WHERE id = $1`, [r.id, at]);
         log.warn('re-firing a schedule whose previous claim did not finish', { scheduleId: r.id, scheduledAt: scheduledAt.toISOString() });
-        due.push({
-          id: r.id,
-          workspaceId: r.workspace_id,
-          gridId: r.grid_id,
-          nodeId: r.node_id,
-          cron: r.cron,
-          timezone: r.timezone,
-          scheduledAt,
-          nextRunAt: r.next_run_at === null ? null : new Date(r.next_run_at),
-          executionId: firingExecutionId(r.id, scheduledAt),
-        });
+        due.push(dueSchedule(r, scheduledAt, r.next_run_at === null ? null : new Date(r.next_run_at)));
         continue;
       }
       const scheduledAt = r.next_run_at === null ? null : new Date(r.next_run_at);
@@ -144,17 +148,7 @@ export function startScheduler(opts: SchedulerOptions): Scheduler {
         `UPDATE schedules SET next_run_at = $2, last_run_at = $3, updated_at = $3, firing_at = $4, firing_claimed_at = $3 WHERE id = $1`,
         [r.id, next, at, scheduledAt],
       );
-      due.push({
-        id: r.id,
-        workspaceId: r.workspace_id,
-        gridId: r.grid_id,
-        nodeId: r.node_id,
-        cron: r.cron,
-        timezone: r.timezone,
-        scheduledAt,
-        nextRunAt: next,
-        executionId: firingExecutionId(r.id, scheduledAt),
-      });
+      due.push(dueSchedule(r, scheduledAt, next));
     }
     return { due, claimed: rows.length };
   }
