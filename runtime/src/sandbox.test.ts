@@ -133,6 +133,21 @@ describe('sandbox: normal use', () => {
     }
   });
 
+  it('a reused context the code broke for new variables is replaced by a fresh one', async () => {
+    const sb = createSandbox({ poolSize: 1 });
+    try {
+      const poison = 'Object.defineProperty(globalThis, "input", { value: "stuck", configurable: false });\nObject.defineProperty(globalThis, "__gf_in", { value: "x", configurable: false });\nreturn 1;';
+      await expect(sb.runCode(poison, { input: 'a' }, { reuseKey: 'k' })).resolves.toBe(1);
+      await expect(sb.runCode(poison, { input: 'b' }, { reuseKey: 'k' })).resolves.toBe(1);
+      const freeze = 'const seen = input;\nObject.freeze(globalThis);\nreturn seen;';
+      await expect(sb.runCode(freeze, { input: 'c' }, { reuseKey: 'k' })).resolves.toBe('c');
+      await expect(sb.runCode(freeze, { input: 'd' }, { reuseKey: 'k' })).resolves.toBe('d');
+      expect(sb.stats().contextsReused).toBe(2);
+    } finally {
+      sb.dispose();
+    }
+  });
+
   it('keeps a bounded number of reused contexts (least recently used dropped)', async () => {
     const sb = createSandbox({ poolSize: 1, maxReusedContexts: 2 });
     const counter = 'globalThis.n = (globalThis.n || 0) + 1; return n;';

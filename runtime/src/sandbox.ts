@@ -330,6 +330,7 @@ export function createSandbox(opts: SandboxOptions = {}): SandboxInstance {
       const script = getScript(slot, isolate, kind, source);
       const reuseKey = options.reuseKey !== undefined && maxReusedContexts > 0 ? `${options.reuseKey}\0${script.key}` : undefined;
       let context = reuseKey !== undefined ? takeReused(slot, reuseKey) : undefined;
+      const reused = !!context;
       if (context) stats.contextsReused++;
       else context = await newContext(slot, isolate);
       let keep = false;
@@ -355,10 +356,19 @@ export function createSandbox(opts: SandboxOptions = {}): SandboxInstance {
         const budget = Math.min(syncBudgetMs, timeoutMs);
         let result: unknown = undefined;
         let finished = false;
+        try {
+          setup(context);
+        } catch (err) {
+          // A kept context the code left unable to take new variables (a non-configurable global of
+          // the same name, a frozen global object) is dropped for a fresh one.
+          if (!reused || isolate.isDisposed || slot.dead) throw err;
+          context.release();
+          context = await newContext(slot, isolate);
+          setup(context);
+        }
         if (budget > 0) {
           // Fast path: run on this thread with a short CPU budget. The isolate has no timers or I/O,
           // so the code's promise almost always settles in the microtask checkpoint of the same call.
-          setup(context);
           try {
             result = script.script.runSync(context, { timeout: budget });
             finished = true;
@@ -369,11 +379,11 @@ export function createSandbox(opts: SandboxOptions = {}): SandboxInstance {
             if (budget >= timeoutMs || !isTimeout(err) || isolate.isDisposed || slot.dead) throw err;
             context.release();
             context = await newContext(slot, isolate);
+            setup(context);
           }
         }
         if (!finished) {
           stats.offThreadCalls++;
-          setup(context);
           const running = script.script.run(context, { timeout: timeoutMs, copy: true }) as Promise<unknown>;
           running.catch(() => undefined); // the wall timer may win; never leave a rejection unhandled
           result = await Promise.race([running, wallClock()]);
