@@ -194,6 +194,24 @@ const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 /** Runs of up to this many steps come with their state when a queued step is claimed. */
 const STATE_WITH_CLAIM_MAX_STEPS = 64;
 
+/** A run's steps as one JSON array (one row per step), for reading a run's state in one statement. */
+type StepsAgg = Array<
+  [string, number, StepStatus, Json, Json, string[] | null, StepErrorInfo | null]
+>;
+const stepsAgg = (executionId: string) =>
+  `(SELECT json_agg(json_build_array(st.node_id, st.item_index, st.status, st.input, st.output, st.ports, st.error))
+    FROM execution_steps st WHERE st.execution_id = ${executionId})`;
+
+function stepsFromAgg(rows: StepsAgg): Map<string, StepState> {
+  const steps = new Map<string, StepState>();
+  for (const [node_id, item_index, status, input, output, ports, error] of rows)
+    steps.set(
+      stepKey(node_id, item_index),
+      toStepState({ node_id, item_index, status, input, output, ports, error }),
+    );
+  return steps;
+}
+
 interface CachedRun {
   seq: number;
   steps: Map<string, StepState>;
@@ -706,7 +724,8 @@ export function createEngine(options: EngineOptions): EngineInternals {
   async function startRun(input: StartRunInput): Promise<{ executionId: string }> {
     if (input.executionId === undefined) return startNewRun(input, randomUUID());
     const executionId = input.executionId;
-    if (!UUID_RE.test(executionId)) throw new UserError('executionId must be a UUID', 'executionId');
+    if (!UUID_RE.test(executionId))
+      throw new UserError('executionId must be a UUID', 'executionId');
     try {
       return await startNewRun(input, executionId);
     } catch (err) {
@@ -904,7 +923,7 @@ export function createEngine(options: EngineOptions): EngineInternals {
     const claim = await sql.query<
       ClaimRow & {
         run_status?: ExecutionStatus;
-        run_steps?: Array<[string, number, StepStatus, Json, Json, string[] | null, StepErrorInfo | null]> | null;
+        run_steps?: StepsAgg | null;
       }
     >(
       `WITH s AS (
@@ -917,9 +936,7 @@ export function createEngine(options: EngineOptions): EngineInternals {
          SELECT workspace_id, grid_id, grid_version_id, trigger_type, trigger_data, started_at AS run_started_at, deadline_at, event_seq${
            withState
              ? `, status AS run_status,
-           CASE WHEN steps_total <= ${STATE_WITH_CLAIM_MAX_STEPS} THEN
-             (SELECT json_agg(json_build_array(st.node_id, st.item_index, st.status, st.input, st.output, st.ports, st.error))
-              FROM execution_steps st WHERE st.execution_id = executions.id) END AS run_steps`
+           CASE WHEN steps_total <= ${STATE_WITH_CLAIM_MAX_STEPS} THEN ${stepsAgg('executions.id')} END AS run_steps`
              : ''
          }
          FROM executions WHERE id = (SELECT execution_id FROM s))
@@ -933,17 +950,11 @@ export function createEngine(options: EngineOptions): EngineInternals {
     const { run_status, run_steps, ...claimed } = row;
     if (run_steps && run_status) {
       // The snapshot predates this claim: the claimed step is shown pending (runClaimed marks it).
-      const steps = new Map<string, StepState>();
-      for (const [node_id, item_index, status, input, output, ports, error] of run_steps)
-        steps.set(
-          stepKey(node_id, item_index),
-          toStepState({ node_id, item_index, status, input, output, ports, error }),
-        );
       cacheRun(claimed.execution_id, {
         seq: claimed.event_seq,
         status: run_status,
         startedAt: claimed.run_started_at,
-        steps,
+        steps: stepsFromAgg(run_steps),
       });
     }
     const run: RunInfo = {
@@ -1650,23 +1661,20 @@ export function createEngine(options: EngineOptions): EngineInternals {
       event_seq: number;
       status: ExecutionStatus;
       started_at: Date | null;
-      steps: Array<[string, number, StepStatus, Json, Json, string[] | null, StepErrorInfo | null]>;
+      steps: StepsAgg;
     }>(
-      `SELECT e.event_seq, e.status, e.started_at,
-         COALESCE((SELECT json_agg(json_build_array(s.node_id, s.item_index, s.status, s.input, s.output, s.ports, s.error))
-                   FROM execution_steps s WHERE s.execution_id = e.id), '[]'::json) AS steps
+      `SELECT e.event_seq, e.status, e.started_at, COALESCE(${stepsAgg('e.id')}, '[]'::json) AS steps
        FROM executions e WHERE e.id = $1`,
       [executionId],
     );
     const x = r.rows[0];
     if (!x) return null;
-    const steps = new Map<string, StepState>();
-    for (const [node_id, item_index, status, input, output, ports, error] of x.steps)
-      steps.set(
-        stepKey(node_id, item_index),
-        toStepState({ node_id, item_index, status, input, output, ports, error }),
-      );
-    return { seq: x.event_seq, status: x.status, startedAt: x.started_at, steps };
+    return {
+      seq: x.event_seq,
+      status: x.status,
+      startedAt: x.started_at,
+      steps: stepsFromAgg(x.steps),
+    };
   }
 
   async function tryFastComplete(
