@@ -352,6 +352,12 @@ export function createSandbox(opts: SandboxOptions = {}): SandboxInstance {
         ctx.global.setSync('__gf_in', vars);
         slot.setup!.runSync(ctx, { timeout: timeoutMs });
       };
+      /** Drops the current context for a new one with this call's variables. */
+      const replaceContext = async () => {
+        context!.release();
+        context = await newContext(slot, isolate);
+        setup(context);
+      };
       try {
         const budget = Math.min(syncBudgetMs, timeoutMs);
         let result: unknown = undefined;
@@ -362,9 +368,7 @@ export function createSandbox(opts: SandboxOptions = {}): SandboxInstance {
           // A kept context the code left unable to take new variables (a non-configurable global of
           // the same name, a frozen global object) is dropped for a fresh one.
           if (!reused || isolate.isDisposed || slot.dead) throw err;
-          context.release();
-          context = await newContext(slot, isolate);
-          setup(context);
+          await replaceContext();
         }
         if (budget > 0) {
           // Fast path: run on this thread with a short CPU budget. The isolate has no timers or I/O,
@@ -377,9 +381,7 @@ export function createSandbox(opts: SandboxOptions = {}): SandboxInstance {
             // code has no effects outside its context, so running it again is invisible). Any
             // other error is the code's own.
             if (budget >= timeoutMs || !isTimeout(err) || isolate.isDisposed || slot.dead) throw err;
-            context.release();
-            context = await newContext(slot, isolate);
-            setup(context);
+            await replaceContext();
           }
         }
         if (!finished) {
@@ -590,7 +592,7 @@ function mapRuntimeError(kind: Kind, err: unknown, timeoutMs: number, maxOutputB
   if (err instanceof UserError) return err;
   if (err instanceof Error) {
     const message = err.message ?? '';
-    if (message === 'Script execution timed out.') {
+    if (isTimeout(err)) {
       return new UserError(`${label(kind)} timed out after ${timeoutMs} ms`, undefined, 'CODE_TIMEOUT');
     }
     if (message.startsWith(NOT_JSON)) {
