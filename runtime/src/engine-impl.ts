@@ -150,6 +150,11 @@ export interface EngineOptions {
    * starts them: sync webhooks always ask; with queue workers, every run. Default max(workers, 32).
    */
   inlineCapacity?: number;
+  /**
+   * Time a run's start may spend running its first side-effect-free steps right away (see
+   * runAtStart). Default 20 ms; 0 = never (every step but a pure trigger's is queued).
+   */
+  atStartBudgetMs?: number;
 }
 
 export interface EngineInternals extends Engine {
@@ -250,6 +255,11 @@ export function createEngine(options: EngineOptions): EngineInternals {
   const completionWaiters = new Map<string, number>();
   const localSummaries = new Map<string, ExecutionSummary>();
   const inlineCapacity = options.inlineCapacity ?? Math.max(options.workers, 32);
+  const atStartBudgetMs = options.atStartBudgetMs ?? 20;
+  /** A run may end at its start only when its end's events can be written by the same statement. */
+  const canFinishAtStart = !options.eventSink || !!options.eventSink.sql;
+  /** Summaries of runs that ended at their start, for the caller's waitForCompletion (sync webhooks). */
+  const finishedAtStart = new Map<string, ExecutionSummary>();
   /** Inline chains started by startRun that are still running here, and the runs they execute. */
   let inlineActive = 0;
   const inlineChains = new Set<Promise<void>>();
@@ -632,76 +642,117 @@ export function createEngine(options: EngineOptions): EngineInternals {
   }
 
   /**
-   * A pure trigger (no I/O) is run while the run starts: its step is stored completed by the run's
-   * first statement, with the steps it makes ready. Null when anything is unusual (then the trigger
-   * runs as a queued step like any other node, and fails there if it fails).
+   * Steps of side-effect-free nodes (the trigger, code, transform, branch: nothing leaves such a
+   * step but its output) that become ready one after the other as a run starts are run right here,
+   * within `atStartBudgetMs`, and stored completed by the run's first statement, with the steps they
+   * make ready or with the run's end. A crash before that statement leaves nothing behind, as a crash
+   * before any start would (the caller has no answer yet). A step that fails, waits, emits an event,
+   * runs over the budget or is not side-effect free is not run here: it is stored pending and runs
+   * as a queued step like any other (and fails there if it fails). Null: nothing was run here (or
+   * the outcome cannot be written as one insert); start the run from `initial`.
    */
-  async function completeTriggerAtStart(
+  async function runAtStart(
     run: RunInfo,
     grid: CompiledGrid,
-    plan: Plan,
+    initial: Plan,
     base: RunBase,
-  ): Promise<{ applied: Applied; steps: Map<string, StepState> } | null> {
-    if (
-      plan.ready.length !== 1 ||
-      plan.skipped.length ||
-      plan.passedThrough.length ||
-      plan.failedLoops.length ||
-      plan.finishedLoops.length
-    )
-      return null;
-    const first = plan.ready[0]!;
-    const node = grid.nodes.get(first.nodeId);
-    const type = node ? registry.get(node.type) : undefined;
-    if (!node || !type?.pure || node.disabled || hasTemplatesCached(node)) return null;
-    const startedAt = base.run_started_at ?? new Date();
-    const row: ClaimRow = {
-      ...base,
-      id: stepId(run.id, first.nodeId, NO_ITEM),
-      node_id: first.nodeId,
-      item_index: NO_ITEM,
-      input: first.input,
-      attempt: 1,
-      started_at: startedAt,
-      event_seq: 1,
-      resume_payload: null,
-      resumed: false,
-    };
-    const emitted: DomainEvent[] = [];
-    const outcome = await executeStep(row, grid, new AbortController(), emitted);
-    if (outcome.kind !== 'completed' || emitted.length) return null;
+  ): Promise<{
+    applied: Applied;
+    steps: Map<string, StepState>;
+    finished: { status: ExecutionStatus; error: StepErrorInfo | null } | null;
+  } | null> {
+    if (atStartBudgetMs <= 0) return null;
     const steps = new Map<string, StepState>();
-    steps.set(stepKey(first.nodeId, NO_ITEM), {
-      status: 'completed',
-      input: first.input,
-      output: outcome.output,
-      ports: outcome.ports,
-    });
-    const next = planNext(grid, { steps, errorHandling: grid.document.settings.errorHandling });
-    if (next.finished || next.failedLoops.length || next.finishedLoops.length) return null;
-    const applied = applyPlanRows(run, 2, next, steps, false);
-    applied.rows.unshift({
-      id: row.id,
-      nodeId: first.nodeId,
-      itemIndex: NO_ITEM,
-      status: 'completed',
-      attempt: 1,
-      input: first.input,
-      output: outcome.output,
-      ports: outcome.ports,
-      startedAt,
-      finished: true,
-    });
-    applied.events.unshift(
-      stepEvent(run, 2, first.nodeId, NO_ITEM, 'completed', {
-        startedAt: startedAt.toISOString(),
-        outputPreview: preview(outcome.output) as Json,
-        ...(outcome.ports ? { ports: outcome.ports } : {}),
-      }),
-    );
-    applied.addTotal += 1;
-    applied.addCompleted += 1;
-    return { applied, steps };
+    const errorHandling = grid.document.settings.errorHandling;
+    const deadline = performance.now() + atStartBudgetMs;
+    let plan = initial;
+    let a = applyPlanRows(run, 1, plan, steps, false);
+    let ran = 0;
+    let lastStart = (base.run_started_at ?? new Date()).getTime() - 1;
+    for (;;) {
+      if (plan.finished || plan.ready.length !== 1 || plan.failedLoops.length || plan.finishedLoops.length) break;
+      const r = plan.ready[0]!;
+      const node = grid.nodes.get(r.nodeId);
+      const type = node ? registry.get(node.type) : undefined;
+      if (!node || node.disabled || r.itemIndex !== NO_ITEM || !(type?.pure || type?.sideEffectFree)) break;
+      const left = deadline - performance.now();
+      if (left <= 0) break;
+      const id = stepId(run.id, r.nodeId, r.itemIndex);
+      // Steps sort by their start: never two in the same millisecond.
+      const startedAt = new Date(Math.max(Date.now(), lastStart + 1));
+      const row: ClaimRow = {
+        ...base,
+        id,
+        node_id: r.nodeId,
+        item_index: r.itemIndex,
+        input: r.input,
+        attempt: 1,
+        started_at: startedAt,
+        event_seq: a.seq,
+        resume_payload: null,
+        resumed: false,
+      };
+      const emitted: DomainEvent[] = [];
+      let outcome: Outcome;
+      try {
+        outcome = await executeStep(row, grid, new AbortController(), emitted, {
+          steps,
+          capMs: Math.max(1, Math.ceil(left)),
+        });
+      } catch {
+        break;
+      }
+      if (outcome.kind !== 'completed' || emitted.length) break;
+      lastStart = startedAt.getTime();
+      // Its pending row, job and event become its completion.
+      const own = a.rows.find((x) => x.id === id)!;
+      Object.assign(own, {
+        status: 'completed',
+        output: outcome.output,
+        ports: outcome.ports,
+        startedAt,
+        finished: true,
+      } satisfies Partial<NewStepRow>);
+      const jobId = stepJobId(id, 1);
+      a.outbox = a.outbox.filter((o) => o.jobId !== jobId);
+      const at = a.events.findIndex(
+        (e) =>
+          e.type === 'step' &&
+          e.status === 'pending' &&
+          e.nodeId === r.nodeId &&
+          (e.itemIndex ?? NO_ITEM) === r.itemIndex,
+      );
+      a.events[at] = completedEvent(row, run, a.events[at]!.seq, outcome.output, outcome.ports);
+      a.addCompleted++;
+      ran++;
+      steps.set(stepKey(r.nodeId, r.itemIndex), {
+        status: 'completed',
+        input: r.input,
+        output: outcome.output,
+        ports: outcome.ports,
+      });
+      plan = planNext(grid, { steps, errorHandling });
+      if (plan.failedLoops.length || plan.finishedLoops.length) return null;
+      if (plan.finished && (plan.finished.status !== 'completed' || !canFinishAtStart)) return null;
+      const b = applyPlanRows(run, a.seq, plan, steps, false);
+      a = {
+        ...a,
+        rows: a.rows.concat(b.rows),
+        outbox: a.outbox.concat(b.outbox),
+        events: a.events.concat(b.events),
+        seq: b.seq,
+        addTotal: a.addTotal + b.addTotal,
+        addCompleted: a.addCompleted + b.addCompleted,
+      };
+    }
+    if (!ran) return null;
+    return {
+      applied: a,
+      steps,
+      finished: plan.finished
+        ? { status: plan.finished.status, error: plan.finished.error ?? null }
+        : null,
+    };
   }
 
   /** Runs a chain claimed inline by startRun in the background (its slot is already taken). */
@@ -740,6 +791,25 @@ export function createEngine(options: EngineOptions): EngineInternals {
     }
   }
 
+  /** Columns of a started run's execution row (see planStatement's insertExecution). */
+  function newExecutionRow(
+    input: StartRunInput,
+    grid: CompiledGrid,
+    startedAt: Date,
+    deadlineAt: Date,
+  ): Record<string, unknown> {
+    return {
+      grid_id: input.gridId,
+      grid_version_id: input.gridVersionId,
+      document: input.gridVersionId ? null : JSON.stringify(grid.document),
+      trigger_type: input.triggerType,
+      trigger_data: JSON.stringify(input.triggerData ?? null),
+      started_by_id: input.startedById ?? null,
+      started_at: startedAt,
+      deadline_at: deadlineAt,
+    };
+  }
+
   async function startNewRun(
     input: StartRunInput,
     executionId: string,
@@ -773,9 +843,45 @@ export function createEngine(options: EngineOptions): EngineInternals {
         deadline_at: deadlineAt,
       };
       const plan = initialPlan(grid, input.triggerData, settings.errorHandling);
-      const atStart = await completeTriggerAtStart(run, grid, plan, base);
-      if (atStart) ({ applied, steps } = atStart);
+      const atStart = await runAtStart(run, grid, plan, base);
+      let ended: { status: ExecutionStatus; error: StepErrorInfo | null } | null = null;
+      if (atStart) ({ applied, steps, finished: ended } = atStart);
       else applied = applyPlanRows(run, 1, plan, (steps = new Map()), false);
+      if (ended) {
+        // The whole run ran here: stored finished by its first statement.
+        const seq = applied.seq + 1;
+        applied.events.push(runEvent(run, seq, ended.status, startedAt, ended.error ?? undefined));
+        const sinkEvents = [finishedSinkEvent(run, ended.status, ended.error)];
+        const sink = options.eventSink;
+        const stmt = planStatement(
+          {
+            executionId,
+            workspaceId: input.workspaceId,
+            steps: applied.rows,
+            outbox: [],
+            failedSteps: [],
+            execution: {
+              seq,
+              status: ended.status,
+              finished: true,
+              ...(ended.error ? { error: ended.error } : {}),
+              addTotal: applied.addTotal,
+              addCompleted: applied.addCompleted,
+              addFailed: applied.addFailed,
+            },
+            insertExecution: newExecutionRow(input, grid, startedAt, deadlineAt),
+          },
+          undefined,
+          sink?.sql ? (params) => sink.sql!(sinkEvents, params, 'TRUE') : undefined,
+        );
+        await sql.query(stmt.sql, stmt.params);
+        if (input.waitsForResult) {
+          finishedAtStart.set(executionId, summarize(executionId, ended.status, ended.error ?? undefined, steps));
+          setTimeout(() => finishedAtStart.delete(executionId), 60_000).unref?.();
+        }
+        publish([runEvent(run, 1, 'running', startedAt), ...applied.events]);
+        return { executionId };
+      }
       let claimed: ClaimRow | null = null;
       if (
         (input.waitsForResult || options.workers > 0) &&
@@ -800,16 +906,7 @@ export function createEngine(options: EngineOptions): EngineInternals {
             addCompleted: applied.addCompleted,
             addFailed: 0,
           },
-          insertExecution: {
-            grid_id: input.gridId,
-            grid_version_id: input.gridVersionId,
-            document: input.gridVersionId ? null : JSON.stringify(grid.document),
-            trigger_type: input.triggerType,
-            trigger_data: JSON.stringify(input.triggerData ?? null),
-            started_by_id: input.startedById ?? null,
-            started_at: startedAt,
-            deadline_at: deadlineAt,
-          },
+          insertExecution: newExecutionRow(input, grid, startedAt, deadlineAt),
         });
       } catch (err) {
         if (claimed) inlineActive--;
@@ -1037,12 +1134,14 @@ export function createEngine(options: EngineOptions): EngineInternals {
     row: ClaimRow,
     grid: CompiledGrid,
     item: { value: Json; index: number } | undefined,
+    local?: Map<string, StepState>,
   ): Promise<ExpressionScope> {
     let outputs: Array<{ node_id: string; item_index: number; output: Json }>;
     const cached = runCache.get(row.execution_id);
-    if (cached && cached.seq === row.event_seq) {
+    const known = local ?? (cached && cached.seq === row.event_seq ? cached.steps : undefined);
+    if (known) {
       outputs = [];
-      for (const [k, s] of cached.steps) {
+      for (const [k, s] of known) {
         if (s.status !== 'completed') continue;
         const at = k.lastIndexOf('#');
         const idx = Number(k.slice(at + 1));
@@ -1077,11 +1176,16 @@ export function createEngine(options: EngineOptions): EngineInternals {
     };
   }
 
+  /**
+   * `at.steps`: the run's state when it is not stored yet (runAtStart); `at.capMs`: a tighter time
+   * limit than the node's.
+   */
   async function executeStep(
     row: ClaimRow,
     grid: CompiledGrid,
     ctrl: AbortController,
     emitted: DomainEvent[],
+    at?: { steps: Map<string, StepState>; capMs: number },
   ): Promise<Outcome> {
     const node = grid.nodes.get(row.node_id);
     if (!node)
@@ -1127,14 +1231,14 @@ export function createEngine(options: EngineOptions): EngineInternals {
       item = { value: value ?? null, index: row.item_index };
     }
     let scope: ExpressionScope | undefined;
-    const getScope = async () => (scope ??= await buildScope(row, grid, item));
+    const getScope = async () => (scope ??= await buildScope(row, grid, item, at?.steps));
 
     const nodeTimeout =
       typeof node.config.timeoutMs === 'number' && node.config.timeoutMs > 0
         ? node.config.timeoutMs
         : settings.nodeTimeoutMs;
     const untilDeadline = row.deadline_at ? row.deadline_at.getTime() - Date.now() : Infinity;
-    const timeoutMs = Math.max(1, Math.min(nodeTimeout, untilDeadline));
+    const timeoutMs = Math.max(1, Math.min(nodeTimeout, untilDeadline, at?.capMs ?? Infinity));
     const runTimedOut = untilDeadline <= nodeTimeout;
 
     let config: Record<string, unknown> = node.config;
@@ -2110,6 +2214,11 @@ export function createEngine(options: EngineOptions): EngineInternals {
         workspaceId,
       ),
     async waitForCompletion(executionId, timeoutMs) {
+      const early = finishedAtStart.get(executionId);
+      if (early) {
+        finishedAtStart.delete(executionId);
+        return early;
+      }
       const deadline = Date.now() + timeoutMs;
       const isDone = async () => {
         const r = await sql.query<{ status: string }>(

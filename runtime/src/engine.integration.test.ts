@@ -562,6 +562,211 @@ describe.each(modes)('engine: $name', ({ kind, redis }) => {
     });
 });
 
+describe.each(modes)('engine, steps run at a run\'s start: $name', ({ kind, redis }) => {
+  let db: Database;
+  let engine: EngineInternals;
+  let ids: { workspaceId: string; gridId: string };
+  const sandbox = createSandbox({ poolSize: 1 });
+  const events: RuntimeEvent[] = [];
+
+  beforeAll(async () => {
+    db = await createTestDatabase(kind);
+    ids = await seedGrid(db);
+    await db.sql.query(`CREATE TABLE test_sink (execution_id text, type text, node_id text)`);
+    // A sink that writes in the run's own statements, as the server's does (event deliveries).
+    const sink = Object.assign(
+      async (tx: SqlExecutor, evs: SinkEvent[]) => {
+        for (const e of evs)
+          await tx.query(`INSERT INTO test_sink VALUES ($1, $2, $3)`, [e.executionId, e.type, e.nodeId ?? null]);
+      },
+      {
+        sql: (evs: SinkEvent[], params: unknown[], gate: string) =>
+          evs.map(
+            (e) =>
+              `INSERT INTO test_sink SELECT $${params.push(e.executionId)}::text, $${params.push(e.type)}::text, $${params.push(e.nodeId ?? null)}::text WHERE ${gate}`,
+          ),
+      },
+    );
+    engine = createEngine({
+      db,
+      registry: testRegistry(),
+      ...(redis ? { redisUrl: REDIS_URL } : {}),
+      queuePrefix: uniquePrefix('atstart'),
+      workers: 2,
+      services: testServices(sandbox),
+      eventSink: sink,
+    });
+    engine.onEvent((e) => events.push(e));
+    await engine.start();
+  });
+
+  afterAll(async () => {
+    await engine?.stop();
+    await db?.close();
+    sandbox.dispose();
+  });
+
+  const start = (document: ReturnType<typeof gridDoc>, trigger: Json = { n: 21 }, waitsForResult = false) =>
+    engine.startRun({
+      ...ids,
+      gridVersionId: null,
+      document,
+      triggerType: 'webhook',
+      triggerData: trigger,
+      waitsForResult,
+    });
+  const stored = async (executionId: string) => {
+    const run = await db.sql.query<{ status: string; finished_at: Date | null; event_seq: number; steps_total: number; steps_completed: number }>(
+      `SELECT status, finished_at, event_seq, steps_total, steps_completed FROM executions WHERE id = $1`,
+      [executionId],
+    );
+    const st = await db.sql.query<{ node_id: string; status: string; attempt: number; output: Json; started_at: Date | null; finished_at: Date | null }>(
+      `SELECT node_id, status, attempt, output, started_at, finished_at FROM execution_steps WHERE execution_id = $1 ORDER BY started_at, node_id`,
+      [executionId],
+    );
+    return { run: run.rows[0]!, steps: Object.fromEntries(st.rows.map((r) => [r.node_id, r])), order: st.rows.map((r) => r.node_id) };
+  };
+
+  it('runs a chain of side-effect-free steps while the run starts: one insert stores it finished', async () => {
+    const document = gridDoc(
+      [
+        { id: 't', type: 'pure-trigger' },
+        { id: 'a', type: 'calc', config: { value: '{{ trigger.n * 2 }}' } },
+        { id: 'b', type: 'calc', config: { value: '{{ nodes.a.output.value + 1 }}' } },
+      ],
+      ['t>a', 'a>b'],
+    );
+    const { executionId } = await start(document, { n: 21 }, true);
+    // Already stored finished when startRun answers: no queue, no worker.
+    const s = await stored(executionId);
+    expect(s.run).toMatchObject({ status: 'completed', event_seq: 5, steps_total: 3, steps_completed: 3 });
+    expect(s.run.finished_at).toBeInstanceOf(Date);
+    expect(s.order).toEqual(['t', 'a', 'b']);
+    expect(s.steps.a).toMatchObject({ status: 'completed', attempt: 1, output: { value: 42, input: { n: 21 }, call: 1 } });
+    expect(s.steps.b).toMatchObject({ status: 'completed', output: { value: 43, call: 1 } });
+    for (const id of ['t', 'a', 'b']) expect(s.steps[id]!.finished_at).toBeInstanceOf(Date);
+    // The sync caller gets the summary from memory.
+    expect(await engine.waitForCompletion(executionId, 5_000)).toMatchObject({
+      status: 'completed',
+      outputs: { t: { n: 21 }, a: { value: 42 }, b: { value: 43 } },
+    });
+    // Published in order: the run, three completed steps, the run's end; the sink got the end too.
+    const mine = events.filter((e) => e.executionId === executionId);
+    expect(mine.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(mine.map((e) => `${e.type}:${'nodeId' in e ? `${e.nodeId}:` : ''}${e.status}`)).toEqual([
+      'run:running',
+      'step:t:completed',
+      'step:a:completed',
+      'step:b:completed',
+      'run:completed',
+    ]);
+    const sunk = await db.sql.query(`SELECT type FROM test_sink WHERE execution_id = $1`, [executionId]);
+    expect(sunk.rows).toEqual([{ type: 'execution.completed' }]);
+    // A client that missed it all gets the stored state at the last seq (socket.io reconnects).
+    const missed = await eventsAfter(db, executionId, 0);
+    expect(missed.map((e) => [e.seq, e.status])).toEqual([
+      [5, 'completed'],
+      [5, 'completed'],
+      [5, 'completed'],
+      [5, 'completed'],
+    ]);
+  });
+
+  it('stops at the first step that is not side-effect free; the rest runs queued', async () => {
+    const document = gridDoc(
+      [
+        { id: 't', type: 'pure-trigger' },
+        { id: 'a', type: 'calc', config: { value: 1 } },
+        { id: 's', type: 'slow', config: { ms: 30 } },
+        { id: 'b', type: 'calc', config: { value: 2 } },
+      ],
+      ['t>a', 'a>s', 's>b'],
+    );
+    const { executionId } = await start(document);
+    const s = await stored(executionId);
+    expect(s.run.status).toBe('running');
+    expect(s.steps.a).toMatchObject({ status: 'completed' });
+    expect(['pending', 'running']).toContain(s.steps.s!.status);
+    expect(s.steps.b).toBeUndefined();
+    const summary = await engine.waitForCompletion(executionId, 10_000);
+    expect(summary).toMatchObject({ status: 'completed', outputs: { a: { value: 1 }, b: { value: 2, call: 1 } } });
+    expect((await stored(executionId)).order).toEqual(['t', 'a', 's', 'b']);
+  });
+
+  it('a side-effect-free step that fails, waits too long or emits is not run at the start but queued', async () => {
+    // Fails: its failure is the queued step's, stored with the run.
+    const failing = gridDoc(
+      [
+        { id: 't', type: 'pure-trigger' },
+        { id: 'a', type: 'calc', config: { failTimes: 99 } },
+      ],
+      ['t>a'],
+    );
+    const f = await start(failing);
+    expect((await stored(f.executionId)).steps.a!.status).not.toBe('completed');
+    const fs = await engine.waitForCompletion(f.executionId, 10_000);
+    expect(fs).toMatchObject({ status: 'failed', error: { message: expect.stringContaining('calc failure') } });
+    expect((await stored(f.executionId)).steps.a).toMatchObject({ status: 'failed', attempt: 1 });
+
+    // Over the start's time budget (20 ms): stopped there, run again from the queue.
+    const slow = gridDoc(
+      [
+        { id: 't', type: 'pure-trigger' },
+        { id: 'a', type: 'calc', config: { sleepMs: 200, value: 'late' } },
+      ],
+      ['t>a'],
+    );
+    const l = await start(slow);
+    const ls = await stored(l.executionId);
+    expect(ls.run.status).toBe('running');
+    expect(ls.steps.t!.status).toBe('completed');
+    expect(ls.steps.a!.status).not.toBe('completed');
+    expect(await engine.waitForCompletion(l.executionId, 10_000)).toMatchObject({
+      status: 'completed',
+      outputs: { a: { value: 'late', call: 2 } },
+    });
+
+    // Emits a domain event: queued, so the event is written once, with the step's completion.
+    const emitting = gridDoc(
+      [
+        { id: 't', type: 'pure-trigger' },
+        { id: 'a', type: 'calc', config: { emit: true } },
+      ],
+      ['t>a'],
+    );
+    const e = await start(emitting);
+    expect(await engine.waitForCompletion(e.executionId, 10_000)).toMatchObject({ status: 'completed' });
+    const sunk = await db.sql.query(`SELECT type, node_id FROM test_sink WHERE execution_id = $1 ORDER BY type`, [e.executionId]);
+    expect(sunk.rows).toEqual([
+      { type: 'content.generated', node_id: 'a' },
+      { type: 'execution.completed', node_id: null },
+    ]);
+  });
+
+  it('takes the untaken branch\'s skips into the same insert', async () => {
+    const document = gridDoc(
+      [
+        { id: 't', type: 'pure-trigger' },
+        { id: 'a', type: 'calc', config: { value: 'x' } },
+        { id: 'br', type: 'branch', config: { condition: true } },
+        { id: 'yes', type: 'calc', config: { value: 'yes' } },
+        { id: 'no', type: 'calc', config: { value: 'no' } },
+      ],
+      ['t>a', 'a>br', 'br.true>yes', 'br.false>no'],
+    );
+    const { executionId } = await start(document);
+    // The test branch node is not side-effect free: the chain stops before it.
+    const s = await stored(executionId);
+    expect(s.steps.a!.status).toBe('completed');
+    expect(await engine.waitForCompletion(executionId, 10_000)).toMatchObject({
+      status: 'completed',
+      outputs: { yes: { value: 'yes' } },
+    });
+    const after = await stored(executionId);
+    expect(after.steps.no!.status).toBe('skipped');
+  });
+});
+
 async function waitFor(cond: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {

@@ -174,6 +174,13 @@ export interface NodeTypeDefinition<S extends z.ZodType = z.ZodType> {
    * the engine may run it while it starts the run and store it completed with the run's first write.
    */
   pure?: boolean;
+  /**
+   * `run` has no effect outside its output (no ctx.http/db/emit/wait; the sandbox and expressions are
+   * fine), so running it again is invisible. When such steps become ready one after the other as a
+   * run starts, the engine may run them right there (within a few milliseconds) and store them
+   * completed with the run's first write. `pure` implies it.
+   */
+  sideEffectFree?: boolean;
   inputs: PortDefinition[];
   outputs: PortDefinition[];
   /**

@@ -117,6 +117,8 @@ export interface CompletionGate {
 export function planStatement(
   p: PlanWrite,
   gate?: CompletionGate,
+  /** Without a gate: more writes as CTE bodies (event deliveries), always applied. */
+  extra?: (params: unknown[]) => string[],
 ): { sql: string; params: unknown[] } {
   const params: unknown[] = [p.executionId, p.workspaceId];
   const ctes: string[] = [];
@@ -196,6 +198,7 @@ export function planStatement(
       params,
     };
   }
+  for (const [i, body] of (extra?.(params) ?? []).entries()) ctes.push(`extra_${i} AS (${body})`);
   const e = p.execution;
   if (p.insertExecution) {
     // A new run: the execution row is inserted by the same statement (its FK checks run at the end).
@@ -206,14 +209,21 @@ export function planStatement(
       steps_completed: e.addCompleted,
       steps_failed: e.addFailed,
       ...(e.status ? { status: e.status } : {}),
+      ...(e.error !== undefined ? { error: json(e.error) } : {}),
     });
-    const names = cols.map(([c]) => c).join(', ');
-    const values = cols
-      .map(
-        ([c, v]) =>
-          `$${params.push(v)}${c === 'document' || c === 'trigger_data' ? '::jsonb' : c === 'started_at' || c === 'deadline_at' ? '::timestamptz' : ''}`,
-      )
-      .join(', ');
+    const cast = (c: string) =>
+      c === 'document' || c === 'trigger_data' || c === 'error'
+        ? '::jsonb'
+        : c === 'started_at' || c === 'deadline_at'
+          ? '::timestamptz'
+          : '';
+    let names = cols.map(([c]) => c).join(', ');
+    let values = cols.map(([c, v]) => `$${params.push(v)}${cast(c)}`).join(', ');
+    if (e.finished) {
+      // A run that ended while it started (every step ran at its start).
+      names += ', finished_at';
+      values += ', now()';
+    }
     return {
       sql: `${ctes.length ? `WITH ${ctes.join(', ')} ` : ''}INSERT INTO executions (id, workspace_id, ${names}) VALUES ($1, $2, ${values})`,
       params,

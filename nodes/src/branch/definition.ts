@@ -230,6 +230,7 @@ export const branchNode = defineNodeType({
     'Routes items to named outputs by conditions or an expression; unmatched items go to "default".',
   icon: '🔀',
   category: 'logic',
+  sideEffectFree: true,
   inputs: [{ name: 'in', label: 'in' }],
   outputs: [{ name: DEFAULT_PORT, label: 'default' }],
   outputsFor: (config) => branchOutputs(config),

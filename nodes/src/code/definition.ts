@@ -61,6 +61,7 @@ export const codeNode = defineNodeType({
     'Runs JavaScript in a sandbox (no network or file access) and outputs the JSON it returns.',
   icon: '🧩',
   category: 'utility',
+  sideEffectFree: true,
   inputs: [{ name: 'in', label: 'in' }],
   outputs: [{ name: 'out', label: 'out' }],
   configSchema: codeConfigSchema,

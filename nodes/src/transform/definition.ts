@@ -213,6 +213,7 @@ export const transformNode = defineNodeType({
     'Reshapes data: set, rename, remove and pick fields, or map a list with an expression.',
   icon: '🛠️',
   category: 'data',
+  sideEffectFree: true,
   inputs: [{ name: 'in', label: 'in' }],
   outputs: [{ name: 'out', label: 'out' }],
   configSchema: transformConfigSchema,

@@ -24,6 +24,8 @@ const io = { inputs: [{ name: 'in', label: 'in' }], outputs: [{ name: 'out', lab
 
 /** Attempts seen per step id (fail-n-times), shared within the process. */
 export const attemptsSeen = new Map<string, number>();
+/** Calls of side-effect-free `calc` steps per step id (run at a run's start or queued). */
+export const calcCalls = new Map<string, number>();
 
 export function testNodeTypes() {
   return [
@@ -37,6 +39,49 @@ export function testNodeTypes() {
       inputs: [],
       configSchema: z.object({}).passthrough(),
       run: async (ctx) => output(ctx.trigger),
+    }),
+    defineNodeType({
+      ...base,
+      ...io,
+      type: 'pure-trigger',
+      label: 'Trigger (pure)',
+      version: 1,
+      isTrigger: true,
+      pure: true,
+      inputs: [],
+      configSchema: z.object({}).passthrough(),
+      run: async (ctx) => output(ctx.trigger),
+    }),
+    defineNodeType({
+      ...base,
+      ...io,
+      type: 'calc',
+      label: 'Calc (side-effect free)',
+      version: 1,
+      sideEffectFree: true,
+      configSchema: z
+        .object({
+          value: z.unknown().optional(),
+          sleepMs: z.number().default(0),
+          failTimes: z.number().int().default(0),
+          emit: z.boolean().default(false),
+        })
+        .passthrough(),
+      run: async (ctx) => {
+        const n = (calcCalls.get(ctx.step.id) ?? 0) + 1;
+        calcCalls.set(ctx.step.id, n);
+        if (ctx.config.sleepMs) {
+          await new Promise<void>((resolve, reject) => {
+            const t = setTimeout(resolve, ctx.config.sleepMs);
+            ctx.signal.addEventListener('abort', () => (clearTimeout(t), reject(ctx.signal.reason)), {
+              once: true,
+            });
+          });
+        }
+        if (n <= ctx.config.failTimes) throw new UserError(`calc failure ${n}`, 'config.failTimes');
+        if (ctx.config.emit) ctx.emit({ type: 'content.generated', data: { by: ctx.node.name } });
+        return output({ value: (ctx.config.value ?? null) as Json, input: ctx.input, call: n });
+      },
     }),
     defineNodeType({
       ...base,

@@ -54,7 +54,12 @@ describe('live stream', () => {
   });
 
   it('streams a run’s events in order after the snapshot, with no gap, ending with the run’s completion', async () => {
-    const gridId = await publishedGrid(chainDoc(6));
+    // A short delay first: code steps right after the trigger would run (and end the run) while it starts.
+    const doc = chainDoc(6);
+    doc.nodes.splice(1, 0, { id: 'wait', type: 'delay', typeVersion: 1, name: 'Wait', position: { x: 100, y: 0 }, config: { amount: 0.3, unit: 'seconds' } });
+    doc.edges[0] = { id: 'e1', source: 'trigger', sourceHandle: 'out', target: 'wait', targetHandle: 'in' };
+    doc.edges.push({ id: 'ew', source: 'wait', sourceHandle: 'out', target: 'code', targetHandle: 'in' });
+    const gridId = await publishedGrid(doc);
     const s = await open();
     const events: RuntimeEvent[] = [];
     s.on('event', (e: RuntimeEvent) => events.push(e));
@@ -72,7 +77,7 @@ describe('live stream', () => {
     // every node of the chain is seen completing, in order
     const completed = events.filter((e) => e.type === 'step' && e.status === 'completed').map((e) => (e.type === 'step' ? e.nodeId : ''));
     const snapDone = snap.steps.filter((x) => x.status === 'completed').map((x) => x.nodeId);
-    expect([...snapDone, ...completed]).toEqual(['trigger', 'code', 'c2', 'c3', 'c4', 'c5', 'c6']);
+    expect([...snapDone, ...completed]).toEqual(['trigger', 'wait', 'code', 'c2', 'c3', 'c4', 'c5', 'c6']);
     const last = events[events.length - 1] ?? null;
     const finalStatus = last ? (last.type === 'run' ? last.status : null) : snap.run.status;
     expect(finalStatus).toBe('completed');
