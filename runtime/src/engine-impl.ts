@@ -76,12 +76,14 @@ import { createBullQueue, createRedisBus } from './queue-bullmq.js';
 import {
   loadRunSteps,
   planStatement,
+  startsStatement,
   stepId,
   toStepState,
   stepJobId,
   writePlan,
   type NewStepRow,
   type OutboxRow,
+  type PlanWrite,
 } from './step-sql.js';
 import { loadExecutionSummary, pruneExecutions } from './execution-state.js';
 
@@ -791,6 +793,60 @@ export function createEngine(options: EngineOptions): EngineInternals {
     }
   }
 
+  // Group commit of run starts: the first statements of runs started while others are being
+  // written share the next statement (one round trip, one commit for all). A failing batch is
+  // retried one run per statement, so each caller gets its own run's outcome.
+  const MAX_START_BATCH = 32;
+  const maxStartFlushers = db.kind === 'pglite' ? 1 : 2;
+  type StartWrite = {
+    plan: PlanWrite;
+    extra?: (params: unknown[]) => string[];
+    resolve: () => void;
+    reject: (err: unknown) => void;
+  };
+  const waitingStarts: StartWrite[] = [];
+  let startFlushers = 0;
+
+  function insertRun(plan: PlanWrite, extra?: (params: unknown[]) => string[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      waitingStarts.push({ plan, ...(extra ? { extra } : {}), resolve, reject });
+      kickStarts();
+    });
+  }
+
+  function kickStarts() {
+    while (startFlushers < maxStartFlushers && waitingStarts.length) {
+      const batch = waitingStarts.splice(0, MAX_START_BATCH);
+      startFlushers++;
+      void flushStarts(batch).finally(() => {
+        startFlushers--;
+        kickStarts();
+      });
+    }
+  }
+
+  async function flushStarts(batch: StartWrite[]) {
+    if (batch.length > 1) {
+      try {
+        const stmt = startsStatement(batch);
+        await sql.query(stmt.sql, stmt.params);
+        for (const b of batch) b.resolve();
+        return;
+      } catch {
+        // One by one below: only the runs whose own statement fails fail.
+      }
+    }
+    for (const b of batch) {
+      try {
+        const stmt = planStatement(b.plan, undefined, b.extra);
+        await sql.query(stmt.sql, stmt.params);
+        b.resolve();
+      } catch (err) {
+        b.reject(err);
+      }
+    }
+  }
+
   /** Columns of a started run's execution row (see planStatement's insertExecution). */
   function newExecutionRow(
     input: StartRunInput,
@@ -853,7 +909,7 @@ export function createEngine(options: EngineOptions): EngineInternals {
         applied.events.push(runEvent(run, seq, ended.status, startedAt, ended.error ?? undefined));
         const sinkEvents = [finishedSinkEvent(run, ended.status, ended.error)];
         const sink = options.eventSink;
-        const stmt = planStatement(
+        await insertRun(
           {
             executionId,
             workspaceId: input.workspaceId,
@@ -871,10 +927,8 @@ export function createEngine(options: EngineOptions): EngineInternals {
             },
             insertExecution: newExecutionRow(input, grid, startedAt, deadlineAt),
           },
-          undefined,
           sink?.sql ? (params) => sink.sql!(sinkEvents, params, 'TRUE') : undefined,
         );
-        await sql.query(stmt.sql, stmt.params);
         if (input.waitsForResult) {
           finishedAtStart.set(executionId, summarize(executionId, ended.status, ended.error ?? undefined, steps));
           setTimeout(() => finishedAtStart.delete(executionId), 60_000).unref?.();
@@ -893,7 +947,7 @@ export function createEngine(options: EngineOptions): EngineInternals {
         if (!claimed) inlineActive--;
       }
       try {
-        await writePlan(sql, {
+        await insertRun({
           executionId,
           workspaceId: input.workspaceId,
           steps: applied.rows,

@@ -336,7 +336,11 @@ describe.each(modes)('engine: $name', ({ kind, redis }) => {
     const { executionId } = await engine.startRun({
       ...ids,
       gridVersionId: null,
-      document: doc(['t', { id: 'ap', type: 'approval' }, 'after'], ['t>ap', 'ap>after']),
+      // 'after' takes a while: the duplicate resume must find the run still open (else 'not-waiting').
+      document: doc(
+        ['t', { id: 'ap', type: 'approval' }, { id: 'after', type: 'slow', config: { ms: 300 } }],
+        ['t>ap', 'ap>after'],
+      ),
       triggerType: 'manual',
       triggerData: { post: 1 },
     });
@@ -362,7 +366,7 @@ describe.each(modes)('engine: $name', ({ kind, redis }) => {
     const summary = await engine.waitForCompletion(executionId, 10_000);
     expect(summary!.status).toBe('completed');
     expect(['approved', 'rejected']).toContain(
-      (summary!.outputs.after as { decision: { approved: boolean } }).decision.approved
+      (summary!.outputs.after as { input: { decision: { approved: boolean } } }).input.decision.approved
         ? 'approved'
         : 'rejected',
     );
@@ -651,7 +655,9 @@ describe.each(modes)('engine, steps run at a run\'s start: $name', ({ kind, redi
       outputs: { t: { n: 21 }, a: { value: 42 }, b: { value: 43 } },
     });
     // Published in order: the run, three completed steps, the run's end; the sink got the end too.
-    const mine = events.filter((e) => e.executionId === executionId);
+    const mineOf = () => events.filter((e) => e.executionId === executionId);
+    await waitFor(async () => mineOf().length >= 5); // scaled: through Redis pub/sub
+    const mine = mineOf();
     expect(mine.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
     expect(mine.map((e) => `${e.type}:${'nodeId' in e ? `${e.nodeId}:` : ''}${e.status}`)).toEqual([
       'run:running',
@@ -670,6 +676,42 @@ describe.each(modes)('engine, steps run at a run\'s start: $name', ({ kind, redi
       [5, 'completed'],
       [5, 'completed'],
     ]);
+  });
+
+  it('many runs started at once share statements; each is stored once, a bad one fails alone', async () => {
+    const document = gridDoc(
+      [
+        { id: 't', type: 'pure-trigger' },
+        { id: 'a', type: 'calc', config: { value: '{{ trigger.i }}' } },
+      ],
+      ['t>a'],
+    );
+    const results = await Promise.allSettled(
+      Array.from({ length: 40 }, (_, i) =>
+        engine.startRun({
+          ...ids,
+          // One run names a grid that does not exist (a foreign key violation in its batch).
+          ...(i === 17 ? { gridId: 'no-such-grid' } : {}),
+          gridVersionId: null,
+          document,
+          triggerType: 'webhook',
+          triggerData: { i },
+          waitsForResult: true,
+        }),
+      ),
+    );
+    expect(results.filter((r) => r.status === 'rejected')).toHaveLength(1);
+    expect(results[17]!.status).toBe('rejected');
+    const started = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value.executionId] : []));
+    const summaries = await Promise.all(started.map((id) => engine.waitForCompletion(id, 10_000)));
+    expect(summaries.map((x) => (x!.outputs.a as { value: number }).value)).toEqual(
+      Array.from({ length: 40 }, (_, i) => i).filter((i) => i !== 17),
+    );
+    const rows = await db.sql.query<{ n: number; steps: number }>(
+      `SELECT count(*)::int AS n, sum(steps_completed)::int AS steps FROM executions WHERE id = ANY($1::text[]) AND status = 'completed'`,
+      [started],
+    );
+    expect(rows.rows[0]).toEqual({ n: 39, steps: 78 });
   });
 
   it('stops at the first step that is not side-effect free; the rest runs queued', async () => {

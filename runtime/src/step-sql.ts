@@ -120,7 +120,37 @@ export function planStatement(
   /** Without a gate: more writes as CTE bodies (event deliveries), always applied. */
   extra?: (params: unknown[]) => string[],
 ): { sql: string; params: unknown[] } {
-  const params: unknown[] = [p.executionId, p.workspaceId];
+  const params: unknown[] = [];
+  const { ctes, main } = planParts(p, params, '', gate, extra);
+  return { sql: `${ctes.length ? `WITH ${ctes.join(', ')} ` : ''}${main}`, params };
+}
+
+/**
+ * New runs' first statements (planStatement with insertExecution) as ONE statement: every run's
+ * parts side by side (a group commit of run starts). Params are numbered across all of them.
+ */
+export function startsStatement(
+  starts: Array<{ plan: PlanWrite; extra?: (params: unknown[]) => string[] }>,
+): { sql: string; params: unknown[] } {
+  const params: unknown[] = [];
+  const ctes: string[] = [];
+  starts.forEach((s, i) => {
+    const parts = planParts(s.plan, params, `_${i}`, undefined, s.extra);
+    ctes.push(...parts.ctes, `run_${i} AS (${parts.main})`);
+  });
+  return { sql: `WITH ${ctes.join(', ')} SELECT 1`, params };
+}
+
+/** The CTEs and the main statement of planStatement; CTE names end with `tag`. */
+function planParts(
+  p: PlanWrite,
+  params: unknown[],
+  tag: string,
+  gate?: CompletionGate,
+  extra?: (params: unknown[]) => string[],
+): { ctes: string[]; main: string } {
+  const ex = `$${params.push(p.executionId)}`;
+  const ws = `$${params.push(p.workspaceId)}`;
   const ctes: string[] = [];
   const gated = gate ? ' WHERE EXISTS (SELECT 1 FROM ok)' : '';
   const andGated = gate ? ' AND EXISTS (SELECT 1 FROM ok)' : '';
@@ -130,7 +160,7 @@ export function planStatement(
     const sid = `$${params.push(g.id)}`;
     const guard = `id = ${sid} AND status = 'running' AND attempt = $${params.push(g.attempt)}::int AND started_at = $${params.push(g.startedAt)}::timestamptz`;
     ctes.push(
-      `ok AS (UPDATE executions SET ${sets.join(', ')} WHERE id = $1 AND workspace_id = $2 AND event_seq = $${params.push(gate.expectSeq)}::int AND status = $${params.push(gate.expectStatus)}
+      `ok AS (UPDATE executions SET ${sets.join(', ')} WHERE id = ${ex} AND workspace_id = ${ws} AND event_seq = $${params.push(gate.expectSeq)}::int AND status = $${params.push(gate.expectStatus)}
          AND EXISTS (SELECT 1 FROM execution_steps WHERE ${guard}) RETURNING 1)`,
       `own AS (UPDATE execution_steps SET status = 'completed', output = $${params.push(JSON.stringify(g.output))}::jsonb, ports = $${params.push(g.ports)}::text[], error = NULL, finished_at = now(), updated_at = now()
          WHERE ${guard}${andGated})`,
@@ -155,15 +185,15 @@ export function planStatement(
         s.leaseMs ?? null,
       );
       values.push(
-        `($${b + 1}, $1, $2, $${b + 2}, $${b + 3}::int, $${b + 5}::int, $${b + 4}, $${b + 6}::jsonb, $${b + 7}::jsonb, $${b + 8}::jsonb, CASE WHEN $${b + 9}::boolean THEN now() END, $${b + 10}::text[], $${b + 11}::timestamptz, now() + make_interval(secs => $${b + 12}::int / 1000.0))`,
+        `($${b + 1}, ${ex}, ${ws}, $${b + 2}, $${b + 3}::int, $${b + 5}::int, $${b + 4}, $${b + 6}::jsonb, $${b + 7}::jsonb, $${b + 8}::jsonb, CASE WHEN $${b + 9}::boolean THEN now() END, $${b + 10}::text[], $${b + 11}::timestamptz, now() + make_interval(secs => $${b + 12}::int / 1000.0))`,
       );
     }
     const cols = `id, execution_id, workspace_id, node_id, item_index, attempt, status, input, output, error, finished_at, ports, started_at, available_at`;
     ctes.push(
       gate
-        ? `ins_steps AS (INSERT INTO execution_steps (${cols})
+        ? `ins_steps${tag} AS (INSERT INTO execution_steps (${cols})
             SELECT * FROM (VALUES ${values.join(', ')}) v${gated} ON CONFLICT (execution_id, node_id, item_index) DO NOTHING)`
-        : `ins_steps AS (INSERT INTO execution_steps (${cols})
+        : `ins_steps${tag} AS (INSERT INTO execution_steps (${cols})
             VALUES ${values.join(', ')} ON CONFLICT (execution_id, node_id, item_index) DO NOTHING)`,
     );
   }
@@ -178,27 +208,24 @@ export function planStatement(
     }
     ctes.push(
       gate
-        ? `ins_outbox AS (INSERT INTO outbox_jobs (job_id, queue, payload, available_at)
+        ? `ins_outbox${tag} AS (INSERT INTO outbox_jobs (job_id, queue, payload, available_at)
             SELECT * FROM (VALUES ${values.join(', ')}) v${gated} ON CONFLICT (job_id) DO NOTHING)`
-        : `ins_outbox AS (INSERT INTO outbox_jobs (job_id, queue, payload, available_at) VALUES ${values.join(', ')} ON CONFLICT (job_id) DO NOTHING)`,
+        : `ins_outbox${tag} AS (INSERT INTO outbox_jobs (job_id, queue, payload, available_at) VALUES ${values.join(', ')} ON CONFLICT (job_id) DO NOTHING)`,
     );
   }
   for (const f of p.failedSteps) {
     const b = params.length;
     params.push(f.id, JSON.stringify(f.error));
     ctes.push(
-      `fail_${b} AS (UPDATE execution_steps SET status = 'failed', error = $${b + 2}::jsonb, finished_at = now(), updated_at = now() WHERE id = $${b + 1}${andGated})`,
+      `fail${tag}_${b} AS (UPDATE execution_steps SET status = 'failed', error = $${b + 2}::jsonb, finished_at = now(), updated_at = now() WHERE id = $${b + 1}${andGated})`,
     );
   }
   if (gate) {
     for (const [i, body] of (gate.extra?.(params, 'EXISTS (SELECT 1 FROM ok)') ?? []).entries())
       ctes.push(`extra_${i} AS (${body})`);
-    return {
-      sql: `WITH ${ctes.join(', ')} SELECT (SELECT count(*) FROM ok)::int AS ok`,
-      params,
-    };
+    return { ctes, main: `SELECT (SELECT count(*) FROM ok)::int AS ok` };
   }
-  for (const [i, body] of (extra?.(params) ?? []).entries()) ctes.push(`extra_${i} AS (${body})`);
+  for (const [i, body] of (extra?.(params) ?? []).entries()) ctes.push(`extra${tag}_${i} AS (${body})`);
   const e = p.execution;
   if (p.insertExecution) {
     // A new run: the execution row is inserted by the same statement (its FK checks run at the end).
@@ -225,15 +252,12 @@ export function planStatement(
       values += ', now()';
     }
     return {
-      sql: `${ctes.length ? `WITH ${ctes.join(', ')} ` : ''}INSERT INTO executions (id, workspace_id, ${names}) VALUES ($1, $2, ${values})`,
-      params,
+      ctes,
+      main: `INSERT INTO executions (id, workspace_id, ${names}) VALUES (${ex}, ${ws}, ${values})`,
     };
   }
   const sets = executionSets(p, params);
-  return {
-    sql: `${ctes.length ? `WITH ${ctes.join(', ')} ` : ''}UPDATE executions SET ${sets.join(', ')} WHERE id = $1 AND workspace_id = $2`,
-    params,
-  };
+  return { ctes, main: `UPDATE executions SET ${sets.join(', ')} WHERE id = ${ex} AND workspace_id = ${ws}` };
 }
 
 function executionSets(p: PlanWrite, params: unknown[]): string[] {
