@@ -80,6 +80,7 @@ import {
   stepId,
   toStepState,
   stepJobId,
+  jsonText,
   writePlan,
   type NewStepRow,
   type OutboxRow,
@@ -859,7 +860,7 @@ export function createEngine(options: EngineOptions): EngineInternals {
       grid_version_id: input.gridVersionId,
       document: input.gridVersionId ? null : JSON.stringify(grid.document),
       trigger_type: input.triggerType,
-      trigger_data: JSON.stringify(input.triggerData ?? null),
+      trigger_data: jsonText(input.triggerData ?? null),
       started_by_id: input.startedById ?? null,
       started_at: startedAt,
       deadline_at: deadlineAt,
@@ -1412,7 +1413,7 @@ export function createEngine(options: EngineOptions): EngineInternals {
     const out = result.output === undefined ? null : result.output;
     let size: number;
     try {
-      size = Buffer.byteLength(JSON.stringify(out));
+      size = Buffer.byteLength(jsonText(out));
     } catch {
       return {
         kind: 'failed',

@@ -290,8 +290,23 @@ export function createSandbox(opts: SandboxOptions = {}): SandboxInstance {
     }
   }
 
+  /** Script keys by source (a node's source is the same string on every call: no hashing per call). */
+  const scriptKeys = new Map<string, string>();
+  function scriptKey(kind: Kind, source: string): string {
+    const memo = kind === 'code' ? scriptKeys : undefined; // expressions are many and short
+    let key = memo?.get(source);
+    if (key === undefined) {
+      key = createHash('sha1').update(kind).update('\0').update(source).digest('base64');
+      if (memo) {
+        if (memo.size >= 1000) memo.clear();
+        memo.set(source, key);
+      }
+    }
+    return key;
+  }
+
   function getScript(slot: Slot, isolate: ivm.Isolate, kind: Kind, source: string): { script: ivm.Script; key: string } {
-    const key = createHash('sha1').update(kind).update('\0').update(source).digest('base64');
+    const key = scriptKey(kind, source);
     const cached = slot.scripts.get(key);
     if (cached) {
       stats.scriptCacheHits++;

@@ -72,7 +72,19 @@ export interface OutboxRow {
   delayMs?: number;
 }
 
-const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
+/**
+ * JSON text of a step's data, computed once per object: a run's trigger data is also its trigger's
+ * input and output and the next step's input (one object, serialised once). Step data is never
+ * changed once produced (planner and engine build new objects), so the text stays right.
+ */
+const texts = new WeakMap<object, string>();
+export function jsonText(v: unknown): string {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v) as string; // undefined for a function, as before
+  let t = texts.get(v);
+  if (t === undefined) texts.set(v, (t = JSON.stringify(v)));
+  return t;
+}
+const json = (v: unknown) => (v === undefined || v === null ? null : jsonText(v));
 
 export interface PlanWrite {
   executionId: string;
