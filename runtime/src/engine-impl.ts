@@ -351,7 +351,7 @@ export function createEngine(options: EngineOptions): EngineInternals {
 
   function preview(output: Json | undefined): Json | undefined {
     if (output === undefined) return undefined;
-    const s = JSON.stringify(output) ?? 'null';
+    const s = jsonText(output) ?? 'null';
     if (s.length <= PREVIEW_BYTES) return output;
     return { truncated: true, preview: s.slice(0, PREVIEW_BYTES) };
   }
