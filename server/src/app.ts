@@ -2,7 +2,7 @@
  * `createApp(deps)`: the Express app, its HTTP server with socket.io, and background parts
  * (event delivery worker, template sync). Tests call `listen(0)`; main.ts listens on PORT.
  */
-import { createServer, type Server as HttpServer } from 'node:http';
+import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -28,7 +28,7 @@ import { registerExecutionRoutes } from './routes/executions.routes.js';
 import { registerContentRoutes } from './routes/content.routes.js';
 import { registerTemplateRoutes, syncTemplates } from './routes/templates.routes.js';
 import { registerEventRoutes } from './routes/events.routes.js';
-import { createHookRouter } from './webhooks/hooks.routes.js';
+import { createHookHandler } from './webhooks/hooks.routes.js';
 import { redisReplayStore } from './webhooks/signature.js';
 import { DeliveryWorker } from './events/delivery-worker.js';
 import { onRuntimeEvent } from './events/notifications.js';
@@ -66,7 +66,15 @@ export async function createApp(deps: AppDeps): Promise<GridflowApp> {
   const triggers = new TriggerCache(deps.db, deps.crypto, opts.hookTimeoutMs);
   const authenticate = createAuthenticator(deps.db);
   const app = express();
-  const httpServer = createServer(app);
+  const cors = corsFor(opts.corsOrigins);
+  // Webhook calls, the hottest path, bypass Express (its routing, rate limiter, body parser and
+  // res.json were about a third of a sync webhook's server CPU) and helmet (page-oriented headers that
+  // mean nothing to a machine caller): they go to `hooks` (created below, before the server listens),
+  // after CORS.
+  const httpServer = createServer((req, res) => {
+    if (!hooks.matches(req.url)) return app(req, res);
+    if (!cors?.(req, res)) hooks.handle(req, res);
+  });
   const live = createLiveHub({ httpServer, db: deps.db, authenticate, corsOrigins: opts.corsOrigins, log });
   const ctx: ServerContext = {
     deps,
@@ -84,33 +92,14 @@ export async function createApp(deps: AppDeps): Promise<GridflowApp> {
   app.disable('x-powered-by');
   app.set('trust proxy', opts.trustProxy);
   app.set('json replacer', (_k: string, v: unknown) => (typeof v === 'bigint' ? Number(v) : v));
-  if (opts.corsOrigins.length) {
+  if (cors) {
     app.use((req, res, next) => {
-      const origin = req.headers.origin;
-      if (origin && opts.corsOrigins.includes(origin)) {
-        res.setHeader('Access-Control-Allow-Origin', origin);
-        res.setHeader('Access-Control-Allow-Credentials', 'true');
-        res.setHeader('Vary', 'Origin');
-        res.setHeader('Access-Control-Allow-Headers', 'Content-Type, Authorization, If-Match, X-Workspace-Id, Idempotency-Key');
-        res.setHeader('Access-Control-Allow-Methods', 'GET, POST, PUT, PATCH, DELETE');
-        res.setHeader('Access-Control-Expose-Headers', 'ETag');
-        if (req.method === 'OPTIONS') return res.status(204).end();
-      }
-      next();
+      if (!cors(req, res)) next();
     });
   }
 
-  // Webhooks in: lean path (raw body, no cookie parsing, no per-request log line), and before
-  // helmet: its page-oriented headers (CSP, COOP, …) mean nothing to a machine caller and cost
-  // about 3% of a sync webhook's CPU; the one that matters for a JSON answer is set here.
   const replayStore = opts.redisUrl ? await redisReplayStore(opts.redisUrl) : undefined;
-  const hookRouter = createHookRouter(ctx, replayStore);
-  const noSniff: RequestHandler = (_req, res, next) => {
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    next();
-  };
-  app.use('/hooks', noSniff, hookRouter);
-  app.use('/api/hooks', noSniff, hookRouter);
+  const hooks = createHookHandler(ctx, replayStore);
   app.use(helmet({ contentSecurityPolicy: opts.editorDist ? undefined : false }));
 
   // Operations: no auth, no body.
@@ -249,6 +238,28 @@ export async function createApp(deps: AppDeps): Promise<GridflowApp> {
       })();
       return closing;
     },
+  };
+}
+
+/**
+ * CORS for the allowed origins (null when there are none): a request from one gets the headers, and
+ * its preflight (OPTIONS) is answered 204 here; true when answered.
+ */
+function corsFor(origins: string[]): ((req: IncomingMessage, res: ServerResponse) => boolean) | null {
+  if (!origins.length) return null;
+  return (req, res) => {
+    const origin = req.headers.origin;
+    if (!origin || !origins.includes(origin)) return false;
+    res.setHeader('Access-Control-Allow-Origin', origin);
+    res.setHeader('Access-Control-Allow-Credentials', 'true');
+    res.setHeader('Vary', 'Origin');
+    res.setHeader('Access-Control-Allow-Headers', 'Content-Type, Authorization, If-Match, X-Workspace-Id, Idempotency-Key');
+    res.setHeader('Access-Control-Allow-Methods', 'GET, POST, PUT, PATCH, DELETE');
+    res.setHeader('Access-Control-Expose-Headers', 'ETag');
+    if (req.method !== 'OPTIONS') return false;
+    res.statusCode = 204;
+    res.end();
+    return true;
   };
 }
 

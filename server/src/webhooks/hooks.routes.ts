@@ -50,53 +50,74 @@ function valueAtPath(obj: unknown, path: string): unknown {
 
 const isJson = (ct: string | undefined) => !!ct && /^application\/([a-z0-9.+-]*\+)?json\b/i.test(ct);
 
+/** Answers webhook calls on plain `node:http` objects; app.ts routes to it what `matches`. */
+export interface HookHandler {
+  /** Whether a request target is a webhook call (`/hooks/<ws>/<path>` or `/api/hooks/<ws>/<path>`). */
+  matches(url: string | undefined): boolean;
+  /** Answers it; never throws (an unexpected error is logged and answered 500). */
+  handle(req: IncomingMessage, res: ServerResponse): void;
+}
+
+/** JSON as the app's `json replacer` writes it (a bigint as a number). */
+const jsonReplacer = (_k: string, v: unknown) => (typeof v === 'bigint' ? Number(v) : v);
+
+/** Percent-decodes a path segment as Express's router did (throws URIError on a malformed escape). */
+const decodeParam = (s: string) => (s.includes('%') ? decodeURIComponent(s) : s);
+
 /** `shared`: accepted signatures remembered across server processes (scaled mode: Redis). */
-export function createHookRouter(ctx: ServerContext, shared?: ReplayStore): Router {
-  const router = express.Router();
+export function createHookHandler(ctx: ServerContext, shared?: ReplayStore): HookHandler {
   const replay = new ReplayGuard();
   const lastReceivedWritten = new Map<string, number>();
+  const limiter = new FixedWindowLimiter(ctx.opts.hookRateLimit.windowMs, ctx.opts.hookRateLimit.max);
+  const bodyLimit = parseBodyLimit(ctx.opts.hookBodyLimit);
 
-  const send = (res: Response, status: number, body: unknown) => {
-    res.status(status).json(body);
+  /**
+   * The whole answer in one write: `headers` (nosniff, rate limit, …) plus the JSON body's type and
+   * length; counted by status once it has gone out (not when the client left before).
+   */
+  const send = (res: ServerResponse, status: number, body: unknown, headers: OutgoingHttpHeaders) => {
+    const json = Buffer.from(JSON.stringify(body, jsonReplacer));
+    headers['Content-Type'] = 'application/json; charset=utf-8';
+    headers['Content-Length'] = json.length;
+    res.writeHead(status, headers);
+    res.end(json, () => ctx.metrics.webhookRequests.inc({ status: String(status) }));
   };
-  const count: express.RequestHandler = (_req, res, next) => {
-    res.once('finish', () => ctx.metrics.webhookRequests.inc({ status: String(res.statusCode) }));
-    next();
-  };
-  const fail = (res: Response, err: ApiError) => send(res, err.status, errorBody(err));
 
-  const limiter = rateLimit({
-    windowMs: ctx.opts.hookRateLimit.windowMs,
-    limit: ctx.opts.hookRateLimit.max,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    keyGenerator: (req) => `${req.params.ws}/${req.params.path}`,
-    handler: (_req, res) => fail(res, new ApiError(429, 'RATE_LIMITED', 'Too many calls to this webhook; slow down')),
-  });
+  /** `headers`: what every answer to this call carries (filled in as the checks go). */
+  const serve = async (req: IncomingMessage, res: ServerResponse, headers: OutgoingHttpHeaders) => {
+    const fail = (err: ApiError) => send(res, err.status, errorBody(err), headers);
+    const url = parseurl(req)!;
+    const [, rawWs = '', rawPath = ''] = HOOK_PATH.exec(url.pathname ?? '') ?? [];
+    let path: string;
+    try {
+      path = `${decodeParam(rawWs)}/${decodeParam(rawPath)}`;
+    } catch {
+      // Express answered 500 here (its router's URIError reached the error handler as unexpected).
+      return fail(new ApiError(400, 'BAD_REQUEST', 'Malformed percent-encoding in the webhook path', [{ path: 'path', message: 'malformed percent-encoding' }]));
+    }
+    if (!limiter.hit(path, headers)) return fail(new ApiError(429, 'RATE_LIMITED', 'Too many calls to this webhook; slow down'));
+    const rawBody = await readBody(req, bodyLimit);
+    if (rawBody === null) return; // the client went away mid-body
+    if (rawBody instanceof ApiError) return fail(rawBody);
 
-  const raw = express.raw({ type: () => true, limit: ctx.opts.hookBodyLimit });
-
-  const handle = async (req: Request, res: Response) => {
-    const path = `${req.params.ws}/${req.params.path}`;
-    if (unstorableStringPath(path, 'path')) return fail(res, new ApiError(404, 'NOT_FOUND', 'No published grid listens on this webhook path'));
+    if (unstorableStringPath(path, 'path')) return fail(new ApiError(404, 'NOT_FOUND', 'No published grid listens on this webhook path'));
     let trigger: CachedTrigger | null;
     try {
       trigger = await ctx.triggers.get(path);
     } catch (err) {
       ctx.log.error({ err }, 'webhook trigger lookup failed');
-      return fail(res, new ApiError(503, 'UNAVAILABLE', 'Try again later'));
+      return fail(new ApiError(503, 'UNAVAILABLE', 'Try again later'));
     }
-    if (!trigger) return fail(res, new ApiError(404, 'NOT_FOUND', 'No published grid listens on this webhook path'));
+    if (!trigger) return fail(new ApiError(404, 'NOT_FOUND', 'No published grid listens on this webhook path'));
     if (req.method !== trigger.config.method) {
-      res.setHeader('Allow', trigger.config.method);
-      return fail(res, new ApiError(405 as number, 'BAD_REQUEST', `This webhook accepts ${trigger.config.method}`));
+      headers['Allow'] = trigger.config.method;
+      return fail(new ApiError(405 as number, 'BAD_REQUEST', `This webhook accepts ${trigger.config.method}`));
     }
-    const rawBody: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     if (rawBody.length > 0 && !isJson(req.headers['content-type'])) {
-      return fail(res, new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send JSON: Content-Type: application/json'));
+      return fail(new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send JSON: Content-Type: application/json'));
     }
     if (trigger.config.auth === 'hmac') {
-      if (!trigger.secret) return fail(res, new ApiError(401, 'INVALID_SIGNATURE', 'This webhook has no secret yet; rotate one'));
+      if (!trigger.secret) return fail(new ApiError(401, 'INVALID_SIGNATURE', 'This webhook has no secret yet; rotate one'));
       const check = verifySignature(trigger.secret, rawBody, header(req, SIGNATURE_HEADER), header(req, TIMESTAMP_HEADER));
       if (!check.ok) {
         const why = {
@@ -105,7 +126,7 @@ export function createHookRouter(ctx: ServerContext, shared?: ReplayStore): Rout
           stale: 'Timestamp outside the 5-minute tolerance',
           mismatch: 'Signature does not match',
         }[check.reason];
-        return fail(res, new ApiError(401, 'INVALID_SIGNATURE', why, [{ path: `header.${check.reason === 'stale' ? TIMESTAMP_HEADER : SIGNATURE_HEADER}`, message: check.reason }]));
+        return fail(new ApiError(401, 'INVALID_SIGNATURE', why, [{ path: `header.${check.reason === 'stale' ? TIMESTAMP_HEADER : SIGNATURE_HEADER}`, message: check.reason }]));
       }
       const replayKey = `${trigger.triggerId}:${check.signature}`;
       let fresh = replay.check(replayKey);
@@ -115,11 +136,11 @@ export function createHookRouter(ctx: ServerContext, shared?: ReplayStore): Rout
         } catch (err) {
           ctx.log.error({ err }, 'webhook replay check failed');
           replay.forget(replayKey); // the sender's retry of this request must not look like a replay
-          return fail(res, new ApiError(503, 'UNAVAILABLE', 'Try again later'));
+          return fail(new ApiError(503, 'UNAVAILABLE', 'Try again later'));
         }
       }
       if (!fresh) {
-        return fail(res, new ApiError(401, 'INVALID_SIGNATURE', 'This signature was already used (replay)', [{ path: `header.${SIGNATURE_HEADER}`, message: 'replayed' }]));
+        return fail(new ApiError(401, 'INVALID_SIGNATURE', 'This signature was already used (replay)', [{ path: `header.${SIGNATURE_HEADER}`, message: 'replayed' }]));
       }
     }
     let body: Json = {};
@@ -127,13 +148,14 @@ export function createHookRouter(ctx: ServerContext, shared?: ReplayStore): Rout
       try {
         body = JSON.parse(rawBody.toString('utf8')) as Json;
       } catch {
-        return fail(res, new ApiError(400, 'BAD_REQUEST', 'Request body is not valid JSON', [{ path: 'body', message: 'invalid JSON' }]));
+        return fail(new ApiError(400, 'BAD_REQUEST', 'Request body is not valid JSON', [{ path: 'body', message: 'invalid JSON' }]));
       }
       const bad = unstorableStringPath(body, 'body');
-      if (bad) return fail(res, new ApiError(400, 'VALIDATION_FAILED', `${bad} contains a NUL character or an unpaired surrogate`, [{ path: bad, message: 'not storable text' }]));
+      if (bad) return fail(new ApiError(400, 'VALIDATION_FAILED', `${bad} contains a NUL character or an unpaired surrogate`, [{ path: bad, message: 'not storable text' }]));
     }
-    const badQuery = unstorableStringPath(req.query, 'query');
-    if (badQuery) return fail(res, new ApiError(400, 'VALIDATION_FAILED', `${badQuery} is not storable text`, [{ path: badQuery, message: 'not storable text' }]));
+    const query = parseQuery(typeof url.query === 'string' ? url.query : '');
+    const badQuery = unstorableStringPath(query, 'query');
+    if (badQuery) return fail(new ApiError(400, 'VALIDATION_FAILED', `${badQuery} is not storable text`, [{ path: badQuery, message: 'not storable text' }]));
     const headerKey = header(req, 'idempotency-key');
     let idemKey: string | undefined = headerKey;
     if (!idemKey && trigger.config.idempotencyField) {
@@ -141,11 +163,11 @@ export function createHookRouter(ctx: ServerContext, shared?: ReplayStore): Rout
       if (typeof v === 'string' || typeof v === 'number') idemKey = String(v);
     }
     if (idemKey !== undefined && (idemKey.length === 0 || idemKey.length > 255)) {
-      return fail(res, new ApiError(400, 'VALIDATION_FAILED', 'Idempotency-Key must be 1-255 characters', [{ path: 'header.idempotency-key', message: '1-255 characters' }]));
+      return fail(new ApiError(400, 'VALIDATION_FAILED', 'Idempotency-Key must be 1-255 characters', [{ path: 'header.idempotency-key', message: '1-255 characters' }]));
     }
 
     const engine = ctx.engine;
-    if (!engine) return fail(res, new ApiError(503, 'UNAVAILABLE', 'The run engine is not available'));
+    if (!engine) return fail(new ApiError(503, 'UNAVAILABLE', 'The run engine is not available'));
 
     let receiptId: string | null = null;
     if (idemKey !== undefined) {
@@ -157,7 +179,7 @@ export function createHookRouter(ctx: ServerContext, shared?: ReplayStore): Rout
       );
       if (!ins.rows[0]) {
         const first = await firstExecution(ctx, trigger.triggerId, idemKey);
-        return send(res, 200, { executionId: first, duplicate: true });
+        return send(res, 200, { executionId: first, duplicate: true }, headers);
       }
       receiptId = ins.rows[0].id;
     }
@@ -170,7 +192,7 @@ export function createHookRouter(ctx: ServerContext, shared?: ReplayStore): Rout
         gridVersionId: trigger.gridVersionId,
         document: trigger.document,
         triggerType: 'webhook',
-        triggerData: { body, query: req.query as Json, headers: pickHeaders(req), method: req.method, receivedAt: new Date().toISOString() },
+        triggerData: { body, query: query as Json, headers: pickHeaders(req), method: req.method!, receivedAt: new Date().toISOString() },
         waitsForResult: trigger.config.responseMode === 'onComplete',
       }));
     } catch (err) {
@@ -180,21 +202,20 @@ export function createHookRouter(ctx: ServerContext, shared?: ReplayStore): Rout
     if (receiptId) await ctx.db.sql.query(`UPDATE webhook_receipts SET execution_id = $2 WHERE id = $1`, [receiptId, executionId]);
     touchLastReceived(trigger.triggerId);
 
-    if (trigger.config.responseMode !== 'onComplete') return send(res, 202, { executionId });
+    if (trigger.config.responseMode !== 'onComplete') return send(res, 202, { executionId }, headers);
     const summary = await engine.waitForCompletion(executionId, trigger.config.responseTimeoutMs);
     if (!summary) {
-      return fail(res, new ApiError(504, 'GATEWAY_TIMEOUT', `The run did not finish within ${trigger.config.responseTimeoutMs} ms; it goes on`, [], { executionId }));
+      return fail(new ApiError(504, 'GATEWAY_TIMEOUT', `The run did not finish within ${trigger.config.responseTimeoutMs} ms; it goes on`, [], { executionId }));
     }
     if (summary.status !== 'completed') {
       return fail(
-        res,
         new ApiError(500 as number, 'INTERNAL', `The run ${summary.status}${summary.error ? `: ${summary.error.message}` : ''}`, [], { code: 'RUN_FAILED', executionId, status: summary.status }),
       );
     }
     const nodeId = trigger.config.responseNodeId;
     const out = nodeId ? summary.outputs[nodeId] : undefined;
-    res.setHeader('X-Gridflow-Execution-Id', executionId);
-    return send(res, 200, out === undefined ? null : out);
+    headers['X-Gridflow-Execution-Id'] = executionId;
+    return send(res, 200, out === undefined ? null : out, headers);
   };
 
   function touchLastReceived(triggerId: string) {
@@ -204,14 +225,25 @@ export function createHookRouter(ctx: ServerContext, shared?: ReplayStore): Rout
     void ctx.db.sql.query(`UPDATE webhook_triggers SET last_received_at = now() WHERE id = $1`, [triggerId]).catch(() => undefined);
   }
 
-  router.all('/:ws/:path', count, limiter, raw, (req, res, next) => {
-    handle(req, res).catch(next);
-  });
-  router.use(errorHandler(ctx.log));
-  return router;
+  return {
+    matches: (url) => HOOK_PATH.test(parseurl({ url })?.pathname ?? ''),
+    handle(req, res) {
+      // The one header of helmet's that matters for a JSON answer to a machine caller.
+      const headers: OutgoingHttpHeaders = { 'X-Content-Type-Options': 'nosniff' };
+      serve(req, res, headers).catch((err: unknown) => {
+        ctx.log.error({ err }, 'unhandled error');
+        if (res.headersSent) return;
+        try {
+          send(res, 500, errorBody(new ApiError(500, 'INTERNAL', 'Internal server error')), headers);
+        } catch {
+          res.destroy(); // an answer that cannot even be written: close rather than crash
+        }
+      });
+    },
+  };
 }
 
-function header(req: Request, name: string): string | undefined {
+function header(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];
   return Array.isArray(v) ? v[0] : v;
 }
