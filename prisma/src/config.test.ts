@@ -42,6 +42,7 @@ describe('loadConfig', () => {
       platformUrls: {},
       logLevel: 'info',
       workers: 8,
+      hookRateLimit: 10_000,
       keySource: 'env',
     });
   });
@@ -84,6 +85,7 @@ describe('loadConfig', () => {
     [{ GRIDFLOW_HTTP_ALLOW_PRIVATE: 'maybe' }, 'GRIDFLOW_HTTP_ALLOW_PRIVATE', /true or false/],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL', /one of fatal, error/],
     [{ GRIDFLOW_WORKERS: '0' }, 'GRIDFLOW_WORKERS', /between 1 and 256/],
+    [{ GRIDFLOW_HOOK_RATE_LIMIT: '0' }, 'GRIDFLOW_HOOK_RATE_LIMIT', /between 1 and 1000000/],
     [{ GRIDFLOW_SESSION_SECRET: 'short' }, 'GRIDFLOW_SESSION_SECRET', /at least 32/],
     [{ GRIDFLOW_PLATFORM_LINKEDIN_URL: 'ftp://x' }, 'GRIDFLOW_PLATFORM_LINKEDIN_URL', /http/],
     [

@@ -54,6 +54,8 @@ export interface Config {
   logLevel: LogLevel;
   /** In-process worker concurrency. */
   workers: number;
+  /** Calls per second one webhook accepts in one server process (more get 429). */
+  hookRateLimit: number;
   sessionSecret: string | undefined;
 }
 
@@ -140,6 +142,7 @@ const envSchema = z.object({
       .transform((l) => l ?? 'info'),
   ),
   GRIDFLOW_WORKERS: int(1, 256, 8),
+  GRIDFLOW_HOOK_RATE_LIMIT: int(1, 1_000_000, 10_000),
   GRIDFLOW_SESSION_SECRET: z.preprocess(
     emptyToUndefined,
     z.string().min(32, 'must be at least 32 characters').optional(),
@@ -224,6 +227,7 @@ export function loadConfig(env: Env): Config {
     platformUrls,
     logLevel: e.LOG_LEVEL,
     workers: e.GRIDFLOW_WORKERS,
+    hookRateLimit: e.GRIDFLOW_HOOK_RATE_LIMIT,
     sessionSecret: e.GRIDFLOW_SESSION_SECRET,
   } satisfies Config);
 }

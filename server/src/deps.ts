@@ -74,7 +74,7 @@ export const defaultServerOptions: ServerOptions = {
   jsonLimit: '2mb',
   hookBodyLimit: '1mb',
   loginRateLimit: { windowMs: 15 * 60_000, max: 20 },
-  hookRateLimit: { windowMs: 1000, max: 2000 },
+  hookRateLimit: { windowMs: 1000, max: 10_000 },
   hookTimeoutMs: 30_000,
   publicUrl: 'http://localhost:3000',
   editorDist: null,

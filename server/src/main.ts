@@ -62,6 +62,7 @@ async function main() {
       editorDist: join(REPO_ROOT, 'editor', 'dist'),
       redisUrl: config.redisUrl ?? null,
       trustProxy: config.publicUrl.startsWith('https://') ? 1 : false,
+      hookRateLimit: { windowMs: 1000, max: config.hookRateLimit },
     },
   });
   const url = await gf.listen(config.port, config.host);
