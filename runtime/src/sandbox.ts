@@ -103,6 +103,7 @@ const BOOTSTRAP = `(function (g) {
   'use strict';
   var stringify = JSON.stringify, parse = JSON.parse, apply = Reflect.apply, keysOf = Object.keys,
       then = Promise.prototype.then, defineProperty = Object.defineProperty, del = Reflect.deleteProperty,
+      hasOwnProperty = Object.prototype.hasOwnProperty, hasOwn = function (o, k) { return apply(hasOwnProperty, o, [k]); },
       Err = Error, Str = String;
   var max = 0, names = [], count = 0, state = 0, settled, pending;
   function ser(v) {
@@ -115,11 +116,13 @@ const BOOTSTRAP = `(function (g) {
   defineProperty(g, '__gf_setup', { value: function () {
     var payload = parse(g.__gf_in);
     del(g, '__gf_in');
-    for (var i = 0; i < count; i++) del(g, names[i]);
+    var vars = payload.v, ks = keysOf(vars);
+    // The previous call's variables that this call does not set are removed; the others are
+    // redefined in place (deleting a global would throw away the code's optimised global access).
+    for (var i = 0; i < count; i++) if (!hasOwn(vars, names[i])) del(g, names[i]);
     count = 0;
     max = payload.m;
     state = 0; settled = undefined; pending = undefined;
-    var vars = payload.v, ks = keysOf(vars);
     for (var j = 0; j < ks.length; j++) {
       defineProperty(g, ks[j], { value: vars[ks[j]], writable: true, enumerable: true, configurable: true });
       names[count++] = ks[j];
