@@ -249,7 +249,7 @@ export function createEngine(options: EngineOptions): EngineInternals {
 
   const listeners = new Set<(e: RuntimeEvent) => void>();
   /** executionId → abort controllers of its steps running in this process. */
-  const running = new Map<string, Set<AbortController>>();
+  const running = new Map<string, Set<StepAbort>>();
   const runningSteps = new Map<string, { executionId: string }>();
   const grids = new Map<string, CompiledGrid>();
   const runCache = new Map<string, CachedRun>();
@@ -673,11 +673,23 @@ export function createEngine(options: EngineOptions): EngineInternals {
     let ran = 0;
     let lastStart = (base.run_started_at ?? new Date()).getTime() - 1;
     for (;;) {
-      if (plan.finished || plan.ready.length !== 1 || plan.failedLoops.length || plan.finishedLoops.length) break;
+      if (
+        plan.finished ||
+        plan.ready.length !== 1 ||
+        plan.failedLoops.length ||
+        plan.finishedLoops.length
+      )
+        break;
       const r = plan.ready[0]!;
       const node = grid.nodes.get(r.nodeId);
       const type = node ? registry.get(node.type) : undefined;
-      if (!node || node.disabled || r.itemIndex !== NO_ITEM || !(type?.pure || type?.sideEffectFree)) break;
+      if (
+        !node ||
+        node.disabled ||
+        r.itemIndex !== NO_ITEM ||
+        !(type?.pure || type?.sideEffectFree)
+      )
+        break;
       const left = deadline - performance.now();
       if (left <= 0) break;
       const id = stepId(run.id, r.nodeId, r.itemIndex);
@@ -698,7 +710,7 @@ export function createEngine(options: EngineOptions): EngineInternals {
       const emitted: DomainEvent[] = [];
       let outcome: Outcome;
       try {
-        outcome = await executeStep(row, grid, new AbortController(), emitted, {
+        outcome = await executeStep(row, grid, new StepAbort(), emitted, {
           steps,
           capMs: Math.max(1, Math.ceil(left)),
         });
@@ -934,7 +946,10 @@ export function createEngine(options: EngineOptions): EngineInternals {
           sink?.sql ? (params) => sink.sql!(sinkEvents, params, 'TRUE') : undefined,
         );
         if (input.waitsForResult) {
-          finishedAtStart.set(executionId, summarize(executionId, ended.status, ended.error ?? undefined, steps));
+          finishedAtStart.set(
+            executionId,
+            summarize(executionId, ended.status, ended.error ?? undefined, steps),
+          );
           setTimeout(() => finishedAtStart.delete(executionId), 60_000).unref?.();
         }
         publish([runEvent(run, 1, 'running', startedAt), ...applied.events]);
@@ -1158,7 +1173,7 @@ export function createEngine(options: EngineOptions): EngineInternals {
       ]);
     }
 
-    const ctrl = new AbortController();
+    const ctrl = new StepAbort();
     let set = running.get(row.execution_id);
     if (!set) running.set(row.execution_id, (set = new Set()));
     set.add(ctrl);
@@ -1241,7 +1256,7 @@ export function createEngine(options: EngineOptions): EngineInternals {
   async function executeStep(
     row: ClaimRow,
     grid: CompiledGrid,
-    ctrl: AbortController,
+    ctrl: StepAbort,
     emitted: DomainEvent[],
     at?: { steps: Map<string, StepState>; capMs: number },
   ): Promise<Outcome> {
@@ -1332,12 +1347,13 @@ export function createEngine(options: EngineOptions): EngineInternals {
     }
     const sid = row.id;
     let httpClient: HttpClient | undefined;
-    const nodeLog: NodeLogger = {
+    let nodeLog: NodeLogger | undefined; // made when the node logs
+    const makeLog = (): NodeLogger => ({
       debug: (m, d) => log.debug(m, { ...d, executionId: row.execution_id, nodeId: node.id }),
       info: (m, d) => log.info(m, { ...d, executionId: row.execution_id, nodeId: node.id }),
       warn: (m, d) => log.warn(m, { ...d, executionId: row.execution_id, nodeId: node.id }),
       error: (m, d) => log.error(m, { ...d, executionId: row.execution_id, nodeId: node.id }),
-    };
+    });
     const ctx: NodeContext<unknown> = {
       config: parsed.data,
       input: row.input ?? null,
@@ -1357,8 +1373,12 @@ export function createEngine(options: EngineOptions): EngineInternals {
       },
       ...(item ? { item } : {}),
       ...(row.resumed ? { resume: row.resume_payload ?? null } : {}),
-      signal: ctrl.signal,
-      log: nodeLog,
+      get signal() {
+        return ctrl.signal;
+      },
+      get log() {
+        return (nodeLog ??= makeLog());
+      },
       get http() {
         // Created on first use: most nodes never call out.
         return (httpClient ??= services.http(ctrl.signal));
@@ -1378,9 +1398,8 @@ export function createEngine(options: EngineOptions): EngineInternals {
     };
 
     const aborted = new Promise<never>((_, reject) => {
-      const onAbort = () => reject(ctrl.signal.reason);
-      if (ctrl.signal.aborted) onAbort();
-      else ctrl.signal.addEventListener('abort', onAbort, { once: true });
+      if (ctrl.aborted) reject(ctrl.reason);
+      else ctrl.onAbort = reject;
     });
     aborted.catch(() => {});
     const timer = setTimeout(() => {
@@ -1397,7 +1416,7 @@ export function createEngine(options: EngineOptions): EngineInternals {
     try {
       result = await Promise.race([type.run(ctx as never), aborted]);
     } catch (err) {
-      const info = classifyError(ctrl.signal.aborted ? (ctrl.signal.reason ?? err) : err);
+      const info = classifyError(ctrl.aborted ? (ctrl.reason ?? err) : err);
       if (runTimedOut && info.code === 'TIMEOUT')
         return { kind: 'failed', error: { ...info, kind: 'fatal', code: 'RUN_TIMEOUT' } };
       const policy = retryPolicy(node, grid);
@@ -2402,6 +2421,34 @@ export function createEngine(options: EngineOptions): EngineInternals {
 }
 
 /** Locks an execution's row for a state change (resume, cancel/fail); scoped to the workspace when given. */
+/**
+ * A step's abort switch (cancel, timeout). Its AbortSignal is only made when the node reads
+ * `ctx.signal` (most nodes never do; an AbortSignal is a costly object to make per step).
+ */
+class StepAbort {
+  aborted = false;
+  reason: unknown = undefined;
+  /** The step's own wait (executeStep's race); the signal's listeners are the node's. */
+  onAbort: ((reason: unknown) => void) | undefined;
+  private ctrl: AbortController | undefined;
+
+  get signal(): AbortSignal {
+    if (!this.ctrl) {
+      this.ctrl = new AbortController();
+      if (this.aborted) this.ctrl.abort(this.reason);
+    }
+    return this.ctrl.signal;
+  }
+
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.ctrl?.abort(reason);
+    this.onAbort?.(reason);
+  }
+}
+
 async function lockRunRow(tx: SqlExecutor, executionId: string, workspaceId?: string) {
   return (
     await tx.query<{

@@ -129,7 +129,17 @@ export interface StepState {
 }
 
 export type StepKey = string;
-export const stepKey = (nodeId: string, itemIndex: number): StepKey => `${nodeId}#${itemIndex}`;
+/** Keys of steps outside loops, made once per node id (the planner looks steps up all the time). */
+const noItemKeys = new Map<string, StepKey>();
+export const stepKey = (nodeId: string, itemIndex: number): StepKey => {
+  if (itemIndex !== NO_ITEM) return `${nodeId}#${itemIndex}`;
+  let key = noItemKeys.get(nodeId);
+  if (key === undefined) {
+    if (noItemKeys.size >= 10_000) noItemKeys.clear();
+    noItemKeys.set(nodeId, (key = `${nodeId}#${NO_ITEM}`));
+  }
+  return key;
+};
 
 export interface RunState {
   /** Steps by `stepKey(nodeId, itemIndex)`. */

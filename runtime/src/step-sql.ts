@@ -237,7 +237,8 @@ function planParts(
       ctes.push(`extra_${i} AS (${body})`);
     return { ctes, main: `SELECT (SELECT count(*) FROM ok)::int AS ok` };
   }
-  for (const [i, body] of (extra?.(params) ?? []).entries()) ctes.push(`extra${tag}_${i} AS (${body})`);
+  for (const [i, body] of (extra?.(params) ?? []).entries())
+    ctes.push(`extra${tag}_${i} AS (${body})`);
   const e = p.execution;
   if (p.insertExecution) {
     // A new run: the execution row is inserted by the same statement (its FK checks run at the end).
@@ -269,7 +270,10 @@ function planParts(
     };
   }
   const sets = executionSets(p, params);
-  return { ctes, main: `UPDATE executions SET ${sets.join(', ')} WHERE id = ${ex} AND workspace_id = ${ws}` };
+  return {
+    ctes,
+    main: `UPDATE executions SET ${sets.join(', ')} WHERE id = ${ex} AND workspace_id = ${ws}`,
+  };
 }
 
 function executionSets(p: PlanWrite, params: unknown[]): string[] {
