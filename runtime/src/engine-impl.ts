@@ -262,7 +262,16 @@ export function createEngine(options: EngineOptions): EngineInternals {
   /** A run may end at its start only when its end's events can be written by the same statement. */
   const canFinishAtStart = !options.eventSink || !!options.eventSink.sql;
   /** Summaries of runs that ended at their start, for the caller's waitForCompletion (sync webhooks). */
-  const finishedAtStart = new Map<string, ExecutionSummary>();
+  const finishedAtStart = new Map<string, { summary: ExecutionSummary; at: number }>();
+  /** Keeps a summary for the caller's waitForCompletion; ones nobody asked for within 60 s are dropped. */
+  function keepFinishedAtStart(executionId: string, summary: ExecutionSummary) {
+    const now = Date.now();
+    for (const [id, f] of finishedAtStart) {
+      if (now - f.at < 60_000) break; // insertion order = age order
+      finishedAtStart.delete(id);
+    }
+    finishedAtStart.set(executionId, { summary, at: now });
+  }
   /** Inline chains started by startRun that are still running here, and the runs they execute. */
   let inlineActive = 0;
   const inlineChains = new Set<Promise<void>>();
@@ -946,11 +955,10 @@ export function createEngine(options: EngineOptions): EngineInternals {
           sink?.sql ? (params) => sink.sql!(sinkEvents, params, 'TRUE') : undefined,
         );
         if (input.waitsForResult) {
-          finishedAtStart.set(
+          keepFinishedAtStart(
             executionId,
             summarize(executionId, ended.status, ended.error ?? undefined, steps),
           );
-          setTimeout(() => finishedAtStart.delete(executionId), 60_000).unref?.();
         }
         publish([runEvent(run, 1, 'running', startedAt), ...applied.events]);
         return { executionId };
@@ -2294,7 +2302,7 @@ export function createEngine(options: EngineOptions): EngineInternals {
       const early = finishedAtStart.get(executionId);
       if (early) {
         finishedAtStart.delete(executionId);
-        return early;
+        return early.summary;
       }
       const deadline = Date.now() + timeoutMs;
       const isDone = async () => {
