@@ -735,6 +735,7 @@ export function createEngine(options: EngineOptions): EngineInternals {
         output: outcome.output,
         ports: outcome.ports,
         startedAt,
+        finishedAt: new Date(),
         finished: true,
       } satisfies Partial<NewStepRow>);
       const jobId = stepJobId(id, 1);

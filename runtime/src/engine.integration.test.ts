@@ -649,6 +649,11 @@ describe.each(modes)('engine, steps run at a run\'s start: $name', ({ kind, redi
     expect(s.steps.a).toMatchObject({ status: 'completed', attempt: 1, output: { value: 42, input: { n: 21 }, call: 1 } });
     expect(s.steps.b).toMatchObject({ status: 'completed', output: { value: 43, call: 1 } });
     for (const id of ['t', 'a', 'b']) expect(s.steps[id]!.finished_at).toBeInstanceOf(Date);
+    // Each step's own start and end (not the insert's time): one after the other.
+    const ms = (d: Date | null) => d!.getTime();
+    expect(ms(s.steps.t!.finished_at)).toBeLessThanOrEqual(ms(s.steps.a!.started_at));
+    expect(ms(s.steps.a!.finished_at)).toBeLessThanOrEqual(ms(s.steps.b!.started_at));
+    expect(ms(s.steps.b!.finished_at)).toBeLessThanOrEqual(ms(s.run.finished_at));
     // The sync caller gets the summary from memory.
     expect(await engine.waitForCompletion(executionId, 5_000)).toMatchObject({
       status: 'completed',

@@ -64,6 +64,8 @@ export interface NewStepRow {
   startedAt?: Date | null;
   /** With status 'running': the lease (ms from now) after which the sweeper re-runs it elsewhere. */
   leaseMs?: number;
+  /** A finished step's end when it is not the statement's time (a step run at its run's start). */
+  finishedAt?: Date;
 }
 
 export interface OutboxRow {
@@ -195,9 +197,10 @@ function planParts(
         s.ports ?? null,
         s.startedAt ?? null,
         s.leaseMs ?? null,
+        s.finishedAt ?? null,
       );
       values.push(
-        `($${b + 1}, ${ex}, ${ws}, $${b + 2}, $${b + 3}::int, $${b + 5}::int, $${b + 4}, $${b + 6}::jsonb, $${b + 7}::jsonb, $${b + 8}::jsonb, CASE WHEN $${b + 9}::boolean THEN now() END, $${b + 10}::text[], $${b + 11}::timestamptz, now() + make_interval(secs => $${b + 12}::int / 1000.0))`,
+        `($${b + 1}, ${ex}, ${ws}, $${b + 2}, $${b + 3}::int, $${b + 5}::int, $${b + 4}, $${b + 6}::jsonb, $${b + 7}::jsonb, $${b + 8}::jsonb, CASE WHEN $${b + 9}::boolean THEN COALESCE($${b + 13}::timestamptz, now()) END, $${b + 10}::text[], $${b + 11}::timestamptz, now() + make_interval(secs => $${b + 12}::int / 1000.0))`,
       );
     }
     const cols = `id, execution_id, workspace_id, node_id, item_index, attempt, status, input, output, error, finished_at, ports, started_at, available_at`;
