@@ -830,25 +830,12 @@ export function createEngine(options: EngineOptions): EngineInternals {
     resolve: () => void;
     reject: (err: unknown) => void;
   };
-  const waitingStarts: StartWrite[] = [];
-  let startFlushers = 0;
+  const submitStart = groupCommitter<StartWrite>(maxStartFlushers, MAX_START_BATCH, flushStarts);
 
   function insertRun(plan: PlanWrite, extra?: (params: unknown[]) => string[]): Promise<void> {
-    return new Promise((resolve, reject) => {
-      waitingStarts.push({ plan, ...(extra ? { extra } : {}), resolve, reject });
-      kickStarts();
-    });
-  }
-
-  function kickStarts() {
-    while (startFlushers < maxStartFlushers && waitingStarts.length) {
-      const batch = waitingStarts.splice(0, MAX_START_BATCH);
-      startFlushers++;
-      void flushStarts(batch).finally(() => {
-        startFlushers--;
-        kickStarts();
-      });
-    }
+    return new Promise((resolve, reject) =>
+      submitStart({ plan, ...(extra ? { extra } : {}), resolve, reject }),
+    );
   }
 
   async function flushStarts(batch: StartWrite[]) {
@@ -1943,28 +1930,13 @@ export function createEngine(options: EngineOptions): EngineInternals {
   // retried one completion per transaction.
   const MAX_BATCH = 32;
   const maxFlushers = db.kind === 'pglite' ? 1 : 4;
-  const waitingCompletions: Array<{
+  const submitWaitingCompletion = groupCommitter<{
     c: Completion;
     resolve: (r: CompletionResult | null) => void;
-  }> = [];
-  let flushers = 0;
+  }>(maxFlushers, MAX_BATCH, flushCompletions);
 
   function submitCompletion(c: Completion): Promise<CompletionResult | null> {
-    return new Promise((resolve) => {
-      waitingCompletions.push({ c, resolve });
-      kickCompletions();
-    });
-  }
-
-  function kickCompletions() {
-    while (flushers < maxFlushers && waitingCompletions.length) {
-      const batch = waitingCompletions.splice(0, MAX_BATCH);
-      flushers++;
-      void flushCompletions(batch).finally(() => {
-        flushers--;
-        kickCompletions();
-      });
-    }
+    return new Promise((resolve) => submitWaitingCompletion({ c, resolve }));
   }
 
   async function flushCompletions(
@@ -2456,6 +2428,34 @@ class StepAbort {
     this.ctrl?.abort(reason);
     this.onAbort?.(reason);
   }
+}
+
+/**
+ * Group commit: items submitted while `maxInFlight` flushes are running wait, and go out together
+ * (at most `maxBatch` per flush, in submission order) when one ends. `flush` never rejects: it
+ * settles each item itself.
+ */
+function groupCommitter<T>(
+  maxInFlight: number,
+  maxBatch: number,
+  flush: (batch: T[]) => Promise<void>,
+): (item: T) => void {
+  const waiting: T[] = [];
+  let inFlight = 0;
+  const kick = () => {
+    while (inFlight < maxInFlight && waiting.length) {
+      const batch = waiting.splice(0, maxBatch);
+      inFlight++;
+      void flush(batch).finally(() => {
+        inFlight--;
+        kick();
+      });
+    }
+  };
+  return (item) => {
+    waiting.push(item);
+    kick();
+  };
 }
 
 async function lockRunRow(tx: SqlExecutor, executionId: string, workspaceId?: string) {

@@ -27,31 +27,27 @@ export const attemptsSeen = new Map<string, number>();
 /** Calls of side-effect-free `calc` steps per step id (run at a run's start or queued). */
 export const calcCalls = new Map<string, number>();
 
+/** A trigger outputting the run's trigger data. */
+function triggerType(type: string, label: string, pure: boolean) {
+  return defineNodeType({
+    ...base,
+    ...io,
+    type,
+    label,
+    version: 1,
+    isTrigger: true,
+    pure,
+    inputs: [],
+    configSchema: z.object({}).passthrough(),
+    run: async (ctx) => output(ctx.trigger),
+  });
+}
+
 export function testNodeTypes() {
   return [
-    defineNodeType({
-      ...base,
-      ...io,
-      type: 'trigger',
-      label: 'Trigger',
-      version: 1,
-      isTrigger: true,
-      inputs: [],
-      configSchema: z.object({}).passthrough(),
-      run: async (ctx) => output(ctx.trigger),
-    }),
-    defineNodeType({
-      ...base,
-      ...io,
-      type: 'pure-trigger',
-      label: 'Trigger (pure)',
-      version: 1,
-      isTrigger: true,
-      pure: true,
-      inputs: [],
-      configSchema: z.object({}).passthrough(),
-      run: async (ctx) => output(ctx.trigger),
-    }),
+    triggerType('trigger', 'Trigger', false),
+    // Like the product's trigger: run while its run starts (with the side-effect-free steps after it).
+    triggerType('pure-trigger', 'Trigger (pure)', true),
     defineNodeType({
       ...base,
       ...io,
