@@ -609,6 +609,22 @@ export function createEngine(options: EngineOptions): EngineInternals {
   >;
 
   /**
+   * A pending row of `a` that this process runs itself (claimed inline, or run at the run's start):
+   * its queue job is dropped. Returns the index of its 'pending' event in `a.events` (-1: none).
+   */
+  function takeOwnStep(a: Applied, r: NewStepRow): number {
+    const jobId = stepJobId(r.id, r.attempt);
+    a.outbox = a.outbox.filter((o) => o.jobId !== jobId);
+    return a.events.findIndex(
+      (e) =>
+        e.type === 'step' &&
+        e.status === 'pending' &&
+        e.nodeId === r.nodeId &&
+        (e.itemIndex ?? NO_ITEM) === r.itemIndex,
+    );
+  }
+
+  /**
    * Sticky execution: the first newly ready step of `a` is created already claimed by this process
    * ('running', with a lease the heartbeat renews) instead of getting a queue job, and the caller
    * runs it right away. Its row is written in the same statement or transaction as the plan, so a
@@ -623,15 +639,7 @@ export function createEngine(options: EngineOptions): EngineInternals {
     r.status = 'running';
     r.startedAt = startedAt;
     r.leaseMs = leaseMs;
-    const jobId = stepJobId(r.id, r.attempt);
-    a.outbox = a.outbox.filter((o) => o.jobId !== jobId);
-    const at = a.events.findIndex(
-      (e) =>
-        e.type === 'step' &&
-        e.status === 'pending' &&
-        e.nodeId === r.nodeId &&
-        (e.itemIndex ?? NO_ITEM) === r.itemIndex,
-    );
+    const at = takeOwnStep(a, r);
     if (at >= 0)
       a.events[at] = {
         ...(a.events[at] as StepEvent),
@@ -730,6 +738,7 @@ export function createEngine(options: EngineOptions): EngineInternals {
       lastStart = startedAt.getTime();
       // Its pending row, job and event become its completion.
       const own = a.rows.find((x) => x.id === id)!;
+      const at = takeOwnStep(a, own);
       Object.assign(own, {
         status: 'completed',
         output: outcome.output,
@@ -738,15 +747,6 @@ export function createEngine(options: EngineOptions): EngineInternals {
         finishedAt: new Date(),
         finished: true,
       } satisfies Partial<NewStepRow>);
-      const jobId = stepJobId(id, 1);
-      a.outbox = a.outbox.filter((o) => o.jobId !== jobId);
-      const at = a.events.findIndex(
-        (e) =>
-          e.type === 'step' &&
-          e.status === 'pending' &&
-          e.nodeId === r.nodeId &&
-          (e.itemIndex ?? NO_ITEM) === r.itemIndex,
-      );
       a.events[at] = completedEvent(row, run, a.events[at]!.seq, outcome.output, outcome.ports);
       a.addCompleted++;
       ran++;
