@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type Database, type SqlExecutor } from '@gridflow/db';
-import { createEngine, type EngineInternals, type SinkEvent } from './engine-impl.js';
+import {
+  createEngine,
+  type EngineInternals,
+  type EngineOptions,
+  type SinkEvent,
+} from './engine-impl.js';
 import { pruneExecutions, getExecutionState, eventsAfter } from './execution-state.js';
 import type { RuntimeEvent } from './engine.js';
 import type { GridDocumentInput } from './document.js';
@@ -31,15 +36,9 @@ describe.each(modes)('engine: $name', ({ kind, redis }) => {
   const sunk: SinkEvent[] = [];
 
   beforeAll(async () => {
-    db = await createTestDatabase(kind);
-    ids = await seedGrid(db);
-    engine = createEngine({
-      db,
-      registry: testRegistry(),
-      ...(redis ? { redisUrl: REDIS_URL } : {}),
+    ({ db, ids, engine } = await startEngine(kind, redis, sandbox, events, {
       queuePrefix: uniquePrefix('engine'),
       workers: 4,
-      services: testServices(sandbox),
       leaseMs: 3000,
       sweepIntervalMs: 500,
       staleMs: 3000,
@@ -48,16 +47,9 @@ describe.each(modes)('engine: $name', ({ kind, redis }) => {
         await tx.query('SELECT 1');
         sunk.push(...evs);
       },
-    });
-    engine.onEvent((e) => events.push(e));
-    await engine.start();
+    }));
   });
-
-  afterAll(async () => {
-    await engine?.stop();
-    await db?.close();
-    sandbox.dispose();
-  });
+  afterAll(() => stopEngine(engine, db, sandbox));
 
   const doc = (
     nodes: Array<NodeSpec | string>,
@@ -574,9 +566,6 @@ describe.each(modes)('engine, steps run at a run\'s start: $name', ({ kind, redi
   const events: RuntimeEvent[] = [];
 
   beforeAll(async () => {
-    db = await createTestDatabase(kind);
-    ids = await seedGrid(db);
-    await db.sql.query(`CREATE TABLE test_sink (execution_id text, type text, node_id text)`);
     // A sink that writes in the run's own statements, as the server's does (event deliveries).
     const sink = Object.assign(
       async (tx: SqlExecutor, evs: SinkEvent[]) => {
@@ -591,24 +580,14 @@ describe.each(modes)('engine, steps run at a run\'s start: $name', ({ kind, redi
           ),
       },
     );
-    engine = createEngine({
-      db,
-      registry: testRegistry(),
-      ...(redis ? { redisUrl: REDIS_URL } : {}),
+    ({ db, ids, engine } = await startEngine(kind, redis, sandbox, events, {
       queuePrefix: uniquePrefix('atstart'),
       workers: 2,
-      services: testServices(sandbox),
       eventSink: sink,
-    });
-    engine.onEvent((e) => events.push(e));
-    await engine.start();
+    }));
+    await db.sql.query(`CREATE TABLE test_sink (execution_id text, type text, node_id text)`);
   });
-
-  afterAll(async () => {
-    await engine?.stop();
-    await db?.close();
-    sandbox.dispose();
-  });
+  afterAll(() => stopEngine(engine, db, sandbox));
 
   const start = (document: ReturnType<typeof gridDoc>, trigger: Json = { n: 21 }, waitsForResult = false) =>
     engine.startRun({
@@ -813,6 +792,38 @@ describe.each(modes)('engine, steps run at a run\'s start: $name', ({ kind, redi
     expect(after.steps.no!.status).toBe('skipped');
   });
 });
+
+/** A fresh database with a seeded grid and a started engine on it (test node types and services). */
+async function startEngine(
+  kind: 'pglite' | 'postgres',
+  redis: boolean,
+  sandbox: ReturnType<typeof createSandbox>,
+  events: RuntimeEvent[],
+  options: Omit<EngineOptions, 'db' | 'registry' | 'services'>,
+) {
+  const db = await createTestDatabase(kind);
+  const ids = await seedGrid(db);
+  const engine = createEngine({
+    db,
+    registry: testRegistry(),
+    ...(redis ? { redisUrl: REDIS_URL } : {}),
+    services: testServices(sandbox),
+    ...options,
+  });
+  engine.onEvent((e) => events.push(e));
+  await engine.start();
+  return { db, ids, engine };
+}
+
+async function stopEngine(
+  engine: EngineInternals | undefined,
+  db: Database | undefined,
+  sandbox: ReturnType<typeof createSandbox>,
+) {
+  await engine?.stop();
+  await db?.close();
+  sandbox.dispose();
+}
 
 async function waitFor(cond: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const end = Date.now() + timeoutMs;
