@@ -72,7 +72,7 @@ export async function createApp(deps: AppDeps): Promise<GridflowApp> {
   // mean nothing to a machine caller): they go to `hooks` (created below, before the server listens),
   // after CORS.
   const httpServer = createServer((req, res) => {
-    if (!hooks.matches(req.url)) return app(req, res);
+    if (!hooks.matches(req)) return app(req, res);
     if (!cors?.(req, res)) hooks.handle(req, res);
   });
   const live = createLiveHub({ httpServer, db: deps.db, authenticate, corsOrigins: opts.corsOrigins, log });

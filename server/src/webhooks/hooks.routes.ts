@@ -52,8 +52,11 @@ const isJson = (ct: string | undefined) => !!ct && /^application\/([a-z0-9.+-]*\
 
 /** Answers webhook calls on plain `node:http` objects; app.ts routes to it what `matches`. */
 export interface HookHandler {
-  /** Whether a request target is a webhook call (`/hooks/<ws>/<path>` or `/api/hooks/<ws>/<path>`). */
-  matches(url: string | undefined): boolean;
+  /**
+   * Whether a request is a webhook call (`/hooks/<ws>/<path>` or `/api/hooks/<ws>/<path>`). Its
+   * parsed URL stays cached on the request (parseurl), for `handle` and for Express alike.
+   */
+  matches(req: IncomingMessage): boolean;
   /** Answers it; never throws (an unexpected error is logged and answered 500). */
   handle(req: IncomingMessage, res: ServerResponse): void;
 }
@@ -226,7 +229,7 @@ export function createHookHandler(ctx: ServerContext, shared?: ReplayStore): Hoo
   }
 
   return {
-    matches: (url) => HOOK_PATH.test(parseurl({ url })?.pathname ?? ''),
+    matches: (req) => HOOK_PATH.test(parseurl(req)?.pathname ?? ''),
     handle(req, res) {
       // The one header of helmet's that matters for a JSON answer to a machine caller.
       const headers: OutgoingHttpHeaders = { 'X-Content-Type-Options': 'nosniff' };
