@@ -634,8 +634,12 @@ export function createEngine(options: EngineOptions): EngineInternals {
   function claimInline(a: Applied, steps: Map<string, StepState>, base: RunBase): ClaimRow | null {
     const r = a.rows.find((x) => x.status === 'pending');
     if (!r) return null;
-    // Never in the same millisecond as the run's start (the trigger's start): steps sort by it.
-    const startedAt = new Date(Math.max(Date.now(), (base.run_started_at?.getTime() ?? 0) + 1));
+    // Never in the same millisecond as the run's start (the trigger's start) or as a step that ran
+    // at the run's start (those are in `a.rows`): steps sort by their start.
+    let after = base.run_started_at?.getTime() ?? 0;
+    for (const x of a.rows)
+      if (x.startedAt && x.startedAt.getTime() > after) after = x.startedAt.getTime();
+    const startedAt = new Date(Math.max(Date.now(), after + 1));
     r.status = 'running';
     r.startedAt = startedAt;
     r.leaseMs = leaseMs;
