@@ -38,6 +38,22 @@ describe('sandbox: normal use', () => {
     expect(out).toEqual([2, [3, 4]]);
   });
 
+
+  it('code that never awaits gives what an async function would: a returned promise or thenable is awaited', async () => {
+    // No `await` in these sources: they run as plain functions (one entry into the isolate).
+    await expect(sandbox.runCode('return Promise.resolve({ a: input })', { input: 1 })).resolves.toEqual({ a: 1 });
+    await expect(sandbox.runCode('return new Promise((r) => Promise.resolve().then(() => r([2])))', {})).resolves.toEqual([2]);
+    await expect(sandbox.runCode('return { then(ok) { ok(7); } }', {})).resolves.toBe(7);
+    await expect(sandbox.runCode('const f = () => 3;\nreturn f', {})).resolves.toBeNull();
+    const rejected = await failure(sandbox.runCode('return Promise.reject(new RangeError("no " + input))', { input: 'way' }));
+    expect(rejected.message).toBe('Code failed: RangeError: no way (line 1)');
+    const thrown = await failure(sandbox.runCode('const x = 1;\nthrow new TypeError("early " + x)', {}));
+    expect(thrown.message).toBe('Code failed: TypeError: early 1 (line 2)');
+    // "await" only in a string still runs as an async function, with the same result.
+    await expect(sandbox.runCode('return "await " + input', { input: 'me' })).resolves.toBe('await me');
+    const notJson = await failure(sandbox.runCode('return { n: 1n }', {}));
+    expect(notJson.code).toBe('CODE_OUTPUT_NOT_JSON');
+  });
   it('returns null for undefined and drops non-JSON members like JSON.stringify does', async () => {
     await expect(sandbox.runCode('const x = 1;', {})).resolves.toBeNull();
     await expect(sandbox.runCode('return { a: 1, f() {}, u: undefined, d: new Date(0) }', {})).resolves.toEqual({

@@ -88,8 +88,10 @@ type Kind = 'code' | 'expression';
 /** Markers used by the in-isolate serialiser to report output problems to the host. */
 const NOT_JSON = '\u0000GF_NOT_JSON\u0000';
 const TOO_LARGE = '\u0000GF_TOO_LARGE\u0000';
-/** What `__gf_take` returns while the code's promise is still pending (never valid JSON). */
+/** What a code call returns while the code's promise is not settled yet (never valid JSON). */
 const PENDING = '\u0000GF_PENDING\u0000';
+/** Prefix of the error a call's variables could not be installed with (the context is unusable). */
+const SETUP_FAILED = '\u0000GF_SETUP\u0000';
 const FILENAMES: Record<Kind, string> = { code: 'code.js', expression: 'expression.js' };
 
 /**
@@ -102,7 +104,7 @@ const FILENAMES: Record<Kind, string> = { code: 'code.js', expression: 'expressi
 const BOOTSTRAP = `(function (g) {
   'use strict';
   var stringify = JSON.stringify, parse = JSON.parse, apply = Reflect.apply, keysOf = Object.keys,
-      then = Promise.prototype.then, defineProperty = Object.defineProperty, del = Reflect.deleteProperty,
+      then = Promise.prototype.then, P = Promise, resolveP = Promise.resolve, defineProperty = Object.defineProperty, del = Reflect.deleteProperty,
       hasOwnProperty = Object.prototype.hasOwnProperty, hasOwn = function (o, k) { return apply(hasOwnProperty, o, [k]); },
       Err = Error, Str = String;
   var max = 0, names = [], count = 0, state = 0, settled, pending;
@@ -114,6 +116,9 @@ const BOOTSTRAP = `(function (g) {
     return s;
   }
   defineProperty(g, '__gf_setup', { value: function () {
+    try { setup(); } catch (e) { throw new Err(${JSON.stringify(SETUP_FAILED)} + Str(e && e.message)); }
+  } });
+  function setup() {
     var payload = parse(g.__gf_in);
     del(g, '__gf_in');
     var vars = payload.v, ks = keysOf(vars);
@@ -127,12 +132,21 @@ const BOOTSTRAP = `(function (g) {
       defineProperty(g, ks[j], { value: vars[ks[j]], writable: true, enumerable: true, configurable: true });
       names[count++] = ks[j];
     }
-  } });
-  defineProperty(g, '__gf_sync', { value: function (fn) { return ser(fn()); } });
-  defineProperty(g, '__gf_async', { value: function (fn) {
-    pending = apply(then, fn(), [ser]);
+  }
+  function wait(p) {
+    pending = apply(then, apply(resolveP, P, [p]), [ser]);
     apply(then, pending, [function (v) { state = 1; settled = v; }, function (e) { state = 2; settled = e; }]);
+    return ${JSON.stringify(PENDING)};
+  }
+  defineProperty(g, '__gf_sync', { value: function (fn) { return ser(fn()); } });
+  // Code without \`await\`: run as a plain function; its result is returned serialised at once
+  // unless it is a thenable, which is then awaited like an async function's result.
+  defineProperty(g, '__gf_code', { value: function (fn) {
+    var r = fn();
+    if (r !== null && (typeof r === 'object' || typeof r === 'function') && typeof r.then === 'function') return wait(r);
+    return ser(r);
   } });
+  defineProperty(g, '__gf_async', { value: function (fn) { return wait(fn()); } });
   defineProperty(g, '__gf_take', { value: function () {
     if (state === 1) return settled;
     if (state === 2) throw settled;
@@ -141,19 +155,23 @@ const BOOTSTRAP = `(function (g) {
   defineProperty(g, '__gf_wait', { value: function () { return pending; } });
 })(globalThis)`;
 
+/**
+ * The script of a call: installs the call's variables, then runs the source. The user's first line
+ * is the script's second line; `lineOffset: -1` makes error lines match. The closing on its own line
+ * keeps a trailing `// comment` from swallowing it. Code that never awaits runs as a plain function
+ * (its result comes back from this one entry into the isolate; an async function's always needs a
+ * second one, after the microtask checkpoint).
+ */
 function wrap(kind: Kind, source: string): string {
-  // The user's first line is the script's second line; `lineOffset: -1` makes error lines match.
-  // The closing on its own line keeps a trailing `// comment` from swallowing it.
-  return kind === 'code'
-    ? `__gf_async(async function () {\n${source}\n})`
-    : `__gf_sync(function () { return (\n${source}\n); })`;
+  if (kind === 'expression') return `__gf_setup(); __gf_sync(function () { return (\n${source}\n); })`;
+  return /\bawait\b/.test(source)
+    ? `__gf_setup(); __gf_async(async function () {\n${source}\n})`
+    : `__gf_setup(); __gf_code(function () {\n${source}\n})`;
 }
 
 interface Slot {
   isolate: ivm.Isolate | null;
   bootstrap: ivm.Script | null;
-  /** `__gf_setup()`: installs a call's variables (from `__gf_in`). */
-  setup: ivm.Script | null;
   /** `__gf_take()`: the settled result of the code's promise, its rejection, or PENDING. */
   take: ivm.Script | null;
   /** Contexts kept for calls with a `reuseKey` (per key and script), least recently used first. */
@@ -213,7 +231,7 @@ export function createSandbox(opts: SandboxOptions = {}): SandboxInstance {
   }
 
   function newSlot(): Slot {
-    return { isolate: null, bootstrap: null, setup: null, take: null, reused: new Map(), scripts: new Map(), busy: false, spare: null, callsSinceCheck: 0, dead: false };
+    return { isolate: null, bootstrap: null, take: null, reused: new Map(), scripts: new Map(), busy: false, spare: null, callsSinceCheck: 0, dead: false };
   }
 
   function ensureIsolate(slot: Slot, memoryMb: number): ivm.Isolate {
@@ -230,7 +248,6 @@ export function createSandbox(opts: SandboxOptions = {}): SandboxInstance {
     slot.isolate = isolate;
     slot.dead = false;
     slot.bootstrap = isolate.compileScriptSync(BOOTSTRAP, { filename: 'gridflow-bootstrap.js' });
-    slot.setup = isolate.compileScriptSync('__gf_setup()', { filename: 'gridflow-setup.js' });
     slot.take = isolate.compileScriptSync('__gf_take()', { filename: 'gridflow-take.js' });
     return isolate;
   }
@@ -239,7 +256,6 @@ export function createSandbox(opts: SandboxOptions = {}): SandboxInstance {
     const iso = slot.isolate;
     slot.isolate = null;
     slot.bootstrap = null;
-    slot.setup = null;
     slot.take = null;
     slot.reused.clear(); // released with their isolate
     slot.spare = null; // released with its isolate
@@ -365,34 +381,38 @@ export function createSandbox(opts: SandboxOptions = {}): SandboxInstance {
             reject(new UserError(`${label(kind)} timed out after ${timeoutMs} ms`, undefined, 'CODE_TIMEOUT'));
           }, timeoutMs + 25);
         }));
+      // The script installs them (`__gf_setup`) before it runs the source.
       const vars = `{"m":${maxOutputBytes},"v":${input}}`;
-      const setup = (ctx: ivm.Context) => {
-        ctx.global.setSync('__gf_in', vars);
-        slot.setup!.runSync(ctx, { timeout: timeoutMs });
-      };
       /** Drops the current context for a new one with this call's variables. */
       const replaceContext = async () => {
         context!.release();
         context = await newContext(slot, isolate);
-        setup(context);
+        context.global.setSync('__gf_in', vars);
       };
       try {
         const budget = Math.min(syncBudgetMs, timeoutMs);
-        let result: unknown = undefined;
-        let finished = false;
         try {
-          setup(context);
+          context.global.setSync('__gf_in', vars);
         } catch (err) {
-          // A kept context the code left unable to take new variables (a non-configurable global of
-          // the same name, a frozen global object) is dropped for a fresh one.
+          // A kept context whose `__gf_in` the code made read-only: replaced like below.
           if (!reused || isolate.isDisposed || slot.dead) throw err;
           await replaceContext();
         }
+        let result: unknown = undefined;
+        let finished = false;
         if (budget > 0) {
           // Fast path: run on this thread with a short CPU budget. The isolate has no timers or I/O,
           // so the code's promise almost always settles in the microtask checkpoint of the same call.
           try {
-            result = script.script.runSync(context, { timeout: budget });
+            try {
+              result = script.script.runSync(context, { timeout: budget });
+            } catch (err) {
+              // A kept context the code left unable to take new variables (a non-configurable
+              // global of the same name, a frozen global object) is dropped for a fresh one.
+              if (!reused || !isSetupFailure(err) || isolate.isDisposed || slot.dead) throw err;
+              await replaceContext();
+              result = script.script.runSync(context, { timeout: budget });
+            }
             finished = true;
           } catch (err) {
             // Over budget: start again on a fresh context off this thread with the full limit (the
@@ -408,7 +428,8 @@ export function createSandbox(opts: SandboxOptions = {}): SandboxInstance {
           running.catch(() => undefined); // the wall timer may win; never leave a rejection unhandled
           result = await Promise.race([running, wallClock()]);
         }
-        if (kind === 'code') {
+        if (kind === 'code' && result === PENDING) {
+          // An async result: settled by the microtask checkpoint that ended the run (usually).
           result = slot.take!.runSync(context, { timeout: timeoutMs });
           if (result === PENDING) {
             // Still pending after the checkpoint: only a promise settled from outside the isolate
@@ -543,6 +564,10 @@ export function createSandbox(opts: SandboxOptions = {}): SandboxInstance {
       pools.clear();
     },
   };
+}
+
+function isSetupFailure(err: unknown): boolean {
+  return err instanceof Error && typeof err.message === 'string' && err.message.startsWith(SETUP_FAILED);
 }
 
 function isTimeout(err: unknown): boolean {

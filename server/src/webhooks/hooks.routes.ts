@@ -63,6 +63,15 @@ export interface HookHandler {
 
 /** JSON as the app's `json replacer` writes it (a bigint as a number). */
 const jsonReplacer = (_k: string, v: unknown) => (typeof v === 'bigint' ? Number(v) : v);
+/** JSON.stringify with the replacer only when needed (a replacer function is called for every key). */
+function toJson(body: unknown): string {
+  try {
+    return JSON.stringify(body) ?? 'null';
+  } catch (err) {
+    if (err instanceof TypeError && /BigInt/i.test(err.message)) return JSON.stringify(body, jsonReplacer) ?? 'null';
+    throw err;
+  }
+}
 
 /** Percent-decodes a path segment as Express's router did (throws URIError on a malformed escape). */
 const decodeParam = (s: string) => (s.includes('%') ? decodeURIComponent(s) : s);
@@ -79,10 +88,11 @@ export function createHookHandler(ctx: ServerContext, shared?: ReplayStore): Hoo
    * length; counted by status once it has gone out (not when the client left before).
    */
   const send = (res: ServerResponse, status: number, body: unknown, headers: OutgoingHttpHeaders) => {
-    const json = Buffer.from(JSON.stringify(body, jsonReplacer));
+    const json = toJson(body);
     headers['Content-Type'] = 'application/json; charset=utf-8';
-    headers['Content-Length'] = json.length;
+    headers['Content-Length'] = Buffer.byteLength(json);
     res.writeHead(status, headers);
+    // A string body goes out in the same socket write as the headers (a Buffer takes a writev).
     res.end(json, () => ctx.metrics.webhookRequests.inc({ status: String(status) }));
   };
 
