@@ -77,6 +77,7 @@ import {
   loadRunSteps,
   planStatement,
   startsStatement,
+  startsBatchStatement,
   stepId,
   toStepState,
   stepJobId,
@@ -114,6 +115,12 @@ export interface EventSink {
    * boolean) holds, their params appended to `params`: lets a step's completion be one statement.
    */
   sql?(events: SinkEvent[], params: unknown[], gate: string): string[];
+  /**
+   * The same writes for any number of events as ONE statement body whose text never changes (the
+   * events go in as column arrays appended to `params`): lets run starts be one prepared statement.
+   * Used only next to `sql` (which serves every other shape of statement).
+   */
+  sqlBatch?(params: unknown[], events: SinkEvent[]): string;
 }
 
 export interface EngineLogger {
@@ -830,22 +837,42 @@ export function createEngine(options: EngineOptions): EngineInternals {
   const maxStartFlushers = 1;
   type StartWrite = {
     plan: PlanWrite;
-    extra?: (params: unknown[]) => string[];
+    /** Events for the sink, written by the same statement (a run that ended while it started). */
+    sinkEvents?: SinkEvent[];
     resolve: () => void;
     reject: (err: unknown) => void;
   };
   const submitStart = groupCommitter<StartWrite>(maxStartFlushers, MAX_START_BATCH, flushStarts);
 
-  function insertRun(plan: PlanWrite, extra?: (params: unknown[]) => string[]): Promise<void> {
+  function insertRun(plan: PlanWrite, sinkEvents?: SinkEvent[]): Promise<void> {
     return new Promise((resolve, reject) =>
-      submitStart({ plan, ...(extra ? { extra } : {}), resolve, reject }),
+      submitStart({ plan, ...(sinkEvents ? { sinkEvents } : {}), resolve, reject }),
     );
+  }
+
+  /**
+   * The first statement(s) of `batch`: one statement of fixed text over column arrays when the
+   * sink can write that way too (always prepared, never rebuilt), else one built per batch size.
+   */
+  function startsSql(batch: StartWrite[]): { sql: string; params: unknown[] } {
+    const sink = options.eventSink;
+    const fixed = startsBatchStatement(
+      batch,
+      sink?.sqlBatch ? (params, evs) => sink.sqlBatch!(params, evs as SinkEvent[]) : undefined,
+    );
+    if (fixed) return fixed;
+    const extra = (b: StartWrite) =>
+      b.sinkEvents?.length && sink?.sql
+        ? (params: unknown[]) => sink.sql!(b.sinkEvents!, params, 'TRUE')
+        : undefined;
+    if (batch.length === 1) return planStatement(batch[0]!.plan, undefined, extra(batch[0]!));
+    return startsStatement(batch.map((b) => ({ plan: b.plan, extra: extra(b) })));
   }
 
   async function flushStarts(batch: StartWrite[]) {
     if (batch.length > 1) {
       try {
-        const stmt = startsStatement(batch);
+        const stmt = startsSql(batch);
         await sql.query(stmt.sql, stmt.params);
         for (const b of batch) b.resolve();
         return;
@@ -855,7 +882,7 @@ export function createEngine(options: EngineOptions): EngineInternals {
     }
     for (const b of batch) {
       try {
-        const stmt = planStatement(b.plan, undefined, b.extra);
+        const stmt = startsSql([b]);
         await sql.query(stmt.sql, stmt.params);
         b.resolve();
       } catch (err) {
@@ -944,7 +971,7 @@ export function createEngine(options: EngineOptions): EngineInternals {
             },
             insertExecution: newExecutionRow(input, grid, startedAt, deadlineAt),
           },
-          sink?.sql ? (params) => sink.sql!(sinkEvents, params, 'TRUE') : undefined,
+          sink?.sql ? sinkEvents : undefined,
         );
         if (input.waitsForResult) {
           keepFinishedAtStart(

@@ -578,6 +578,9 @@ describe.each(modes)('engine, steps run at a run\'s start: $name', ({ kind, redi
             (e) =>
               `INSERT INTO test_sink SELECT $${params.push(e.executionId)}::text, $${params.push(e.type)}::text, $${params.push(e.nodeId ?? null)}::text WHERE ${gate}`,
           ),
+        // Run starts: one body of fixed text for any number of events (column arrays).
+        sqlBatch: (params: unknown[], evs: SinkEvent[]) =>
+          `INSERT INTO test_sink SELECT * FROM unnest($${params.push(evs.map((e) => e.executionId))}::text[], $${params.push(evs.map((e) => e.type))}::text[], $${params.push(evs.map((e) => e.nodeId ?? null))}::text[])`,
       },
     );
     ({ db, ids, engine } = await startEngine(kind, redis, sandbox, events, {

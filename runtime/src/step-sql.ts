@@ -155,6 +155,122 @@ export function startsStatement(
   return { sql: `WITH ${ctes.join(', ')} SELECT 1`, params };
 }
 
+/** The columns of a started run's row that `startsBatchStatement` writes (the engine's newExecutionRow). */
+const START_RUN_COLUMNS = new Set([
+  'grid_id',
+  'grid_version_id',
+  'document',
+  'trigger_type',
+  'trigger_data',
+  'started_by_id',
+  'started_at',
+  'deadline_at',
+]);
+
+/**
+ * The first statements of several runs as ONE statement whose text is the same for any number of
+ * runs, steps and jobs (every value goes in as a column array, unnested): PostgreSQL prepares it once
+ * per connection and the text is never rebuilt. `sink`: the event writes, as one statement body of
+ * fixed text over arrays (EventSink.sqlBatch). Null when a start does not fit this shape (it then
+ * goes through startsStatement).
+ */
+export function startsBatchStatement(
+  starts: Array<{ plan: PlanWrite; sinkEvents?: unknown[] }>,
+  sink?: (params: unknown[], events: unknown[]) => string,
+): { sql: string; params: unknown[] } | null {
+  const run = Array.from({ length: 17 }, (): unknown[] => []);
+  const step = Array.from({ length: 15 }, (): unknown[] => []);
+  const job = Array.from({ length: 3 }, (): unknown[] => []);
+  const events: unknown[] = [];
+  for (const { plan: p, sinkEvents } of starts) {
+    const x = p.insertExecution;
+    if (!x || p.failedSteps.length) return null;
+    for (const k in x) if (!START_RUN_COLUMNS.has(k)) return null;
+    if (sinkEvents?.length) {
+      if (!sink) return null;
+      events.push(...sinkEvents);
+    }
+    const e = p.execution;
+    const r = [
+      p.executionId,
+      p.workspaceId,
+      x.grid_id,
+      x.grid_version_id ?? null,
+      x.document ?? null,
+      x.trigger_type,
+      x.trigger_data,
+      x.started_by_id ?? null,
+      x.started_at ?? null,
+      x.deadline_at ?? null,
+      e.seq,
+      e.addTotal,
+      e.addCompleted,
+      e.addFailed,
+      e.status ?? 'pending',
+      e.error === undefined ? null : json(e.error),
+      !!e.finished,
+    ];
+    for (let i = 0; i < r.length; i++) run[i]!.push(r[i]);
+    for (const st of p.steps) {
+      const v = [
+        st.id,
+        p.executionId,
+        p.workspaceId,
+        st.nodeId,
+        st.itemIndex,
+        st.attempt,
+        st.status,
+        json(st.input),
+        json(st.output),
+        json(st.error ?? null),
+        st.finished,
+        st.finishedAt ?? null,
+        st.ports ? JSON.stringify(st.ports) : null,
+        st.startedAt ?? null,
+        st.leaseMs ?? null,
+      ];
+      for (let i = 0; i < v.length; i++) step[i]!.push(v[i]);
+    }
+    for (const o of p.outbox) {
+      job[0]!.push(o.jobId);
+      job[1]!.push(JSON.stringify(o.data));
+      job[2]!.push(Math.max(0, Math.round(o.delayMs ?? 0)));
+    }
+  }
+  const params: unknown[] = [...run, ...step, ...job];
+  const sinkBody = sink ? sink(params, events) : undefined;
+  return { sql: startsBatchText(sinkBody), params };
+}
+
+/** The statement's text (one per sink body text, which is fixed too). */
+const startsBatchTexts = new Map<string | undefined, string>();
+function startsBatchText(sinkBody: string | undefined): string {
+  let t = startsBatchTexts.get(sinkBody);
+  if (t !== undefined) return t;
+  t = `WITH run AS (
+  INSERT INTO executions (id, workspace_id, grid_id, grid_version_id, document, trigger_type, trigger_data, started_by_id, started_at, deadline_at,
+                          event_seq, steps_total, steps_completed, steps_failed, status, error, finished_at)
+  SELECT id, ws, grid, version, doc, ttype, tdata, by_id, started, deadline, seq, total, done, failed, status, error, CASE WHEN fin THEN now() END
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::text[], $7::jsonb[], $8::text[], $9::timestamptz[], $10::timestamptz[],
+                $11::int[], $12::int[], $13::int[], $14::int[], $15::text[], $16::jsonb[], $17::boolean[])
+      AS u(id, ws, grid, version, doc, ttype, tdata, by_id, started, deadline, seq, total, done, failed, status, error, fin)),
+step AS (
+  INSERT INTO execution_steps (id, execution_id, workspace_id, node_id, item_index, attempt, status, input, output, error, finished_at, ports, started_at, available_at)
+  SELECT id, ex, ws, node, item, attempt, status, input, output, error, CASE WHEN fin THEN COALESCE(fin_at, now()) END,
+         CASE WHEN ports IS NOT NULL THEN ARRAY(SELECT jsonb_array_elements_text(ports)) END, started, now() + make_interval(secs => lease / 1000.0)
+    FROM unnest($18::text[], $19::text[], $20::text[], $21::text[], $22::int[], $23::int[], $24::text[], $25::jsonb[], $26::jsonb[], $27::jsonb[],
+                $28::boolean[], $29::timestamptz[], $30::jsonb[], $31::timestamptz[], $32::int[])
+      AS u(id, ex, ws, node, item, attempt, status, input, output, error, fin, fin_at, ports, started, lease)
+  ON CONFLICT (execution_id, node_id, item_index) DO NOTHING),
+job AS (
+  INSERT INTO outbox_jobs (job_id, queue, payload, available_at)
+  SELECT j, 'steps', payload, now() + make_interval(secs => delay / 1000.0) FROM unnest($33::text[], $34::jsonb[], $35::int[]) AS u(j, payload, delay)
+  ON CONFLICT (job_id) DO NOTHING)${sinkBody ? `,\nsink AS (${sinkBody})` : ''}
+SELECT 1`;
+  startsBatchTexts.set(sinkBody, t);
+  return t;
+}
+
 /** The CTEs and the main statement of planStatement; CTE names end with `tag`. */
 function planParts(
   p: PlanWrite,

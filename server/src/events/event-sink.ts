@@ -42,7 +42,8 @@ export function eventIdOf(e: SinkEvent, index: number): string {
 export function createEventSink(opts: { maxAttempts?: number } = {}) {
   const maxAttempts = opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
   /** One INSERT … SELECT per event (params appended to `params`), applied only when `gate` holds. */
-  function toSql(events: SinkEvent[], params: unknown[], gate: string): string[] {
+  /** Each event's delivery id and payload (the id is stable: a retried write is a no-op). */
+  function deliveries(events: SinkEvent[]): Array<{ e: SinkEvent; id: string; payload: string }> {
     const perKind = new Map<string, number>();
     return events.map((e) => {
       const k = `${e.executionId}:${e.nodeId ?? ''}:${e.itemIndex ?? -1}:${e.type}`;
@@ -63,14 +64,31 @@ export function createEventSink(opts: { maxAttempts?: number } = {}) {
         itemIndex: e.itemIndex ?? null,
         data: e.data ?? {},
       };
+      return { e, id, payload: JSON.stringify(payload) };
+    });
+  }
+  /** One INSERT … SELECT per event (params appended to `params`), applied only when `gate` holds. */
+  function toSql(events: SinkEvent[], params: unknown[], gate: string): string[] {
+    return deliveries(events).map(({ e, id, payload }) => {
       const $ = (v: unknown) => `$${params.push(v)}`;
       const type = $(e.type);
       return `INSERT INTO event_deliveries (id, workspace_id, subscription_id, event, payload, idempotency_key, status, max_attempts, next_attempt_at)
-         SELECT gen_random_uuid()::text, s.workspace_id, s.id, ${type}::text, ${$(JSON.stringify(payload))}::jsonb, ${$(id)}::text, 'pending', ${$(maxAttempts)}::int, now()
+         SELECT gen_random_uuid()::text, s.workspace_id, s.id, ${type}::text, ${$(payload)}::jsonb, ${$(id)}::text, 'pending', ${$(maxAttempts)}::int, now()
            FROM event_subscriptions s
           WHERE s.workspace_id = ${$(e.workspaceId)}::text AND s.is_active AND (${type}::text = ANY(s.events) OR '*' = ANY(s.events)) AND ${gate}
          ON CONFLICT (subscription_id, idempotency_key) DO NOTHING`;
     });
+  }
+  /** The same writes for any number of events in one INSERT of fixed text (column arrays). */
+  function toSqlBatch(params: unknown[], events: SinkEvent[]): string {
+    const rows = deliveries(events);
+    const $ = (v: unknown) => `$${params.push(v)}`;
+    return `INSERT INTO event_deliveries (id, workspace_id, subscription_id, event, payload, idempotency_key, status, max_attempts, next_attempt_at)
+         SELECT gen_random_uuid()::text, s.workspace_id, s.id, d.type, d.payload, d.key, 'pending', ${$(maxAttempts)}::int, now()
+           FROM unnest(${$(rows.map((r) => r.e.type))}::text[], ${$(rows.map((r) => r.payload))}::jsonb[], ${$(rows.map((r) => r.id))}::text[], ${$(rows.map((r) => r.e.workspaceId))}::text[])
+                AS d(type, payload, key, ws)
+           JOIN event_subscriptions s ON s.workspace_id = d.ws AND s.is_active AND (d.type = ANY(s.events) OR '*' = ANY(s.events))
+         ON CONFLICT (subscription_id, idempotency_key) DO NOTHING`;
   }
   const eventSink = async function eventSink(tx: SqlExecutor, events: SinkEvent[]): Promise<void> {
     if (!events.length) return;
@@ -78,5 +96,5 @@ export function createEventSink(opts: { maxAttempts?: number } = {}) {
     const parts = toSql(events, params, 'TRUE');
     await tx.query(`WITH ${parts.map((p, i) => `e${i} AS (${p})`).join(', ')} SELECT 1`, params);
   };
-  return Object.assign(eventSink, { sql: toSql });
+  return Object.assign(eventSink, { sql: toSql, sqlBatch: toSqlBatch });
 }
