@@ -460,7 +460,7 @@ export function createEngine(options: EngineOptions): EngineInternals {
     error?: StepErrorInfo,
   ): RunEvent {
     const final = status === 'completed' || status === 'failed' || status === 'cancelled';
-    return {
+    const e: RunEvent = {
       type: 'run',
       seq,
       executionId: run.id,
@@ -469,8 +469,9 @@ export function createEngine(options: EngineOptions): EngineInternals {
       status,
       startedAt: startedAt ? startedAt.toISOString() : null,
       finishedAt: final ? new Date().toISOString() : null,
-      ...(error ? { error } : {}),
     };
+    if (error) e.error = error;
+    return e;
   }
 
   // ------------------------------------------------------------------ relay
@@ -722,7 +723,7 @@ export function createEngine(options: EngineOptions): EngineInternals {
     const errorHandling = grid.document.settings.errorHandling;
     const deadline = performance.now() + atStartBudgetMs;
     let plan = initial;
-    let a = applyPlanRows(run, 1, plan, steps, false);
+    const a = applyPlanRows(run, 1, plan, steps, false);
     let ran = 0;
     let lastStart = (base.run_started_at ?? new Date()).getTime() - 1;
     for (;;) {
@@ -785,15 +786,12 @@ export function createEngine(options: EngineOptions): EngineInternals {
       if (plan.failedLoops.length || plan.finishedLoops.length) return null;
       if (plan.finished && (plan.finished.status !== 'completed' || !canFinishAtStart)) return null;
       const b = applyPlanRows(run, a.seq, plan, steps, false);
-      a = {
-        ...a,
-        rows: a.rows.concat(b.rows),
-        outbox: a.outbox.concat(b.outbox),
-        events: a.events.concat(b.events),
-        seq: b.seq,
-        addTotal: a.addTotal + b.addTotal,
-        addCompleted: a.addCompleted + b.addCompleted,
-      };
+      for (const x of b.rows) a.rows.push(x);
+      for (const x of b.outbox) a.outbox.push(x);
+      for (const x of b.events) a.events.push(x);
+      a.seq = b.seq;
+      a.addTotal += b.addTotal;
+      a.addCompleted += b.addCompleted;
     }
     if (!ran) return null;
     return {
@@ -859,9 +857,7 @@ export function createEngine(options: EngineOptions): EngineInternals {
   const submitStart = groupCommitter<StartWrite>(maxStartFlushers, MAX_START_BATCH, flushStarts);
 
   function insertRun(plan: PlanWrite, sinkEvents?: SinkEvent[]): Promise<void> {
-    return new Promise((resolve, reject) =>
-      submitStart({ plan, ...(sinkEvents ? { sinkEvents } : {}), resolve, reject }),
-    );
+    return new Promise((resolve, reject) => submitStart({ plan, sinkEvents, resolve, reject }));
   }
 
   /**
@@ -2548,7 +2544,9 @@ function summarize(
   }
   for (const [nodeId, arr] of items)
     outputs[nodeId] = Array.from(arr, (x) => (x === undefined ? null : x));
-  return { id, status, outputs, ...(error ? { error } : {}) };
+  const summary: ExecutionSummary = { id, status, outputs };
+  if (error) summary.error = error;
+  return summary;
 }
 
 function backoff(policy: RetryPolicy, attempt: number, retryAfterMs?: number): number {

@@ -187,8 +187,9 @@ export function initialPlan(
   const steps = new Map<StepKey, StepState>();
   const first: ReadyStep = { nodeId: grid.triggerId, itemIndex: NO_ITEM, input: triggerData };
   steps.set(stepKey(first.nodeId, NO_ITEM), { status: 'pending', input: triggerData });
-  const rest = planNext(grid, { steps, errorHandling });
-  return { ...rest, ready: [first, ...rest.ready] };
+  const plan = planNext(grid, { steps, errorHandling });
+  plan.ready.unshift(first); // the plan is new: no copy (object spreads cost on this hot path)
+  return plan;
 }
 
 /**
@@ -369,10 +370,9 @@ export function planNext(grid: CompiledGrid, state: RunState): Plan {
       if (st.state === 'pending') return false;
       if (st.state === 'live') live.push({ e, value: st.value ?? null });
     }
-    const ref = { nodeId: id, itemIndex: i };
     if (live.length === 0) {
       steps.set(stepKey(id, i), { status: 'skipped' });
-      plan.skipped.push(ref);
+      plan.skipped.push({ nodeId: id, itemIndex: i });
       return true;
     }
     let input: Json;
@@ -390,10 +390,10 @@ export function planNext(grid: CompiledGrid, state: RunState): Plan {
     if (node.disabled) {
       const ports = node.type === FOR_EACH_TYPE ? [FOR_EACH_DONE_PORT] : null;
       steps.set(stepKey(id, i), { status: 'completed', input, output: input, ports });
-      plan.passedThrough.push({ ...ref, input, output: input });
+      plan.passedThrough.push({ nodeId: id, itemIndex: i, input, output: input });
       return true;
     }
-    const ready: ReadyStep = { ...ref, input };
+    const ready: ReadyStep = { nodeId: id, itemIndex: i, input };
     if (i !== NO_ITEM) {
       const fe = grid.bodyOf.get(id)!;
       const items = loopItems(fe);
