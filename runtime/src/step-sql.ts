@@ -169,80 +169,60 @@ const START_RUN_COLUMNS = new Set([
 
 /**
  * The first statements of several runs as ONE statement whose text is the same for any number of
- * runs, steps and jobs (every value goes in as a column array, unnested): PostgreSQL prepares it once
- * per connection and the text is never rebuilt. `sink`: the event writes, as one statement body of
- * fixed text over arrays (EventSink.sqlBatch). Null when a start does not fit this shape (it then
- * goes through startsStatement).
+ * runs, steps and jobs: PostgreSQL prepares it once per connection and the text is never rebuilt.
+ * The rows go in as three JSON documents (arrays of row arrays) built by joining JSON texts: step
+ * data already serialised (jsonText) is not serialised or escaped again, as it would be inside a
+ * PostgreSQL array parameter. `sink`: the event writes, as one statement body of fixed text
+ * (EventSink.sqlBatch). Null when a start does not fit this shape (it then goes through
+ * startsStatement).
  */
 export function startsBatchStatement(
   starts: Array<{ plan: PlanWrite; sinkEvents?: unknown[] }>,
   sink?: (params: unknown[], events: unknown[]) => string,
 ): { sql: string; params: unknown[] } | null {
-  const run = Array.from({ length: 17 }, (): unknown[] => []);
-  const step = Array.from({ length: 15 }, (): unknown[] => []);
-  const job = Array.from({ length: 3 }, (): unknown[] => []);
+  const runs: string[] = [];
+  const steps: string[] = [];
+  const jobs: string[] = [];
   const events: unknown[] = [];
+  const q = (v: string | null | undefined) => (v == null ? 'null' : JSON.stringify(v));
+  const time = (v: unknown) => (v instanceof Date ? `"${v.toISOString()}"` : 'null');
+  /** JSON text given as a string (or null). */
+  const raw = (v: unknown) => (typeof v === 'string' ? v : 'null');
   for (const { plan: p, sinkEvents } of starts) {
     const x = p.insertExecution;
     if (!x || p.failedSteps.length) return null;
     for (const k in x) if (!START_RUN_COLUMNS.has(k)) return null;
+    if (
+      typeof x.trigger_data !== 'string' ||
+      (x.document != null && typeof x.document !== 'string')
+    )
+      return null;
     if (sinkEvents?.length) {
       if (!sink) return null;
-      events.push(...sinkEvents);
+      for (const e of sinkEvents) events.push(e);
     }
     const e = p.execution;
-    const r = [
-      p.executionId,
-      p.workspaceId,
-      x.grid_id,
-      x.grid_version_id ?? null,
-      x.document ?? null,
-      x.trigger_type,
-      x.trigger_data,
-      x.started_by_id ?? null,
-      x.started_at ?? null,
-      x.deadline_at ?? null,
-      e.seq,
-      e.addTotal,
-      e.addCompleted,
-      e.addFailed,
-      e.status ?? 'pending',
-      e.error === undefined ? null : json(e.error),
-      !!e.finished,
-    ];
-    for (let i = 0; i < r.length; i++) run[i]!.push(r[i]);
+    const ex = q(p.executionId);
+    const ws = q(p.workspaceId);
+    runs.push(
+      `[${ex},${ws},${q(x.grid_id as string)},${q(x.grid_version_id as string | null)},${raw(x.document)},${q(x.trigger_type as string)},${x.trigger_data},${q(x.started_by_id as string | null)},${time(x.started_at)},${time(x.deadline_at)},${e.seq},${e.addTotal},${e.addCompleted},${e.addFailed},${q(e.status ?? 'pending')},${e.error == null ? 'null' : jsonText(e.error)},${!!e.finished}]`,
+    );
     for (const st of p.steps) {
-      const v = [
-        st.id,
-        p.executionId,
-        p.workspaceId,
-        st.nodeId,
-        st.itemIndex,
-        st.attempt,
-        st.status,
-        json(st.input),
-        json(st.output),
-        json(st.error ?? null),
-        st.finished,
-        st.finishedAt ?? null,
-        st.ports ? JSON.stringify(st.ports) : null,
-        st.startedAt ?? null,
-        st.leaseMs ?? null,
-      ];
-      for (let i = 0; i < v.length; i++) step[i]!.push(v[i]);
+      steps.push(
+        `[${q(st.id)},${ex},${ws},${q(st.nodeId)},${st.itemIndex},${st.attempt},${q(st.status)},${json(st.input) ?? 'null'},${json(st.output) ?? 'null'},${json(st.error ?? null) ?? 'null'},${st.finished},${time(st.finishedAt)},${st.ports ? JSON.stringify(st.ports) : 'null'},${time(st.startedAt)},${st.leaseMs ?? 'null'}]`,
+      );
     }
-    for (const o of p.outbox) {
-      job[0]!.push(o.jobId);
-      job[1]!.push(JSON.stringify(o.data));
-      job[2]!.push(Math.max(0, Math.round(o.delayMs ?? 0)));
-    }
+    for (const o of p.outbox)
+      jobs.push(
+        `[${q(o.jobId)},${JSON.stringify(o.data)},${Math.max(0, Math.round(o.delayMs ?? 0))}]`,
+      );
   }
-  const params: unknown[] = [...run, ...step, ...job];
+  const params: unknown[] = [`[${runs.join(',')}]`, `[${steps.join(',')}]`, `[${jobs.join(',')}]`];
   const sinkBody = sink ? sink(params, events) : undefined;
   return { sql: startsBatchText(sinkBody), params };
 }
 
-/** The statement's text (one per sink body text, which is fixed too). */
+/** The statement's text (one per sink body text, which is fixed too). JSON `null` data is SQL NULL. */
 const startsBatchTexts = new Map<string | undefined, string>();
 function startsBatchText(sinkBody: string | undefined): string {
   let t = startsBatchTexts.get(sinkBody);
@@ -250,21 +230,20 @@ function startsBatchText(sinkBody: string | undefined): string {
   t = `WITH run AS (
   INSERT INTO executions (id, workspace_id, grid_id, grid_version_id, document, trigger_type, trigger_data, started_by_id, started_at, deadline_at,
                           event_seq, steps_total, steps_completed, steps_failed, status, error, finished_at)
-  SELECT id, ws, grid, version, doc, ttype, tdata, by_id, started, deadline, seq, total, done, failed, status, error, CASE WHEN fin THEN now() END
-    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::text[], $7::jsonb[], $8::text[], $9::timestamptz[], $10::timestamptz[],
-                $11::int[], $12::int[], $13::int[], $14::int[], $15::text[], $16::jsonb[], $17::boolean[])
-      AS u(id, ws, grid, version, doc, ttype, tdata, by_id, started, deadline, seq, total, done, failed, status, error, fin)),
+  SELECT r->>0, r->>1, r->>2, r->>3, NULLIF(r->4, 'null'::jsonb), r->>5, r->6, r->>7, (r->>8)::timestamptz, (r->>9)::timestamptz,
+         (r->>10)::int, (r->>11)::int, (r->>12)::int, (r->>13)::int, r->>14, NULLIF(r->15, 'null'::jsonb), CASE WHEN (r->>16)::boolean THEN now() END
+    FROM jsonb_array_elements($1::jsonb) AS r),
 step AS (
   INSERT INTO execution_steps (id, execution_id, workspace_id, node_id, item_index, attempt, status, input, output, error, finished_at, ports, started_at, available_at)
-  SELECT id, ex, ws, node, item, attempt, status, input, output, error, CASE WHEN fin THEN COALESCE(fin_at, now()) END,
-         CASE WHEN ports IS NOT NULL THEN ARRAY(SELECT jsonb_array_elements_text(ports)) END, started, now() + make_interval(secs => lease / 1000.0)
-    FROM unnest($18::text[], $19::text[], $20::text[], $21::text[], $22::int[], $23::int[], $24::text[], $25::jsonb[], $26::jsonb[], $27::jsonb[],
-                $28::boolean[], $29::timestamptz[], $30::jsonb[], $31::timestamptz[], $32::int[])
-      AS u(id, ex, ws, node, item, attempt, status, input, output, error, fin, fin_at, ports, started, lease)
+  SELECT s->>0, s->>1, s->>2, s->>3, (s->>4)::int, (s->>5)::int, s->>6, NULLIF(s->7, 'null'::jsonb), NULLIF(s->8, 'null'::jsonb), NULLIF(s->9, 'null'::jsonb),
+         CASE WHEN (s->>10)::boolean THEN COALESCE((s->>11)::timestamptz, now()) END,
+         CASE WHEN jsonb_typeof(s->12) = 'array' THEN ARRAY(SELECT jsonb_array_elements_text(s->12)) END,
+         (s->>13)::timestamptz, now() + make_interval(secs => (s->>14)::int / 1000.0)
+    FROM jsonb_array_elements($2::jsonb) AS s
   ON CONFLICT (execution_id, node_id, item_index) DO NOTHING),
 job AS (
   INSERT INTO outbox_jobs (job_id, queue, payload, available_at)
-  SELECT j, 'steps', payload, now() + make_interval(secs => delay / 1000.0) FROM unnest($33::text[], $34::jsonb[], $35::int[]) AS u(j, payload, delay)
+  SELECT j->>0, 'steps', j->1, now() + make_interval(secs => (j->>2)::int / 1000.0) FROM jsonb_array_elements($3::jsonb) AS j
   ON CONFLICT (job_id) DO NOTHING)${sinkBody ? `,\nsink AS (${sinkBody})` : ''}
 SELECT 1`;
   startsBatchTexts.set(sinkBody, t);
