@@ -862,7 +862,7 @@ export function createEngine(options: EngineOptions): EngineInternals {
 
   /**
    * The first statement(s) of `batch`. On PostgreSQL: one statement of fixed text (JSON rows)
-   * arrays when the sink can write that way too (prepared once per connection, never rebuilt).
+   * when the sink can write that way too (prepared once per connection, never rebuilt).
    * Else one built per batch size: on embedded PGlite the fixed form is the slower one (measured
    * with sync webhooks: 577 vs 785 req/s with column arrays, 763 vs 862 req/s with JSON rows).
    */
