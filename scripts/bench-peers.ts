@@ -83,6 +83,30 @@ for (const s of systemNames) if (!allSystems[s]) throw new Error(`unknown system
 const workloads = args.workloads!.split(',').map((w) => w.trim().toUpperCase()) as Workload[];
 for (const w of workloads) if (w !== 'W1' && w !== 'W3') throw new Error(`unknown workload ${w}`);
 
+/**
+ * Waits until a fresh instance is idle (its processes use under 10 % of a core over a second; at most
+ * 30 s), so that its start-up work (module compilation, worker processes still starting) does not
+ * fall into the measurement. Every system gets the same treatment.
+ */
+async function settle(label: string, snap: () => Promise<ReturnType<typeof cpuSnapshot>>): Promise<void> {
+  const t0 = Date.now();
+  let prev = await snap();
+  for (;;) {
+    await new Promise((res) => setTimeout(res, 1000));
+    const cur = await snap();
+    const used = cpuDelta(prev, cur).total;
+    prev = cur;
+    if (used < 0.1) {
+      log(`${label}: idle after ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+      return;
+    }
+    if (Date.now() - t0 > 30_000) {
+      log(`${label}: still using ${used.toFixed(2)} CPU s/s after 30 s; measuring anyway`);
+      return;
+    }
+  }
+}
+
 type Line = { system: string; version: string; store?: string; loadavg_before: number[] } & (W1Result | W3Result);
 const results: Line[] = [];
 /** Systems whose lines come from --compare-with. */
@@ -136,7 +160,6 @@ async function main() {
       try {
         log(`${name} ${w}: starting a fresh instance`);
         r = await sys.startRound(w, ctx);
-        const loadavg = os.loadavg().map((x) => round(x));
         let res: W1Result | W3Result;
         const round_ = r;
         let before: ReturnType<typeof cpuSnapshot> = new Map();
@@ -151,6 +174,8 @@ async function main() {
             return cpuDelta(before, await snap());
           },
         };
+        await settle(`${name} ${w}`, snap);
+        const loadavg = os.loadavg().map((x) => round(x));
         if (w === 'W1') {
           await checkW1(r.url);
           log(`${name} W1: correct; ${opts.warmupSec} s warm-up + ${opts.durationSec} s at ${opts.connections} connections`);
