@@ -2450,7 +2450,6 @@ export function createEngine(options: EngineOptions): EngineInternals {
   return engine;
 }
 
-/** Locks an execution's row for a state change (resume, cancel/fail); scoped to the workspace when given. */
 /**
  * A step's abort switch (cancel, timeout). Its AbortSignal is only made when the node reads
  * `ctx.signal` (most nodes never do; an AbortSignal is a costly object to make per step).
@@ -2507,6 +2506,7 @@ function groupCommitter<T>(
   };
 }
 
+/** Locks an execution's row for a state change (resume, cancel/fail); scoped to the workspace when given. */
 async function lockRunRow(tx: SqlExecutor, executionId: string, workspaceId?: string) {
   return (
     await tx.query<{

@@ -41,7 +41,6 @@ export function eventIdOf(e: SinkEvent, index: number): string {
 
 export function createEventSink(opts: { maxAttempts?: number } = {}) {
   const maxAttempts = opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
-  /** One INSERT … SELECT per event (params appended to `params`), applied only when `gate` holds. */
   /** Each event's delivery id and payload (the id is stable: a retried write is a no-op). */
   function deliveries(events: SinkEvent[]): Array<{ e: SinkEvent; id: string; payload: string }> {
     const perKind = new Map<string, number>();
