@@ -688,12 +688,12 @@ export function createEngine(options: EngineOptions): EngineInternals {
     r.startedAt = startedAt;
     r.leaseMs = leaseMs;
     const at = takeOwnStep(a, r);
-    if (at >= 0)
-      a.events[at] = {
-        ...(a.events[at] as StepEvent),
-        status: 'running',
-        startedAt: startedAt.toISOString(),
-      };
+    if (at >= 0) {
+      // Its 'pending' event was made for this plan (applyPlanRows): it becomes 'running' in place.
+      const ev = a.events[at] as StepEvent;
+      ev.status = 'running';
+      ev.startedAt = startedAt.toISOString();
+    }
     steps.set(stepKey(r.nodeId, r.itemIndex), { status: 'running', input: r.input });
     return newClaimRow(base, r.id, r.nodeId, r.itemIndex, r.input, r.attempt, startedAt, a.seq);
   }
