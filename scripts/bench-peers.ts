@@ -30,7 +30,7 @@ import { nodeRedSystem } from './bench-peers/node-red.js';
 import { n8nSystem } from './bench-peers/n8n.js';
 import { gridflowSystem } from './bench-peers/gridflow.js';
 import { markdownTable } from './bench-peers/table.js';
-import { cpuDelta, cpuSnapshot, httpJson, installExitHooks, stopAll, waitFor } from './bench-peers/proc.js';
+import { cpuDelta, cpuSnapshot, httpJson, machineCpu, installExitHooks, stopAll, waitFor } from './bench-peers/proc.js';
 import type { BenchContext, Round, System, Workload } from './bench-peers/system.js';
 
 const { values: args } = parseArgs({
@@ -107,7 +107,8 @@ async function settle(label: string, snap: () => Promise<ReturnType<typeof cpuSn
   }
 }
 
-type Line = { system: string; version: string; store?: string; loadavg_before: number[] } & (W1Result | W3Result);
+/** `machine_busy_cores`: the whole machine's busy CPU over the measured phase, in cores (all processes, the load generator included). */
+type Line = { system: string; version: string; store?: string; machine_busy_cores?: number; loadavg_before: number[] } & (W1Result | W3Result);
 const results: Line[] = [];
 /** Systems whose lines come from --compare-with. */
 const compared: string[] = [];
@@ -165,12 +166,17 @@ async function main() {
         let before: ReturnType<typeof cpuSnapshot> = new Map();
         const snap = async () => cpuSnapshot(round_.groups, (await round_.extraPids?.()) ?? [], 'postgres backends');
         let dbBefore: Record<string, number> | undefined;
+        let machineBefore = machineCpu();
+        let machineBusyCores: number | undefined;
         const meter = {
           async start() {
             dbBefore = await round_.dbCounters?.();
             before = await snap();
+            machineBefore = machineCpu();
           },
           async stop() {
+            const m = machineCpu();
+            machineBusyCores = round((m.busy - machineBefore.busy) / ((m.all - machineBefore.all) / os.cpus().length));
             return cpuDelta(before, await snap());
           },
         };
@@ -203,7 +209,7 @@ async function main() {
           );
         }
         const disturbed = await round_.disturbances?.().catch((e) => ({ disturbance_check_failed: String(e) }));
-        const line: Line = { system: name, version: sys.version, ...res, store: w === 'W3' ? sys.store : undefined, ...r.info, ...disturbed, ...(dbPerRun ? { postgres_per_run: dbPerRun } : {}), loadavg_before: loadavg };
+        const line: Line = { system: name, version: sys.version, ...res, store: w === 'W3' ? sys.store : undefined, ...r.info, ...disturbed, ...(dbPerRun ? { postgres_per_run: dbPerRun } : {}), machine_busy_cores: machineBusyCores, loadavg_before: loadavg };
         results.push(line);
         emit({ kind: 'result', ...line });
       } catch (e) {

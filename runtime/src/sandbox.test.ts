@@ -306,6 +306,30 @@ describe('sandbox: escapes and resource attacks', () => {
     await stillServes();
   });
 
+  it('stops an infinite loop after many short calls and after the timer thread went idle', async () => {
+    // isolated-vm is patched (patches/isolated-vm+5.0.4.patch): finished calls' timers are dropped
+    // without a wake-up each, and an idle timer thread waits a second for the next one before it
+    // ends. A live timer must still fire in each state: busy, lingering, ended and started again.
+    const sb = createSandbox({ poolSize: 1 });
+    try {
+      for (let i = 0; i < 300; i++) await sb.runCode('return input.n + 1', { input: { n: i } }, { reuseKey: 't' });
+      const busy = await failure(sb.runCode('for(;;){}', {}, { reuseKey: 't', timeoutMs: 200 }));
+      expect(busy.code).toBe('CODE_TIMEOUT');
+      await new Promise((r) => setTimeout(r, 300)); // the thread lingers
+      expect(await sb.runCode('return 2', {})).toBe(2);
+      const lingering = await failure(sb.runCode('for(;;){}', {}, { timeoutMs: 200 }));
+      expect(lingering.code).toBe('CODE_TIMEOUT');
+      await new Promise((r) => setTimeout(r, 1500)); // the thread has ended
+      const started = Date.now();
+      const fresh = await failure(sb.runCode('while (true) {}', {}, { timeoutMs: 200 }));
+      expect(fresh.code).toBe('CODE_TIMEOUT');
+      expect(Date.now() - started).toBeLessThan(3000);
+      expect(await sb.runCode('return input.x * 2', { input: { x: 21 } })).toBe(42);
+    } finally {
+      sb.dispose();
+    }
+  });
+
   it('stops an async infinite loop', async () => {
     const err = await failure(sandbox.runCode('await null;\nfor(;;){}', {}, { timeoutMs: 300 }));
     expect(err.message).toBe('Code timed out after 300 ms');

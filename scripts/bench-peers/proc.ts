@@ -255,3 +255,14 @@ export function cpuDelta(
   }
   return { total: Math.round(total * 100) / 100, by };
 }
+
+/** The whole machine's CPU time so far, in USER_HZ ticks summed over all cores: busy and in all. */
+export function machineCpu(): { busy: number; all: number } {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const all = f.slice(0, 8).reduce((a, b) => a + b, 0); // user nice system idle iowait irq softirq steal
+    return { busy: all - f[3]! - f[4]!, all };
+  } catch {
+    return { busy: 0, all: 0 };
+  }
+}
