@@ -165,6 +165,8 @@ export interface EngineOptions {
    * runAtStart). Default 20 ms; 0 = never (every step but a pure trigger's is queued).
    */
   atStartBudgetMs?: number;
+  /** How often a process repeats the grids it watches (Engine.watchGrid) to the others. Default 2 s. */
+  watchRepeatMs?: number;
 }
 
 export interface EngineInternals extends Engine {
@@ -335,6 +337,28 @@ export function createEngine(options: EngineOptions): EngineInternals {
   const localWakers = new Map<string, Set<() => void>>();
   let started = false;
   let eventsSubscribed = false;
+  /** Grids watched here (count of watchers) and elsewhere (until when, from the control channel). */
+  const watchedHere = new Map<string, number>();
+  const watchedElsewhere = new Map<string, number>();
+  const WATCH_REPEAT_MS = options.watchRepeatMs ?? 2_000;
+  const WATCH_KEEP_MS = 3 * WATCH_REPEAT_MS;
+  /** Until then this process may not have heard every watcher's repeat yet: it publishes everything. */
+  let publishAllUntil = Date.now() + WATCH_KEEP_MS;
+  function gridWatched(gridId: string): boolean {
+    if (watchedHere.has(gridId)) return true;
+    const now = Date.now();
+    if (now < publishAllUntil) return true;
+    const until = watchedElsewhere.get(gridId);
+    if (until === undefined) return false;
+    if (until > now) return true;
+    watchedElsewhere.delete(gridId);
+    return false;
+  }
+  function onWatchMessage(gridIds: unknown) {
+    if (!Array.isArray(gridIds)) return;
+    const until = Date.now() + WATCH_KEEP_MS;
+    for (const g of gridIds) if (typeof g === 'string') watchedElsewhere.set(g, until);
+  }
   let stopping = false;
   const unsubs: Array<() => void> = [];
 
@@ -996,7 +1020,10 @@ export function createEngine(options: EngineOptions): EngineInternals {
             summarize(executionId, ended.status, ended.error ?? undefined, steps),
           );
         }
-        publish([runEvent(run, 1, 'running', startedAt), ...applied.events]);
+        const events = [runEvent(run, 1, 'running', startedAt), ...applied.events];
+        // Ended before anyone could know its id: through Redis only when its grid is watched.
+        if (scaled && !gridWatched(run.grid_id)) deliver(events);
+        else publish(events);
         return { executionId };
       }
       let claimed: ClaimRow | null = null;
@@ -2390,6 +2417,19 @@ export function createEngine(options: EngineOptions): EngineInternals {
         }
       }
     },
+    watchGrid(gridId) {
+      const n = watchedHere.get(gridId) ?? 0;
+      watchedHere.set(gridId, n + 1);
+      if (scaled && n === 0) bus.publish('control', { type: 'watch-grids', gridIds: [gridId] });
+      let done = false;
+      return () => {
+        if (done) return;
+        done = true;
+        const left = (watchedHere.get(gridId) ?? 1) - 1;
+        if (left > 0) watchedHere.set(gridId, left);
+        else watchedHere.delete(gridId);
+      };
+    },
     onEvent(listener) {
       // Scaled: subscribe to the deployment's event channel only when someone listens here (a
       // pure worker process never parses other processes' events).
@@ -2405,11 +2445,25 @@ export function createEngine(options: EngineOptions): EngineInternals {
       started = true;
       unsubs.push(
         bus.subscribe('control', (m) => {
-          const msg = m as { type?: string; executionId?: string; status?: string };
+          const msg = m as {
+            type?: string;
+            executionId?: string;
+            status?: string;
+            gridIds?: unknown;
+          };
           if (msg.type === 'abort' && msg.executionId)
             abortLocal(msg.executionId, msg.status ?? 'cancelled');
+          else if (msg.type === 'watch-grids') onWatchMessage(msg.gridIds);
         }),
       );
+      if (scaled) {
+        // Heard from the moment it subscribed: every watcher repeats its grids within WATCH_KEEP_MS.
+        publishAllUntil = Date.now() + WATCH_KEEP_MS;
+        every(WATCH_REPEAT_MS, async () => {
+          if (watchedHere.size)
+            bus.publish('control', { type: 'watch-grids', gridIds: [...watchedHere.keys()] });
+        });
+      }
       if (options.workers > 0) {
         queue.process(options.workers, async (data) => {
           try {

@@ -836,3 +836,111 @@ async function waitFor(cond: () => Promise<boolean>, timeoutMs = 10_000): Promis
   }
   throw new Error('condition not met in time');
 }
+
+describe('engine, scaled: events of runs that end while they start', () => {
+  // Two processes' engines on one database and Redis: `a` starts the runs, `b` listens.
+  let db: Database;
+  let ids: { workspaceId: string; gridId: string };
+  let a: EngineInternals;
+  let b: EngineInternals;
+  const sandbox = createSandbox({ poolSize: 1 });
+  const atA: RuntimeEvent[] = [];
+  const atB: RuntimeEvent[] = [];
+  const watchRepeatMs = 150; // kept by the others for 3x this
+
+  beforeAll(async () => {
+    db = await createTestDatabase('postgres');
+    ids = await seedGrid(db);
+    const common = {
+      db,
+      registry: testRegistry(),
+      redisUrl: REDIS_URL,
+      services: testServices(sandbox),
+      queuePrefix: uniquePrefix('watch'),
+      workers: 2,
+      watchRepeatMs,
+    };
+    a = createEngine(common);
+    b = createEngine(common);
+    a.onEvent((e) => atA.push(e));
+    b.onEvent((e) => atB.push(e));
+    await a.start();
+    await b.start();
+    // Past the start-up period in which a process publishes everything (it has not yet heard
+    // every watcher's repeat).
+    await new Promise((r) => setTimeout(r, 3 * watchRepeatMs + 100));
+  });
+  afterAll(async () => {
+    await a?.stop();
+    await b?.stop();
+    await db?.close();
+    sandbox.dispose();
+  });
+
+  const pure = gridDoc(
+    [
+      { id: 't', type: 'pure-trigger' },
+      { id: 'c', type: 'calc', config: { value: 7 } },
+    ],
+    ['t>c'],
+  );
+  async function runAtA(document: GridDocumentInput) {
+    const { executionId } = await a.startRun({
+      ...ids,
+      gridVersionId: null,
+      document,
+      triggerType: 'webhook',
+      triggerData: {},
+      waitsForResult: true,
+    });
+    expect(await a.waitForCompletion(executionId, 10_000)).toMatchObject({ status: 'completed' });
+    return executionId;
+  }
+  const finished = (list: RuntimeEvent[], id: string) =>
+    list.some((e) => e.executionId === id && e.type === 'run' && e.status === 'completed');
+  const settle = () => new Promise((r) => setTimeout(r, 300));
+
+  it('go to the starting process only while nobody watches the grid; to every process while someone does', async () => {
+    const unwatched = await runAtA(pure);
+    await settle();
+    expect(finished(atA, unwatched)).toBe(true); // its own listeners (metrics, live sockets here)
+    expect(finished(atB, unwatched)).toBe(false);
+    // The run and its steps are stored like any other.
+    const stored = await getExecutionState(db, unwatched, ids.workspaceId);
+    expect(stored?.run.status).toBe('completed');
+    expect(stored?.steps.map((s) => [s.nodeId, s.status]).sort()).toEqual([
+      ['c', 'completed'],
+      ['t', 'completed'],
+    ]);
+
+    const unwatch = b.watchGrid(ids.gridId);
+    await settle(); // the control message reaches `a`
+    const watched = await runAtA(pure);
+    await waitFor(async () => finished(atB, watched));
+    expect(atB.filter((e) => e.executionId === watched).map((e) => [e.type, e.status])).toEqual(
+      atA.filter((e) => e.executionId === watched).map((e) => [e.type, e.status]),
+    );
+    // Still watched after several repeat periods (b repeats it).
+    await new Promise((r) => setTimeout(r, 5 * watchRepeatMs));
+    const later = await runAtA(pure);
+    await waitFor(async () => finished(atB, later));
+
+    unwatch();
+    await new Promise((r) => setTimeout(r, 4 * watchRepeatMs)); // a forgets it
+    const afterUnwatch = await runAtA(pure);
+    await settle();
+    expect(finished(atB, afterUnwatch)).toBe(false);
+  });
+
+  it('a run that goes on after its start is published whether or not its grid is watched', async () => {
+    const queued = gridDoc(
+      [
+        { id: 't', type: 'pure-trigger' },
+        { id: 's', type: 'slow', config: { ms: 20 } },
+      ],
+      ['t>s'],
+    );
+    const id = await runAtA(queued);
+    await waitFor(async () => finished(atB, id));
+  });
+});

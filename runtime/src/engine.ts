@@ -6,7 +6,8 @@ import type { GridDocument } from './document.js';
 import type { Json } from './node-type.js';
 import type { StepErrorInfo } from './errors.js';
 
-export type ExecutionStatus = 'pending' | 'running' | 'waiting' | 'completed' | 'failed' | 'cancelled';
+export type ExecutionStatus =
+  'pending' | 'running' | 'waiting' | 'completed' | 'failed' | 'cancelled';
 export type StepStatus = 'pending' | 'running' | 'waiting' | 'completed' | 'failed' | 'skipped';
 export type TriggerType = 'manual' | 'webhook' | 'schedule' | 'test' | 'retry';
 
@@ -90,8 +91,21 @@ export interface Engine {
   ): Promise<'resumed' | 'already-resumed' | 'not-waiting'>;
   /** Resolves when the run finishes, or null after `timeoutMs`. */
   waitForCompletion(executionId: string, timeoutMs: number): Promise<ExecutionSummary | null>;
-  /** Live step and run events (Redis pub/sub in scaled mode, an emitter in embedded mode). */
+  /**
+   * Live step and run events (Redis pub/sub in scaled mode, an emitter in embedded mode). In scaled
+   * mode a run that finishes within its first statement (every step side-effect free, e.g. a sync
+   * webhook) sends its events through Redis only while some process watches its grid
+   * (`watchGrid`); else only this process's listeners get them. Nobody can have subscribed to such a
+   * run by its id before it ended (its snapshot is then complete).
+   */
   onEvent(listener: (event: RuntimeEvent) => void): () => void;
+  /**
+   * Marks a grid as watched by this process (e.g. an editor showing it live) until the returned
+   * function is called: every process then publishes all of its runs' events. Other processes
+   * learn of it within milliseconds (control channel) and keep it while this process repeats it
+   * (every 2 s).
+   */
+  watchGrid(gridId: string): () => void;
   /** Starts relay, sweeper, scheduler and (when `workers > 0`) in-process step workers. */
   start(): Promise<void>;
   /** Stops taking jobs, lets running steps finish or releases them, closes queues. */

@@ -75,7 +75,14 @@ export async function createApp(deps: AppDeps): Promise<GridflowApp> {
     if (!hooks.matches(req)) return app(req, res);
     if (!cors?.(req, res)) hooks.handle(req, res);
   });
-  const live = createLiveHub({ httpServer, db: deps.db, authenticate, corsOrigins: opts.corsOrigins, log });
+  const live = createLiveHub({
+    httpServer,
+    db: deps.db,
+    authenticate,
+    corsOrigins: opts.corsOrigins,
+    log,
+    watchGrid: deps.engine ? (gridId) => deps.engine!.watchGrid(gridId) : undefined,
+  });
   const ctx: ServerContext = {
     deps,
     db: deps.db,

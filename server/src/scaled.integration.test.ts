@@ -68,6 +68,50 @@ describe('scaled mode (PostgreSQL + Redis, steps in another engine)', () => {
     if (last) expect(last).toMatchObject({ type: 'run', status: 'completed' });
   });
 
+  it('an editor showing a grid live on one API server sees the runs another server ran while they started', async () => {
+    // Sync webhook runs end within their first statement; their events go through Redis only while
+    // some process watches the grid (the socket's subscribe tells the engine).
+    const other = await startTestServer({ db: t.db, engine: true, workers: 0, redisUrl: REDIS, queuePrefix: prefix, deps: { crypto: t.gf.ctx.crypto } });
+    let s: Socket | undefined;
+    try {
+      const g = await owner.agent.post('/api/grids').send({
+        name: 'watched',
+        document: simpleDoc({ mode: 'webhook', path: 'watched-scaled', responseMode: 'onComplete', responseNodeId: 'code' }, 'return { n2: input.body.n * 2 };'),
+      });
+      const pub = await owner.agent.post(`/api/grids/${g.body.grid.id}/versions`).send({});
+      const path = pub.body.webhooks[0].path as string;
+      // Past the other server's start-up period (it publishes everything until it has heard every
+      // watcher's repeat: 6 s).
+      await new Promise((r) => setTimeout(r, 6_500));
+      const key = (await owner.agent.post('/api/api-keys').send({ name: 'w', scopes: ['read'] })).body.key;
+      s = connect(t.url, { transports: ['websocket'], auth: { token: key }, reconnection: false, forceNew: true });
+      await new Promise<void>((resolve, reject) => {
+        s!.once('connect', () => resolve());
+        s!.once('connect_error', reject);
+      });
+      const seen: RuntimeEvent[] = [];
+      s.on('grid-event', (e: RuntimeEvent) => seen.push(e));
+      const unseen = await supertest(other.url).post(`/hooks/${path}`).send({ n: 1 });
+      expect(unseen.body).toEqual({ n2: 2 });
+      expect((await s.timeout(10_000).emitWithAck('subscribe', { gridId: g.body.grid.id })).ok).toBe(true);
+      await new Promise((r) => setTimeout(r, 300)); // the other server hears of the watch
+      const hook = await supertest(other.url).post(`/hooks/${path}`).send({ n: 21 });
+      expect(hook.body).toEqual({ n2: 42 });
+      const id = hook.headers['x-gridflow-execution-id'] as string;
+      const end = Date.now() + 10_000;
+      while (Date.now() < end && !seen.some((e) => e.executionId === id && e.type === 'run' && e.status === 'completed'))
+        await new Promise((r) => setTimeout(r, 25));
+      expect(seen.filter((e) => e.executionId === id).map((e) => `${e.type}:${'nodeId' in e ? e.nodeId : ''}:${e.status}`)).toEqual(
+        expect.arrayContaining(['run::running', 'step:code:completed', 'run::completed']),
+      );
+      // The run from before the watch was not sent to this server (nobody watched its grid then).
+      expect(seen.some((e) => e.executionId === unseen.headers['x-gridflow-execution-id'])).toBe(false);
+    } finally {
+      s?.disconnect();
+      await other.close();
+    }
+  });
+
   it('a signed webhook replayed to another API server process is refused (signatures shared through Redis)', async () => {
     const other = await startTestServer({ db: t.db, engine: true, workers: 0, redisUrl: REDIS, queuePrefix: prefix, deps: { crypto: t.gf.ctx.crypto } });
     try {

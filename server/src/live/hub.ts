@@ -2,7 +2,10 @@
  * Live stream over socket.io, on the API's port. Clients authenticate with the session cookie or
  * an API key (`auth: { token }` or an Authorization header), then subscribe to executions and
  * grids. Every server process relays the events its engine receives (the runtime fans them out
- * through Redis in scaled mode) to its own sockets, so no socket.io adapter is needed.
+ * through Redis in scaled mode) to its own sockets, so no socket.io adapter is needed. A grid
+ * subscription also tells the runtime the grid is watched (Engine.watchGrid): runs that end while
+ * they start (sync webhooks) are published to every process only while some process watches their
+ * grid, as nobody can subscribe to such a run by its id before it has ended.
  *
  * Reconnect without gaps: `subscribe` reads the run's current state (execution + steps + its
  * event seq S) while buffering live events for that socket, replies with the snapshot, then
@@ -40,6 +43,8 @@ type Ack = (response: unknown) => void;
 
 interface SocketState {
   caller: Caller;
+  /** Grids this socket watches live, with the function that ends the engine's watch. */
+  grids: Map<string, () => void>;
   /** Executions being synced: live events are held here until the snapshot is sent. */
   syncing: Map<string, RuntimeEvent[]>;
 }
@@ -57,6 +62,11 @@ export function createLiveHub(opts: {
   authenticate: Authenticator;
   corsOrigins: string[];
   log: Logger;
+  /**
+   * Tells the runtime a grid is shown live here (Engine.watchGrid): runs that end while they start
+   * are then published to every process, not only to the one that ran them.
+   */
+  watchGrid?: (gridId: string) => () => void;
 }): LiveHub {
   const { db, log } = opts;
   const io = new Server(opts.httpServer, {
@@ -89,7 +99,7 @@ export function createLiveHub(opts: {
       .authenticate(fakeReq)
       .then((caller) => {
         if (!caller) return next(new Error('unauthenticated'));
-        states.set(socket.id, { caller, syncing: new Map() });
+        states.set(socket.id, { caller, grids: new Map(), syncing: new Map() });
         void socket.join(`user:${caller.user.id}`);
         next();
       })
@@ -134,6 +144,8 @@ export function createLiveHub(opts: {
         if (typeof m.gridId === 'string') {
           if (!(await gridVisible(workspaceId, m.gridId)))
             return reply({ ok: false, error: 'grid not found' });
+          if (!state.grids.has(m.gridId))
+            state.grids.set(m.gridId, opts.watchGrid?.(m.gridId) ?? (() => undefined));
           await socket.join(`grid:${m.gridId}`);
           return reply({ ok: true });
         }
@@ -170,12 +182,18 @@ export function createLiveHub(opts: {
     socket.on('unsubscribe', async (msg: unknown, ack?: Ack) => {
       const m = (msg ?? {}) as { executionId?: unknown; gridId?: unknown };
       if (typeof m.executionId === 'string') await socket.leave(`execution:${m.executionId}`);
-      if (typeof m.gridId === 'string') await socket.leave(`grid:${m.gridId}`);
+      if (typeof m.gridId === 'string') {
+        await socket.leave(`grid:${m.gridId}`);
+        state.grids.get(m.gridId)?.();
+        state.grids.delete(m.gridId);
+      }
       if (typeof ack === 'function') ack({ ok: true });
     });
 
     socket.on('disconnect', () => {
       states.delete(socket.id);
+      for (const unwatch of state.grids.values()) unwatch();
+      state.grids.clear();
       for (const [id, seen] of snapshotSeq) {
         seen.delete(socket.id);
         if (!seen.size) snapshotSeq.delete(id);
