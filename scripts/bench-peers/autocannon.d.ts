@@ -32,6 +32,8 @@ declare module 'autocannon' {
     }
     interface Instance {
       stop(): void;
+      /** Every answer: the client, its HTTP status, bytes and response time (ms). */
+      on(event: 'response', fn: (client: unknown, status: number, bytes: number, ms: number) => void): void;
     }
   }
   function autocannon(
