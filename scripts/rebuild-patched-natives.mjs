@@ -48,11 +48,21 @@ if (!gyp || !existsSync(gyp)) {
 console.log(
   '[rebuild-patched-natives] building isolated-vm with its patched timer (about a minute)',
 );
-const run = (args) =>
-  execFileSync(process.execPath, [gyp, ...args], {
-    cwd: dir,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+const run = (args) => {
+  try {
+    execFileSync(process.execPath, [gyp, ...args], {
+      cwd: dir,
+      stdio: 'pipe',
+      maxBuffer: 64 * 1024 * 1024,
+    });
+  } catch (err) {
+    // The compiler's output only when the build fails (its warnings are noise otherwise).
+    process.stderr.write(
+      `${String(err.stdout ?? '').slice(-20000)}${String(err.stderr ?? '').slice(-20000)}`,
+    );
+    throw err;
+  }
+};
 run(['rebuild', '--release', '-j', 'max']);
 run(['clean']);
 writeFileSync(stamp, `${hash}\n`);
