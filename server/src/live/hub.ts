@@ -144,6 +144,8 @@ export function createLiveHub(opts: {
         if (typeof m.gridId === 'string') {
           if (!(await gridVisible(workspaceId, m.gridId)))
             return reply({ ok: false, error: 'grid not found' });
+          // Gone while the grid was looked up: no watch that its disconnect would not end.
+          if (!socket.connected) return reply({ ok: false, error: 'disconnected' });
           if (!state.grids.has(m.gridId))
             state.grids.set(m.gridId, opts.watchGrid?.(m.gridId) ?? (() => undefined));
           await socket.join(`grid:${m.gridId}`);
