@@ -4,10 +4,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import supertest from 'supertest';
-import { io as connect, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
 import type { RuntimeEvent, Engine } from '@gridflow/runtime';
 import { registry } from '@gridflow/nodes';
-import { simpleDoc, startTestServer, type TestServer, type TestUser } from './testing/harness.js';
+import { openSocket, simpleDoc, startTestServer, type TestServer, type TestUser } from './testing/harness.js';
 import { signedHeaders } from './webhooks/signature.js';
 import { createGridflowEngine, createServices, type Services } from './runtime-wiring.js';
 import { createLogger } from './ops/logger.js';
@@ -49,11 +49,7 @@ describe('scaled mode (PostgreSQL + Redis, steps in another engine)', () => {
     expect(hook.body).toEqual({ n2: 42 });
 
     const key = (await owner.agent.post('/api/api-keys').send({ name: 's', scopes: ['read'] })).body.key;
-    socket = connect(t.url, { transports: ['websocket'], auth: { token: key }, reconnection: false, forceNew: true });
-    await new Promise<void>((resolve, reject) => {
-      socket!.once('connect', () => resolve());
-      socket!.once('connect_error', reject);
-    });
+    socket = await openSocket(t.url, { token: key });
     const events: RuntimeEvent[] = [];
     socket.on('event', (e: RuntimeEvent) => events.push(e));
     const run = await owner.agent.post(`/api/grids/${g.body.grid.id}/runs`).send({ input: { body: { n: 2 } } });
@@ -84,11 +80,7 @@ describe('scaled mode (PostgreSQL + Redis, steps in another engine)', () => {
       // watcher's repeat: 6 s).
       await new Promise((r) => setTimeout(r, 6_500));
       const key = (await owner.agent.post('/api/api-keys').send({ name: 'w', scopes: ['read'] })).body.key;
-      s = connect(t.url, { transports: ['websocket'], auth: { token: key }, reconnection: false, forceNew: true });
-      await new Promise<void>((resolve, reject) => {
-        s!.once('connect', () => resolve());
-        s!.once('connect_error', reject);
-      });
+      s = await openSocket(t.url, { token: key });
       const seen: RuntimeEvent[] = [];
       s.on('grid-event', (e: RuntimeEvent) => seen.push(e));
       const unseen = await supertest(other.url).post(`/hooks/${path}`).send({ n: 1 });

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import supertest from 'supertest';
-import { io as connect, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
 import type { RuntimeEvent } from '@gridflow/runtime';
-import { addMember, simpleDoc, startTestServer, type TestServer, type TestUser } from '../testing/harness.js';
+import { addMember, openSocket, simpleDoc, startTestServer, type TestServer, type TestUser } from '../testing/harness.js';
 import type { ExecutionSnapshot } from './hub.js';
 
 let t: TestServer;
@@ -20,13 +20,10 @@ afterAll(async () => {
   await t?.close();
 });
 
-function open(auth: Record<string, string> = { token: key }, extraHeaders?: Record<string, string>): Promise<Socket> {
-  const s = connect(t.url, { transports: ['websocket'], auth, reconnection: false, forceNew: true, ...(extraHeaders ? { extraHeaders } : {}) });
+async function open(auth: Record<string, string> = { token: key }, extraHeaders?: Record<string, string>): Promise<Socket> {
+  const s = await openSocket(t.url, auth, extraHeaders);
   sockets.push(s);
-  return new Promise((resolve, reject) => {
-    s.once('connect', () => resolve(s));
-    s.once('connect_error', (err) => reject(err));
-  });
+  return s;
 }
 
 type SubscribeReply = { ok: boolean; error?: string; snapshot?: ExecutionSnapshot };

@@ -3,6 +3,7 @@
  * users (cookie agents) and create API keys.
  */
 import supertest from 'supertest';
+import { io as connect, type Socket } from 'socket.io-client';
 import type { Engine, NodeRegistry } from '@gridflow/runtime';
 import { registry as nodeRegistry, describeNodeTypes } from '@gridflow/nodes';
 import type { Database } from '@gridflow/db';
@@ -124,4 +125,16 @@ export function simpleDoc(triggerConfig: Record<string, unknown> = { mode: 'manu
     ],
     edges: [{ id: 'e1', source: 'trigger', sourceHandle: 'out', target: 'code', targetHandle: 'in' }],
   };
+}
+
+/** A socket.io client of the live stream, resolved once connected (disconnected again if refused). */
+export function openSocket(url: string, auth: Record<string, string>, extraHeaders?: Record<string, string>): Promise<Socket> {
+  const s = connect(url, { transports: ['websocket'], auth, reconnection: false, forceNew: true, ...(extraHeaders ? { extraHeaders } : {}) });
+  return new Promise((resolve, reject) => {
+    s.once('connect', () => resolve(s));
+    s.once('connect_error', (err) => {
+      s.disconnect();
+      reject(err);
+    });
+  });
 }
