@@ -884,7 +884,7 @@ describe('engine, scaled: events of runs that end while they start', () => {
     ],
     ['t>c'],
   );
-  async function runAtA(document: GridDocumentInput) {
+  async function runAtA(document: ReturnType<typeof gridDoc>) {
     const { executionId } = await a.startRun({
       ...ids,
       gridVersionId: null,

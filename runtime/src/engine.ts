@@ -6,8 +6,7 @@ import type { GridDocument } from './document.js';
 import type { Json } from './node-type.js';
 import type { StepErrorInfo } from './errors.js';
 
-export type ExecutionStatus =
-  'pending' | 'running' | 'waiting' | 'completed' | 'failed' | 'cancelled';
+export type ExecutionStatus = 'pending' | 'running' | 'waiting' | 'completed' | 'failed' | 'cancelled';
 export type StepStatus = 'pending' | 'running' | 'waiting' | 'completed' | 'failed' | 'skipped';
 export type TriggerType = 'manual' | 'webhook' | 'schedule' | 'test' | 'retry';
 
