@@ -35,6 +35,11 @@ export interface Config {
   databaseUrl: string | undefined;
   /** Pool size for PostgreSQL (GRIDFLOW_DB_POOL_SIZE, default 20). */
   dbPoolSize: number;
+  /**
+   * Where embedded PGlite runs (GRIDFLOW_PGLITE_THREAD): on its own worker thread (`own`, the
+   * default), or on the thread that opens it (`caller`: one thread for everything, as before).
+   */
+  pgliteThread: 'own' | 'caller';
   redisUrl: string | undefined;
   port: number;
   host: string;
@@ -123,6 +128,13 @@ const envSchema = z.object({
   ),
   GRIDFLOW_DATA_DIR: optString,
   GRIDFLOW_DB_POOL_SIZE: int(1, 500, 20),
+  GRIDFLOW_PGLITE_THREAD: z.preprocess(
+    (v) => (typeof v === 'string' ? emptyToUndefined(v.trim().toLowerCase()) : v),
+    z
+      .enum(['own', 'caller'], { error: 'must be own or caller' })
+      .optional()
+      .transform((t) => t ?? 'own'),
+  ),
   GRIDFLOW_ENCRYPTION_KEY: optString,
   OPENAI_API_KEY: optString,
   OPENAI_BASE_URL: url(['http:', 'https:'], 'http://127.0.0.1:11434/v1'),
@@ -214,6 +226,7 @@ export function loadConfig(env: Env): Config {
     mode,
     databaseUrl: e.DATABASE_URL,
     dbPoolSize: e.GRIDFLOW_DB_POOL_SIZE,
+    pgliteThread: e.GRIDFLOW_PGLITE_THREAD,
     redisUrl: e.REDIS_URL,
     port: e.PORT,
     host: e.HOST,

@@ -5,10 +5,14 @@ import { listMigrations } from './migrate.js';
 import type { Database } from './database.js';
 
 /** Behaviour both databases must share: the app and runtime code run unchanged on either. */
-describe.each(['postgres', 'pglite'] as const)('%s database', (kind) => {
+describe.each([
+  { name: 'postgres', kind: 'postgres' as const },
+  { name: 'pglite on its own thread', kind: 'pglite' as const, pgliteThread: 'own' as const },
+  { name: 'pglite on the caller thread', kind: 'pglite' as const, pgliteThread: 'caller' as const },
+])('$name database', ({ kind, pgliteThread }) => {
   let db: Database;
   beforeAll(async () => {
-    db = await createTestDatabase(kind);
+    db = await createTestDatabase(kind, { pgliteThread });
   });
   afterAll(async () => {
     await db?.close();

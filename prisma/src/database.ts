@@ -15,7 +15,8 @@ import { applyMigrations } from './migrate.js';
 import { createPgliteAdapter } from './pglite-adapter.js';
 import type { SqlClient } from './sql.js';
 import { createPgSqlClient } from './sql-pg.js';
-import { createPgliteSqlClient } from './sql-pglite.js';
+import { createPgliteSqlClient, type PgliteLike } from './sql-pglite.js';
+import { PgliteOnThread } from './pglite-on-thread.js';
 
 export interface Database {
   kind: 'postgres' | 'pglite';
@@ -44,7 +45,7 @@ export async function openDatabase(opts: OpenDatabaseOptions = {}): Promise<Data
   if (opts.dataDir) return openPglite(opts.dataDir, opts);
   const config = getConfig();
   if (config.databaseUrl) return openPostgres(config.databaseUrl, opts);
-  return openPglite(join(config.dataDir, 'pglite'), opts);
+  return openPglite(join(config.dataDir, 'pglite'), { ...opts, thread: config.pgliteThread });
 }
 
 async function openPostgres(databaseUrl: string, opts: OpenDatabaseOptions): Promise<Database> {
@@ -73,23 +74,28 @@ async function openPostgres(databaseUrl: string, opts: OpenDatabaseOptions): Pro
 /**
  * Opens PGlite in `dataDir` (`memory://` for in-memory). `loadDataDir`: start from a dumped data
  * directory (`PGlite.dumpDataDir()`) instead of running initdb, which is most of a new instance's
- * start-up time (used by createTestDatabase).
+ * start-up time (used by createTestDatabase). `thread`: PGlite on its own worker thread (`own`, the
+ * default: see pglite-on-thread.ts) or on the caller's.
  */
 export async function openPglite(
   dataDir: string,
-  opts: { migrate?: boolean; loadDataDir?: Blob } = {},
+  opts: { migrate?: boolean; loadDataDir?: Blob; thread?: 'own' | 'caller' } = {},
 ): Promise<Database> {
+  const thread = opts.thread ?? 'own';
   let unlock = () => {};
   if (!dataDir.startsWith('memory://')) {
     mkdirSync(dataDir, { recursive: true });
     unlock = lockDataDir(dataDir);
   }
-  let db: PGlite;
+  let db: PgliteLike & { close(): Promise<void> };
   try {
-    db = await PGlite.create(dataDir, {
-      extensions: { vector },
-      ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}),
-    });
+    db =
+      thread === 'own'
+        ? await PgliteOnThread.create({ dataDir, loadDataDir: opts.loadDataDir })
+        : await PGlite.create(dataDir, {
+            extensions: { vector },
+            ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}),
+          });
   } catch (err) {
     unlock();
     throw err;

@@ -8,6 +8,7 @@
  * slugs) must behave the same on PGlite as on PostgreSQL.
  */
 import type { PGlite } from '@electric-sql/pglite';
+import type { PgliteLike } from './sql-pglite.js';
 import type { Prisma } from '@prisma/client';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 
@@ -93,8 +94,8 @@ function wrap<T extends Queryable>(q: T): T {
 }
 
 /** The adapter factory to pass as `new PrismaClient({ adapter })` for a PGlite instance. */
-export function createPgliteAdapter(db: PGlite): AdapterFactory {
-  const factory = new PrismaPGlite(db);
+export function createPgliteAdapter(db: PgliteLike): AdapterFactory {
+  const factory = new PrismaPGlite(db as PGlite);
   const connect = factory.connect.bind(factory);
   factory.connect = async () => wrap((await connect()) as unknown as Queryable) as never;
   // 0.6.1 is typed against driver-adapter-utils 6.10; the 6.19 client drives it fine (models,

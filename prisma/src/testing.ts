@@ -179,10 +179,15 @@ function ensureTemplate(): Promise<string> {
  */
 export async function createTestDatabase(
   kind: 'postgres' | 'pglite' = 'postgres',
+  opts: { pgliteThread?: 'own' | 'caller' } = {},
 ): Promise<Database> {
   if (kind === 'pglite') {
     // applyMigrations still runs at open: a no-op when the snapshot is current.
-    return openPglite('memory://', { migrate: true, loadDataDir: await migratedPgliteSnapshot() });
+    return openPglite('memory://', {
+      migrate: true,
+      loadDataDir: await migratedPgliteSnapshot(),
+      thread: opts.pgliteThread,
+    });
   }
 
   const template = await ensureTemplate();

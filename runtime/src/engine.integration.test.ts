@@ -558,7 +558,12 @@ describe.each(modes)('engine: $name', ({ kind, redis }) => {
     });
 });
 
-describe.each(modes)('engine, steps run at a run\'s start: $name', ({ kind, redis }) => {
+describe.each([
+  ...modes,
+  // PGlite in-process: a statement blocks the thread while it runs (see groupCommitter's deferFirst).
+  { name: 'embedded (PGlite on the caller thread)', kind: 'pglite' as const, redis: false, pgliteThread: 'caller' as const },
+])('engine, steps run at a run\'s start: $name', ({ kind, redis, ...mode }) => {
+  const pgliteThread = 'pgliteThread' in mode ? mode.pgliteThread : undefined;
   let db: Database;
   let engine: EngineInternals;
   let ids: { workspaceId: string; gridId: string };
@@ -587,7 +592,7 @@ describe.each(modes)('engine, steps run at a run\'s start: $name', ({ kind, redi
       queuePrefix: uniquePrefix('atstart'),
       workers: 2,
       eventSink: sink,
-    }));
+    }, pgliteThread));
     await db.sql.query(`CREATE TABLE test_sink (execution_id text, type text, node_id text)`);
   });
   afterAll(() => stopEngine(engine, db, sandbox));
@@ -701,6 +706,40 @@ describe.each(modes)('engine, steps run at a run\'s start: $name', ({ kind, redi
     expect(rows.rows[0]).toEqual({ n: 39, steps: 78 });
   });
 
+  it('runs started in one event-loop turn are written by a few shared statements (group commit)', async () => {
+    const document = gridDoc(
+      [
+        { id: 't', type: 'pure-trigger' },
+        { id: 'a', type: 'calc', config: { value: '{{ trigger.i }}' } },
+      ],
+      ['t>a'],
+    );
+    // Each run is started from its own callback of one event-loop turn, as requests read from
+    // different sockets are.
+    const started = await Promise.all(
+      Array.from(
+        { length: 40 },
+        (_, i) =>
+          new Promise<{ executionId: string }>((resolve, reject) =>
+            setImmediate(() =>
+              engine
+                .startRun({ ...ids, gridVersionId: null, document, triggerType: 'webhook', triggerData: { i }, waitsForResult: true })
+                .then(resolve, reject),
+            ),
+          ),
+      ),
+    );
+    // created_at is the time of the statement's transaction: one value per statement (at most).
+    const r = await db.sql.query<{ n: number; statements: number }>(
+      `SELECT count(*)::int AS n, count(DISTINCT created_at)::int AS statements FROM executions
+        WHERE id = ANY($1::text[]) AND status = 'completed' AND steps_completed = 2`,
+      [started.map((s) => s.executionId)],
+    );
+    expect(r.rows[0]!.n).toBe(40);
+    // At most 32 runs per statement; on PostgreSQL the first run goes out alone, at once.
+    expect(r.rows[0]!.statements).toBeLessThanOrEqual(3);
+  });
+
   it('stops at the first step that is not side-effect free; the rest runs queued', async () => {
     const document = gridDoc(
       [
@@ -803,8 +842,9 @@ async function startEngine(
   sandbox: ReturnType<typeof createSandbox>,
   events: RuntimeEvent[],
   options: Omit<EngineOptions, 'db' | 'registry' | 'services'>,
+  pgliteThread?: 'own' | 'caller',
 ) {
-  const db = await createTestDatabase(kind);
+  const db = await createTestDatabase(kind, { pgliteThread });
   const ids = await seedGrid(db);
   const engine = createEngine({
     db,
