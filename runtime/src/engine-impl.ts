@@ -1376,7 +1376,21 @@ export function createEngine(options: EngineOptions): EngineInternals {
       item = { value: value ?? null, index: row.item_index };
     }
     let scope: ExpressionScope | undefined;
-    const getScope = async () => (scope ??= await buildScope(row, grid, item, at?.steps));
+    // Method shorthand, not named arrows, for the per-step functions here and in `ctx`: tsx's
+    // transform renames every named arrow with Object.defineProperty each time it is created.
+    const lazy = {
+      async scope(): Promise<ExpressionScope> {
+        return (scope ??= await buildScope(row, grid, item, at?.steps));
+      },
+      log(): NodeLogger {
+        return {
+          debug: (m, d) => log.debug(m, { ...d, executionId: row.execution_id, nodeId: node.id }),
+          info: (m, d) => log.info(m, { ...d, executionId: row.execution_id, nodeId: node.id }),
+          warn: (m, d) => log.warn(m, { ...d, executionId: row.execution_id, nodeId: node.id }),
+          error: (m, d) => log.error(m, { ...d, executionId: row.execution_id, nodeId: node.id }),
+        };
+      },
+    };
 
     const nodeTimeout =
       typeof node.config.timeoutMs === 'number' && node.config.timeoutMs > 0
@@ -1388,7 +1402,7 @@ export function createEngine(options: EngineOptions): EngineInternals {
 
     let config: Record<string, unknown> = node.config;
     if (hasTemplatesCached(node)) {
-      config = await resolveConfig(node.config, await getScope(), {
+      config = await resolveConfig(node.config, await lazy.scope(), {
         sandbox: services.sandbox,
         ...(type.rawFields ? { rawFields: type.rawFields } : {}),
         nodeName: node.name,
@@ -1420,12 +1434,6 @@ export function createEngine(options: EngineOptions): EngineInternals {
     const sid = row.id;
     let httpClient: HttpClient | undefined;
     let nodeLog: NodeLogger | undefined; // made when the node logs
-    const makeLog = (): NodeLogger => ({
-      debug: (m, d) => log.debug(m, { ...d, executionId: row.execution_id, nodeId: node.id }),
-      info: (m, d) => log.info(m, { ...d, executionId: row.execution_id, nodeId: node.id }),
-      warn: (m, d) => log.warn(m, { ...d, executionId: row.execution_id, nodeId: node.id }),
-      error: (m, d) => log.error(m, { ...d, executionId: row.execution_id, nodeId: node.id }),
-    });
     const ctx: NodeContext<unknown> = {
       config: parsed.data,
       input: row.input ?? null,
@@ -1447,7 +1455,7 @@ export function createEngine(options: EngineOptions): EngineInternals {
         return ctrl.signal;
       },
       get log() {
-        return (nodeLog ??= makeLog());
+        return (nodeLog ??= lazy.log());
       },
       get http() {
         // Created on first use: most nodes never call out.
@@ -1459,12 +1467,20 @@ export function createEngine(options: EngineOptions): EngineInternals {
       encrypt: services.encrypt,
       embed: services.embed,
       env: services.env,
-      emit: (e) => {
+      emit(e) {
         emitted.push(e);
       },
-      wait: (request) => ({ kind: 'wait', wait: request }),
-      evaluate: async (expression, extra) =>
-        evaluateTemplateOrExpression(expression, await getScope(), services.sandbox, extra),
+      wait(request) {
+        return { kind: 'wait', wait: request };
+      },
+      async evaluate(expression, extra) {
+        return evaluateTemplateOrExpression(
+          expression,
+          await lazy.scope(),
+          services.sandbox,
+          extra,
+        );
+      },
     };
     // Added after the literal, not spread into it (a spread makes every step's context slower to build).
     if (item) ctx.item = item;

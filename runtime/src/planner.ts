@@ -192,13 +192,10 @@ export function initialPlan(
   return plan;
 }
 
-/**
- * The next plan for a run in `state`. Steps already present in `state` are never planned again
- * (so applying a plan and planning again is idempotent).
- */
-export function planNext(grid: CompiledGrid, state: RunState): Plan {
-  const steps = new Map(state.steps);
-  const plan: Plan = {
+/** One planNext call's working state; its methods were closures of planNext (see planNext). */
+class PlanPass {
+  readonly steps: Map<StepKey, StepState>;
+  readonly plan: Plan = {
     ready: [],
     skipped: [],
     passedThrough: [],
@@ -207,78 +204,92 @@ export function planNext(grid: CompiledGrid, state: RunState): Plan {
     finished: null,
     activity: { pending: 0, running: 0, waiting: 0 },
   };
-  const loopResults = new Map<string, Json[]>();
-  const loopDone = new Set<string>(); // for-each ids whose loop is over (finished or failed)
+  readonly loopResults = new Map<string, Json[]>();
+  /** For-each ids whose loop is over (finished or failed). */
+  readonly loopDone = new Set<string>();
+  /** Number of admitted items (a prefix 0..k-1), admitting more while below the concurrency. */
+  readonly admitted = new Map<string, number>();
 
-  const get = (nodeId: string, itemIndex: number) => steps.get(stepKey(nodeId, itemIndex));
-  const nameOf = (id: string) => grid.nodes.get(id)?.name ?? id;
+  constructor(
+    readonly grid: CompiledGrid,
+    readonly state: RunState,
+  ) {
+    this.steps = new Map(state.steps);
+  }
+
+  get(nodeId: string, itemIndex: number): StepState | undefined {
+    return this.steps.get(stepKey(nodeId, itemIndex));
+  }
+
+  nameOf(id: string): string {
+    return this.grid.nodes.get(id)?.name ?? id;
+  }
 
   /** Items of a completed for-each whose item port fired, else null (no loop runs). */
-  const loopItems = (fe: string): unknown[] | null => {
-    const s = get(fe, NO_ITEM);
-    if (!s || s.status !== 'completed' || grid.nodes.get(fe)?.disabled) return null;
+  loopItems(fe: string): unknown[] | null {
+    const s = this.get(fe, NO_ITEM);
+    if (!s || s.status !== 'completed' || this.grid.nodes.get(fe)?.disabled) return null;
     if (s.ports && !s.ports.includes(FOR_EACH_ITEM_PORT)) return null;
     return forEachItems(s.output);
-  };
+  }
 
-  const itemState = (info: ForEachInfo, i: number): 'unstarted' | 'running' | 'done' => {
+  itemState(info: ForEachInfo, i: number): 'unstarted' | 'running' | 'done' {
     if (info.body.size === 0) return 'done'; // an empty body: each item is its own result
     let any = false;
     let all = true;
     for (const b of info.body) {
-      const s = get(b, i);
+      const s = this.get(b, i);
       if (s) {
         any = true;
         if (!TERMINAL.has(s.status)) all = false;
       } else all = false;
     }
     return !any ? 'unstarted' : all ? 'done' : 'running';
-  };
+  }
 
   /** First unhandled failure of item i (a body node failed without an error edge). */
-  const itemUnhandledFailure = (
+  itemUnhandledFailure(
     info: ForEachInfo,
     i: number,
-  ): { nodeId: string; error: StepErrorInfo } | null => {
+  ): { nodeId: string; error: StepErrorInfo } | null {
     for (const b of info.body) {
-      const s = get(b, i);
-      if (s?.status === 'failed' && !grid.hasErrorEdge.has(b)) {
+      const s = this.get(b, i);
+      if (s?.status === 'failed' && !this.grid.hasErrorEdge.has(b)) {
         return { nodeId: b, error: s.error ?? { message: 'failed', code: 'ERROR', kind: 'fatal' } };
       }
     }
     return null;
-  };
+  }
 
-  const itemResult = (info: ForEachInfo, i: number, items: unknown[]): Json => {
+  itemResult(info: ForEachInfo, i: number, items: unknown[]): Json {
     if (info.body.size === 0) return (items[i] ?? null) as Json;
-    const unhandled = itemUnhandledFailure(info, i);
+    const unhandled = this.itemUnhandledFailure(info, i);
     if (unhandled) return { error: unhandled.error as unknown as Json };
-    const completed = info.sinks.filter((id) => get(id, i)?.status === 'completed');
+    const completed = info.sinks.filter((id) => this.get(id, i)?.status === 'completed');
     if (completed.length === 0) {
       for (const b of info.body) {
-        const s = get(b, i);
+        const s = this.get(b, i);
         if (s?.status === 'failed') return { error: (s.error ?? null) as unknown as Json };
       }
       return null;
     }
-    if (info.sinks.length === 1) return get(completed[0]!, i)!.output ?? null;
+    if (info.sinks.length === 1) return this.get(completed[0]!, i)!.output ?? null;
     const out: Record<string, Json> = {};
-    for (const id of completed) out[nameOf(id)] = get(id, i)!.output ?? null;
+    for (const id of completed) out[this.nameOf(id)] = this.get(id, i)!.output ?? null;
     return out;
-  };
+  }
 
-  /** Number of admitted items (a prefix 0..k-1), admitting more while below the concurrency. */
-  const admitted = new Map<string, number>();
-  const admit = (info: ForEachInfo, items: unknown[]): number => {
+  admit(info: ForEachInfo, items: unknown[]): number {
     let k = 0;
     // Started items form a prefix: items are admitted in order and never un-started.
-    while (k < items.length && itemState(info, k) !== 'unstarted') k++;
+    while (k < items.length && this.itemState(info, k) !== 'unstarted') k++;
     let inflight = 0;
     let blocked = false;
     for (let i = 0; i < k; i++) {
-      const st = itemState(info, i);
+      const st = this.itemState(info, i);
       if (st === 'running') inflight++;
-      else if (state.errorHandling === 'stop' && itemUnhandledFailure(info, i)) blocked = true;
+      else if (this.state.errorHandling === 'stop' && this.itemUnhandledFailure(info, i))
+        blocked = true;
     }
     if (!blocked) {
       while (k < items.length && inflight < info.concurrency) {
@@ -287,60 +298,65 @@ export function planNext(grid: CompiledGrid, state: RunState): Plan {
       }
     }
     return k;
-  };
+  }
 
   /** Whether a for-each's loop is over, and how (evaluated after its body nodes were planned). */
-  const settleLoop = (info: ForEachInfo): void => {
-    if (loopDone.has(info.id)) return;
-    const fe = get(info.id, NO_ITEM);
+  settleLoop(info: ForEachInfo): void {
+    if (this.loopDone.has(info.id)) return;
+    const fe = this.get(info.id, NO_ITEM);
     if (!fe || fe.status !== 'completed') return;
-    const items = loopItems(info.id);
+    const items = this.loopItems(info.id);
     if (!items) return; // no loop (disabled / port not fired): done behaves like a normal port
-    const k = admitted.get(info.id) ?? admit(info, items);
-    for (let i = 0; i < k; i++) if (itemState(info, i) !== 'done') return;
-    if (state.errorHandling === 'stop') {
+    const k = this.admitted.get(info.id) ?? this.admit(info, items);
+    for (let i = 0; i < k; i++) if (this.itemState(info, i) !== 'done') return;
+    if (this.state.errorHandling === 'stop') {
       for (let i = 0; i < k; i++) {
-        const f = itemUnhandledFailure(info, i);
+        const f = this.itemUnhandledFailure(info, i);
         if (f) {
           const error: StepErrorInfo = {
             ...f.error,
-            message: `Item ${i + 1} of ${items.length} failed at node "${nameOf(f.nodeId)}": ${f.error.message}`,
+            message: `Item ${i + 1} of ${items.length} failed at node "${this.nameOf(f.nodeId)}": ${f.error.message}`,
           };
-          steps.set(stepKey(info.id, NO_ITEM), { ...fe, status: 'failed', error });
-          plan.failedLoops.push({ nodeId: info.id, itemIndex: NO_ITEM, error });
-          loopDone.add(info.id);
+          this.steps.set(stepKey(info.id, NO_ITEM), { ...fe, status: 'failed', error });
+          this.plan.failedLoops.push({ nodeId: info.id, itemIndex: NO_ITEM, error });
+          this.loopDone.add(info.id);
           return;
         }
       }
     }
     if (k < items.length) return;
     const results: Json[] = [];
-    for (let i = 0; i < items.length; i++) results.push(itemResult(info, i, items));
-    loopResults.set(info.id, results);
-    plan.finishedLoops.push({ nodeId: info.id, itemIndex: NO_ITEM, results });
-    loopDone.add(info.id);
-  };
+    for (let i = 0; i < items.length; i++) results.push(this.itemResult(info, i, items));
+    this.loopResults.set(info.id, results);
+    this.plan.finishedLoops.push({ nodeId: info.id, itemIndex: NO_ITEM, results });
+    this.loopDone.add(info.id);
+  }
 
   /** State and carried value of edge `e` in item context `i` (NO_ITEM outside bodies). */
-  const edgeState = (e: GridEdge, i: number): { state: EdgeState; value?: Json } => {
-    const srcNode = grid.nodes.get(e.source)!;
-    const feInfo = srcNode.type === FOR_EACH_TYPE ? grid.forEach.get(e.source) : undefined;
+  edgeState(e: GridEdge, i: number): { state: EdgeState; value?: Json } {
+    const srcNode = this.grid.nodes.get(e.source)!;
+    const feInfo = srcNode.type === FOR_EACH_TYPE ? this.grid.forEach.get(e.source) : undefined;
     if (feInfo && e.sourceHandle === FOR_EACH_ITEM_PORT && !isErrorEdge(e)) {
       // Entry into the loop body for item i.
-      const fe = get(e.source, NO_ITEM);
+      const fe = this.get(e.source, NO_ITEM);
       if (!fe || !TERMINAL.has(fe.status)) return { state: 'pending' };
-      const items = loopItems(e.source);
+      const items = this.loopItems(e.source);
       if (!items || i === NO_ITEM) return { state: 'dead' };
       return i < items.length
         ? { state: 'live', value: (items[i] ?? null) as Json }
         : { state: 'dead' };
     }
-    const srcIndex = grid.bodyOf.has(e.source) ? i : NO_ITEM;
-    const s = get(e.source, srcIndex);
+    const srcIndex = this.grid.bodyOf.has(e.source) ? i : NO_ITEM;
+    const s = this.get(e.source, srcIndex);
     if (!s || !TERMINAL.has(s.status)) return { state: 'pending' };
     if (isErrorEdge(e)) {
       // A running loop may still fail: its error edge stays open until the loop settles.
-      if (feInfo && s.status === 'completed' && loopItems(e.source) && !loopDone.has(e.source))
+      if (
+        feInfo &&
+        s.status === 'completed' &&
+        this.loopItems(e.source) &&
+        !this.loopDone.has(e.source)
+      )
         return { state: 'pending' };
       if (s.status !== 'failed') return { state: 'dead' };
       return {
@@ -350,29 +366,29 @@ export function planNext(grid: CompiledGrid, state: RunState): Plan {
     }
     if (s.status !== 'completed') return { state: 'dead' };
     if (s.ports && !s.ports.includes(e.sourceHandle)) return { state: 'dead' };
-    if (feInfo && e.sourceHandle === FOR_EACH_DONE_PORT && loopItems(e.source)) {
-      if (!loopDone.has(e.source)) return { state: 'pending' };
-      const results = loopResults.get(e.source);
+    if (feInfo && e.sourceHandle === FOR_EACH_DONE_PORT && this.loopItems(e.source)) {
+      if (!this.loopDone.has(e.source)) return { state: 'pending' };
+      const results = this.loopResults.get(e.source);
       return results ? { state: 'live', value: results } : { state: 'dead' }; // failed loop: done is dead
     }
     return { state: 'live', value: s.output ?? null };
-  };
+  }
 
   /** Plans node `id` in item context `i`; true when something changed. */
-  const evaluate = (id: string, i: number): boolean => {
-    if (steps.has(stepKey(id, i))) return false;
-    const node = grid.nodes.get(id)!;
-    if (id === grid.triggerId) return false; // created by initialPlan
-    const inc = grid.incoming.get(id)!;
+  evaluate(id: string, i: number): boolean {
+    if (this.steps.has(stepKey(id, i))) return false;
+    const node = this.grid.nodes.get(id)!;
+    if (id === this.grid.triggerId) return false; // created by initialPlan
+    const inc = this.grid.incoming.get(id)!;
     const live: Array<{ e: GridEdge; value: Json }> = [];
     for (const e of inc) {
-      const st = edgeState(e, i);
+      const st = this.edgeState(e, i);
       if (st.state === 'pending') return false;
       if (st.state === 'live') live.push({ e, value: st.value ?? null });
     }
     if (live.length === 0) {
-      steps.set(stepKey(id, i), { status: 'skipped' });
-      plan.skipped.push({ nodeId: id, itemIndex: i });
+      this.steps.set(stepKey(id, i), { status: 'skipped' });
+      this.plan.skipped.push({ nodeId: id, itemIndex: i });
       return true;
     }
     let input: Json;
@@ -381,93 +397,115 @@ export function planNext(grid: CompiledGrid, state: RunState): Plan {
       const obj: Record<string, Json> = {};
       for (const l of live) {
         const isItem =
-          grid.nodes.get(l.e.source)!.type === FOR_EACH_TYPE &&
+          this.grid.nodes.get(l.e.source)!.type === FOR_EACH_TYPE &&
           l.e.sourceHandle === FOR_EACH_ITEM_PORT;
-        obj[isItem ? 'item' : nameOf(l.e.source)] = l.value;
+        obj[isItem ? 'item' : this.nameOf(l.e.source)] = l.value;
       }
       input = obj;
     }
     if (node.disabled) {
       const ports = node.type === FOR_EACH_TYPE ? [FOR_EACH_DONE_PORT] : null;
-      steps.set(stepKey(id, i), { status: 'completed', input, output: input, ports });
-      plan.passedThrough.push({ nodeId: id, itemIndex: i, input, output: input });
+      this.steps.set(stepKey(id, i), { status: 'completed', input, output: input, ports });
+      this.plan.passedThrough.push({ nodeId: id, itemIndex: i, input, output: input });
       return true;
     }
     const ready: ReadyStep = { nodeId: id, itemIndex: i, input };
     if (i !== NO_ITEM) {
-      const fe = grid.bodyOf.get(id)!;
-      const items = loopItems(fe);
+      const fe = this.grid.bodyOf.get(id)!;
+      const items = this.loopItems(fe);
       ready.item = { value: (items?.[i] ?? null) as Json, index: i };
     }
-    steps.set(stepKey(id, i), { status: 'pending', input });
-    plan.ready.push(ready);
+    this.steps.set(stepKey(id, i), { status: 'pending', input });
+    this.plan.ready.push(ready);
     return true;
-  };
-
-  // Fixpoint: passes in topological order until nothing changes (most plans settle in one pass).
-  for (let pass = 0; pass < 10_000; pass++) {
-    let changed = false;
-    const admittedThisPass = new Map<string, number>();
-    for (const id of grid.order) {
-      const fe = grid.bodyOf.get(id);
-      if (fe === undefined) {
-        if (evaluate(id, NO_ITEM)) changed = true;
-        continue;
-      }
-      const info = grid.forEach.get(fe)!;
-      const feState = get(fe, NO_ITEM);
-      if (!feState || !TERMINAL.has(feState.status)) continue;
-      const items = loopItems(fe);
-      if (!items) {
-        // A loop that failed keeps its item steps; otherwise the loop does not run and its body
-        // nodes are skipped once, outside any item.
-        if (feState.status === 'failed' && forEachItems(feState.output)) continue;
-        if (evaluate(id, NO_ITEM)) changed = true;
-        continue;
-      }
-      let k = admittedThisPass.get(fe);
-      if (k === undefined) {
-        k = loopDone.has(fe) ? (admitted.get(fe) ?? 0) : admit(info, items);
-        admitted.set(fe, k);
-        admittedThisPass.set(fe, k);
-      }
-      for (let i = 0; i < k; i++) if (evaluate(id, i)) changed = true;
-    }
-    for (const info of grid.forEach.values()) {
-      if (!loopDone.has(info.id)) {
-        settleLoop(info);
-        if (loopDone.has(info.id)) changed = true;
-      }
-    }
-    if (!changed) break;
   }
 
-  // Activity and completion.
-  let unhandled: { nodeId: string; error?: StepErrorInfo } | null = null;
-  for (const [key, s] of steps) {
-    if (s.status === 'pending') plan.activity.pending++;
-    else if (s.status === 'running') plan.activity.running++;
-    else if (s.status === 'waiting') plan.activity.waiting++;
-    else if (s.status === 'failed' && !unhandled) {
-      const nodeId = key.slice(0, key.lastIndexOf('#'));
-      if (grid.hasErrorEdge.has(nodeId)) continue;
-      if (grid.bodyOf.has(nodeId) && Number(key.slice(key.lastIndexOf('#') + 1)) !== NO_ITEM)
-        continue; // handled by the loop
-      unhandled = { nodeId, ...(s.error ? { error: s.error } : {}) };
-    }
-  }
-  const errorOf = (u: { nodeId: string; error?: StepErrorInfo }): StepErrorInfo => {
+  errorOf(u: { nodeId: string; error?: StepErrorInfo }): StepErrorInfo {
     const base = u.error ?? { message: 'failed', code: 'ERROR', kind: 'fatal' as const };
-    return { ...base, message: `Node "${nameOf(u.nodeId)}" failed: ${base.message}` };
-  };
-  if (unhandled && state.errorHandling === 'stop') {
-    plan.finished = { status: 'failed', error: errorOf(unhandled), nodeId: unhandled.nodeId };
-  } else if (plan.activity.pending + plan.activity.running + plan.activity.waiting === 0) {
-    plan.finished = unhandled
-      ? { status: 'failed', error: errorOf(unhandled), nodeId: unhandled.nodeId }
-      : { status: 'completed' };
+    return { ...base, message: `Node "${this.nameOf(u.nodeId)}" failed: ${base.message}` };
   }
-  return plan;
+
+  run(): Plan {
+    // Fixpoint: passes in topological order until nothing changes (most plans settle in one pass).
+    for (let pass = 0; pass < 10_000; pass++) {
+      let changed = false;
+      const admittedThisPass = new Map<string, number>();
+      for (const id of this.grid.order) {
+        const fe = this.grid.bodyOf.get(id);
+        if (fe === undefined) {
+          if (this.evaluate(id, NO_ITEM)) changed = true;
+          continue;
+        }
+        const info = this.grid.forEach.get(fe)!;
+        const feState = this.get(fe, NO_ITEM);
+        if (!feState || !TERMINAL.has(feState.status)) continue;
+        const items = this.loopItems(fe);
+        if (!items) {
+          // A loop that failed keeps its item steps; otherwise the loop does not run and its body
+          // nodes are skipped once, outside any item.
+          if (feState.status === 'failed' && forEachItems(feState.output)) continue;
+          if (this.evaluate(id, NO_ITEM)) changed = true;
+          continue;
+        }
+        let k = admittedThisPass.get(fe);
+        if (k === undefined) {
+          k = this.loopDone.has(fe) ? (this.admitted.get(fe) ?? 0) : this.admit(info, items);
+          this.admitted.set(fe, k);
+          admittedThisPass.set(fe, k);
+        }
+        for (let i = 0; i < k; i++) if (this.evaluate(id, i)) changed = true;
+      }
+      for (const info of this.grid.forEach.values()) {
+        if (!this.loopDone.has(info.id)) {
+          this.settleLoop(info);
+          if (this.loopDone.has(info.id)) changed = true;
+        }
+      }
+      if (!changed) break;
+    }
+
+    // Activity and completion.
+    let unhandled: { nodeId: string; error?: StepErrorInfo } | null = null;
+    for (const [key, s] of this.steps) {
+      if (s.status === 'pending') this.plan.activity.pending++;
+      else if (s.status === 'running') this.plan.activity.running++;
+      else if (s.status === 'waiting') this.plan.activity.waiting++;
+      else if (s.status === 'failed' && !unhandled) {
+        const nodeId = key.slice(0, key.lastIndexOf('#'));
+        if (this.grid.hasErrorEdge.has(nodeId)) continue;
+        if (this.grid.bodyOf.has(nodeId) && Number(key.slice(key.lastIndexOf('#') + 1)) !== NO_ITEM)
+          continue; // handled by the loop
+        unhandled = { nodeId, ...(s.error ? { error: s.error } : {}) };
+      }
+    }
+    if (unhandled && this.state.errorHandling === 'stop') {
+      this.plan.finished = {
+        status: 'failed',
+        error: this.errorOf(unhandled),
+        nodeId: unhandled.nodeId,
+      };
+    } else if (
+      this.plan.activity.pending + this.plan.activity.running + this.plan.activity.waiting ===
+      0
+    ) {
+      this.plan.finished = unhandled
+        ? { status: 'failed', error: this.errorOf(unhandled), nodeId: unhandled.nodeId }
+        : { status: 'completed' };
+    }
+    return this.plan;
+  }
+}
+
+/**
+ * The next plan for a run in `state`. Steps already present in `state` are never planned again
+ * (so applying a plan and planning again is idempotent).
+ *
+ * Its helpers are methods of a per-call object rather than closures: the server runs through tsx,
+ * whose esbuild transform keeps function names by calling Object.defineProperty on every named
+ * closure each time it is created (about 4 % of the server's thread at sync-webhook load).
+ */
+export function planNext(grid: CompiledGrid, state: RunState): Plan {
+  return new PlanPass(grid, state).run();
 }
 
 /** Applies a plan to a state (what the engine's transaction does, in memory). */
