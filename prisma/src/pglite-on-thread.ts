@@ -131,9 +131,6 @@ export class PgliteOnThread extends BasePGlite {
         initdbWasmModule: modules.initdb,
       },
       transferList: loadDataDir ? [loadDataDir] : [],
-      // PostgreSQL's own errors go to the caller; the thread writes nothing else.
-      stdout: false,
-      stderr: false,
     });
     let db!: PgliteOnThread;
     const started = new Promise<void>((resolve, reject) => {
