@@ -37,6 +37,8 @@ export interface OpenDatabaseOptions {
   poolSize?: number;
   /** Apply pending migrations at open. Default: true for PGlite, false for PostgreSQL (`npm run db:migrate`). */
   migrate?: boolean;
+  /** PGlite on its own thread: called if that thread dies (every statement fails from then on). */
+  onLost?: (reason: Error) => void;
 }
 
 /** Opens PostgreSQL when a URL is given or configured, else embedded PGlite. */
@@ -79,7 +81,12 @@ async function openPostgres(databaseUrl: string, opts: OpenDatabaseOptions): Pro
  */
 export async function openPglite(
   dataDir: string,
-  opts: { migrate?: boolean; loadDataDir?: Blob; thread?: 'own' | 'caller' } = {},
+  opts: {
+    migrate?: boolean;
+    loadDataDir?: Blob;
+    thread?: 'own' | 'caller';
+    onLost?: (reason: Error) => void;
+  } = {},
 ): Promise<Database> {
   const thread = opts.thread ?? 'own';
   let unlock = () => {};
@@ -91,7 +98,11 @@ export async function openPglite(
   try {
     db =
       thread === 'own'
-        ? await PgliteOnThread.create({ dataDir, loadDataDir: opts.loadDataDir })
+        ? await PgliteOnThread.create({
+            dataDir,
+            loadDataDir: opts.loadDataDir,
+            onLost: opts.onLost,
+          })
         : await PGlite.create(dataDir, {
             extensions: { vector },
             ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}),

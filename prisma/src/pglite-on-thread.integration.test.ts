@@ -110,13 +110,25 @@ describe('embedded PGlite on its own thread', () => {
   });
 
   it('a thread that dies fails the statements waiting for it and every later one, without hanging', async () => {
-    const pg = await PgliteOnThread.create({ dataDir: 'memory://' });
+    const lost: Error[] = [];
+    const pg = await PgliteOnThread.create({ dataDir: 'memory://', onLost: (e) => lost.push(e) });
     const waiting = pg.query('SELECT pg_sleep(2)');
     await new Promise((r) => setTimeout(r, 50));
     await pg.terminateThreadForTests();
     await expect(waiting).rejects.toThrow(/embedded database thread stopped/);
     await expect(pg.query('SELECT 1')).rejects.toThrow(/embedded database thread stopped/);
     await pg.close();
+    // The owner hears of it once (the server exits then).
+    expect(lost.map((e) => e.message)).toEqual([expect.stringMatching(/thread stopped/)]);
+
+    // A close is not a loss.
+    const closed = await PgliteOnThread.create({
+      dataDir: 'memory://',
+      onLost: (e) => lost.push(e),
+    });
+    await closed.close();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(lost).toHaveLength(1);
   });
 
   it('keeps its data in a directory across a close and a reopen', async () => {

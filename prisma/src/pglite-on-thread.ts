@@ -99,6 +99,11 @@ export interface PgliteOnThreadOptions {
   dataDir: string;
   /** A dumped data directory (`PGlite.dumpDataDir()`) to start from instead of running initdb. */
   loadDataDir?: Blob;
+  /**
+   * Called once if the thread stops other than by `close()` (a crash): every statement fails from
+   * then on, so a server should exit and be restarted.
+   */
+  onLost?: (reason: Error) => void;
 }
 
 export class PgliteOnThread extends BasePGlite {
@@ -156,9 +161,14 @@ export class PgliteOnThread extends BasePGlite {
       if (m.error) p.reject(toError(m.error));
       else p.resolve(m.data!);
     });
-    worker.on('error', (err) => db.#stop(err));
+    const lost = (reason: Error) => {
+      if (db.#stopped) return; // closed, or already reported
+      db.#stop(reason);
+      opts.onLost?.(reason);
+    };
+    worker.on('error', lost);
     worker.on('exit', (code) =>
-      db.#stop(new Error(`the embedded database thread stopped (exit code ${code})`)),
+      lost(new Error(`the embedded database thread stopped (exit code ${code})`)),
     );
     try {
       await started;

@@ -31,7 +31,14 @@ async function main() {
     throw err;
   }
   const log = createLogger(config.logLevel);
-  const db = await openDatabase();
+  const db = await openDatabase({
+    // Embedded: without its database thread nothing works; exit so that a restart (a process
+    // manager, or the user) resumes the runs.
+    onLost: (err) => {
+      log.fatal({ err }, 'the embedded database thread stopped; exiting');
+      process.exit(1);
+    },
+  });
   const services = createServices(config);
   const workersArg = argValue('workers');
   const workers = workersArg !== undefined ? Math.max(0, Number(workersArg) || 0) : config.mode === 'scaled' ? 0 : config.workers;
