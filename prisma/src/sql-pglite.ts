@@ -43,7 +43,8 @@ export function bindExecuteMessage(name: string, values: (string | null)[]): Uin
     lens[i] = v === null ? -1 : Buffer.byteLength(v!);
     size += 4 + Math.max(0, lens[i]!);
   }
-  const buf = Buffer.allocUnsafe(size + DESCRIBE_EXECUTE_SYNC.length);
+  // Not from Buffer's shared pool: posted to PGlite's thread, a pooled view would copy the pool.
+  const buf = Buffer.allocUnsafeSlow(size + DESCRIBE_EXECUTE_SYNC.length);
   let at = 0;
   buf[at++] = 0x42; // B
   buf.writeInt32BE(size - 1, at);
@@ -64,16 +65,6 @@ export function bindExecuteMessage(name: string, values: (string | null)[]): Uin
   at += 2;
   buf.set(DESCRIBE_EXECUTE_SYNC, at);
   return buf;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /**
@@ -97,7 +88,7 @@ function createPreparedRunner(db: PgliteLike) {
         if (!st) {
           const name = `gf_${createHash('sha1').update(text).digest('base64url').slice(0, 20)}`;
           const described = await db.execProtocol(
-            concat([
+            Buffer.concat([
               serialize.parse({ name, text }),
               serialize.describe({ type: 'S', name }),
               serialize.sync(),
@@ -120,7 +111,7 @@ function createPreparedRunner(db: PgliteLike) {
         );
         if (!statements.has(text))
           await db.execProtocol(
-            concat([serialize.close({ type: 'S', name: st.name }), serialize.sync()]),
+            Buffer.concat([serialize.close({ type: 'S', name: st.name }), serialize.sync()]),
             { syncToFs: false },
           );
         return parse.parseResults(res.messages, pg.parsers as never)[0] as Results<T>;

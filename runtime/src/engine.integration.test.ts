@@ -670,14 +670,17 @@ describe.each([
     ]);
   });
 
+  /** trigger → calc echoing `trigger.i`: a run that ends while it starts. */
+  const echoI = gridDoc(
+    [
+      { id: 't', type: 'pure-trigger' },
+      { id: 'a', type: 'calc', config: { value: '{{ trigger.i }}' } },
+    ],
+    ['t>a'],
+  );
+
   it('many runs started at once share statements; each is stored once, a bad one fails alone', async () => {
-    const document = gridDoc(
-      [
-        { id: 't', type: 'pure-trigger' },
-        { id: 'a', type: 'calc', config: { value: '{{ trigger.i }}' } },
-      ],
-      ['t>a'],
-    );
+    const document = echoI;
     const results = await Promise.allSettled(
       Array.from({ length: 40 }, (_, i) =>
         engine.startRun({
@@ -707,13 +710,7 @@ describe.each([
   });
 
   it('runs started in one event-loop turn are written by a few shared statements (group commit)', async () => {
-    const document = gridDoc(
-      [
-        { id: 't', type: 'pure-trigger' },
-        { id: 'a', type: 'calc', config: { value: '{{ trigger.i }}' } },
-      ],
-      ['t>a'],
-    );
+    const document = echoI;
     // Each run is started from its own callback of one event-loop turn, as requests read from
     // different sockets are.
     const started = await Promise.all(
