@@ -121,6 +121,16 @@ describe('embedded PGlite on its own thread', () => {
     // The owner hears of it once (the server exits then).
     expect(lost.map((e) => e.message)).toEqual([expect.stringMatching(/thread stopped/)]);
 
+    // A failed start-up is create()'s error, not a loss.
+    await expect(
+      PgliteOnThread.create({
+        dataDir: '/proc/gridflow-no-such-dir/db',
+        onLost: (e) => lost.push(e),
+      }),
+    ).rejects.toThrow();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(lost).toHaveLength(1);
+
     // A close is not a loss.
     const closed = await PgliteOnThread.create({
       dataDir: 'memory://',

@@ -161,6 +161,13 @@ export class PgliteOnThread extends BasePGlite {
       if (m.error) p.reject(toError(m.error));
       else p.resolve(m.data!);
     });
+    try {
+      await started;
+    } catch (err) {
+      await worker.terminate();
+      throw err;
+    }
+    // From here on (not during start-up, whose failure create() throws): a loss of the thread.
     const lost = (reason: Error) => {
       if (db.#stopped) return; // closed, or already reported
       db.#stop(reason);
@@ -170,12 +177,6 @@ export class PgliteOnThread extends BasePGlite {
     worker.on('exit', (code) =>
       lost(new Error(`the embedded database thread stopped (exit code ${code})`)),
     );
-    try {
-      await started;
-    } catch (err) {
-      await worker.terminate();
-      throw err;
-    }
     // Idle, the thread does not keep the process alive; a pending exchange does.
     worker.unref();
     // As PGlite does at the end of its start-up: parsers and serializers for array types.
