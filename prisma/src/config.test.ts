@@ -37,6 +37,7 @@ describe('loadConfig', () => {
       host: '127.0.0.1',
       dataDir,
       dbPoolSize: 20,
+      pgliteThread: 'own',
       publicUrl: 'http://localhost:3000',
       httpAllowPrivate: false,
       platformUrls: {},
@@ -57,6 +58,7 @@ describe('loadConfig', () => {
       GRIDFLOW_HTTP_ALLOW_PRIVATE: 'yes',
       GRIDFLOW_PLATFORM_X_URL: 'http://127.0.0.1:9999',
       LOG_LEVEL: 'DEBUG',
+      GRIDFLOW_PGLITE_THREAD: ' Caller ',
       GRIDFLOW_PUBLIC_URL: 'https://flows.example.com/',
     });
     expect(c).toMatchObject({
@@ -65,6 +67,7 @@ describe('loadConfig', () => {
       httpAllowPrivate: true,
       platformUrls: { x: 'http://127.0.0.1:9999' },
       logLevel: 'debug',
+      pgliteThread: 'caller',
       publicUrl: 'https://flows.example.com',
     });
     expect(
@@ -84,6 +87,7 @@ describe('loadConfig', () => {
     [{ OPENAI_BASE_URL: 'not a url' }, 'OPENAI_BASE_URL', /http:\/\/ or https:\/\/ URL/],
     [{ GRIDFLOW_HTTP_ALLOW_PRIVATE: 'maybe' }, 'GRIDFLOW_HTTP_ALLOW_PRIVATE', /true or false/],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL', /one of fatal, error/],
+    [{ GRIDFLOW_PGLITE_THREAD: 'worker' }, 'GRIDFLOW_PGLITE_THREAD', /must be own or caller/],
     [{ GRIDFLOW_WORKERS: '0' }, 'GRIDFLOW_WORKERS', /between 1 and 256/],
     [{ GRIDFLOW_HOOK_RATE_LIMIT: '0' }, 'GRIDFLOW_HOOK_RATE_LIMIT', /between 1 and 1000000/],
     [{ GRIDFLOW_SESSION_SECRET: 'short' }, 'GRIDFLOW_SESSION_SECRET', /at least 32/],

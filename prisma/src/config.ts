@@ -113,6 +113,20 @@ const bool = (def: boolean) =>
       .transform((b) => b ?? def),
   );
 
+/** One of `values` (case and surrounding spaces ignored), `def` when unset or empty. */
+const oneOf = <const T extends readonly [string, ...string[]]>(
+  values: T,
+  def: T[number],
+  message: string,
+) =>
+  z.preprocess(
+    (v) => (typeof v === 'string' ? emptyToUndefined(v.trim().toLowerCase()) : v),
+    z
+      .enum(values, { error: message })
+      .optional()
+      .transform((x) => x ?? def),
+  );
+
 const optString = z.preprocess(emptyToUndefined, z.string().optional());
 
 const envSchema = z.object({
@@ -128,13 +142,7 @@ const envSchema = z.object({
   ),
   GRIDFLOW_DATA_DIR: optString,
   GRIDFLOW_DB_POOL_SIZE: int(1, 500, 20),
-  GRIDFLOW_PGLITE_THREAD: z.preprocess(
-    (v) => (typeof v === 'string' ? emptyToUndefined(v.trim().toLowerCase()) : v),
-    z
-      .enum(['own', 'caller'], { error: 'must be own or caller' })
-      .optional()
-      .transform((t) => t ?? 'own'),
-  ),
+  GRIDFLOW_PGLITE_THREAD: oneOf(['own', 'caller'], 'own', 'must be own or caller'),
   GRIDFLOW_ENCRYPTION_KEY: optString,
   OPENAI_API_KEY: optString,
   OPENAI_BASE_URL: url(['http:', 'https:'], 'http://127.0.0.1:11434/v1'),
@@ -144,14 +152,10 @@ const envSchema = z.object({
   GRIDFLOW_PLATFORM_X_URL: url(['http:', 'https:'], 'http://127.0.0.1:9002'),
   GRIDFLOW_PLATFORM_FACEBOOK_URL: url(['http:', 'https:'], 'http://127.0.0.1:9003'),
   GRIDFLOW_PLATFORM_INSTAGRAM_URL: url(['http:', 'https:'], 'http://127.0.0.1:9004'),
-  LOG_LEVEL: z.preprocess(
-    (v) => (typeof v === 'string' ? emptyToUndefined(v.trim().toLowerCase()) : v),
-    z
-      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
-        error: 'must be one of fatal, error, warn, info, debug, trace, silent',
-      })
-      .optional()
-      .transform((l) => l ?? 'info'),
+  LOG_LEVEL: oneOf(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+    'info',
+    'must be one of fatal, error, warn, info, debug, trace, silent',
   ),
   GRIDFLOW_WORKERS: int(1, 256, 8),
   GRIDFLOW_HOOK_RATE_LIMIT: int(1, 1_000_000, 10_000),
