@@ -115,6 +115,57 @@ describe.each([
     expect(viaSql.rows).toEqual([{ title: 'up' }]);
   });
 
+  it('keeps only in-flight runs and steps in the queue indexes', async () => {
+    const ws = await db.prisma.workspace.create({ data: { name: 'Queue', slug: `queue-${kind}` } });
+    const grid = await db.prisma.grid.create({
+      data: { workspaceId: ws.id, name: 'g', document: {} },
+    });
+    const indexSize = async (name: string) =>
+      Number((await db.sql.query<{ n: string }>(`SELECT pg_relation_size($1::regclass) AS n`, [name])).rows[0]!.n);
+    const runs = indexSize('executions_status_idx');
+    const steps = indexSize('execution_steps_status_available_at_idx');
+    const before = { runs: await runs, steps: await steps };
+    // 2,000 finished runs with 2 steps each: a full index on status would grow by several pages.
+    await db.sql.query(
+      `WITH r AS (
+         INSERT INTO executions (id, workspace_id, grid_id, trigger_type, trigger_data, status, finished_at)
+         SELECT 'done-' || i, $1, $2, 'webhook', '{}', 'completed', now() FROM generate_series(1, 2000) i RETURNING id)
+       INSERT INTO execution_steps (id, execution_id, workspace_id, node_id, status)
+       SELECT r.id || '.' || n, r.id, $1, n, 'completed' FROM r, unnest(ARRAY['a', 'b']) n`,
+      [ws.id, grid.id],
+    );
+    expect(await indexSize('executions_status_idx')).toBe(before.runs);
+    expect(await indexSize('execution_steps_status_available_at_idx')).toBe(before.steps);
+    // In-flight rows are indexed, and a query for them is answered from the index.
+    await db.sql.query(
+      `INSERT INTO executions (id, workspace_id, grid_id, trigger_type, trigger_data, status) VALUES ('live-1', $1, $2, 'webhook', '{}', 'running')`,
+      [ws.id, grid.id],
+    );
+    await db.sql.query(
+      `INSERT INTO execution_steps (id, execution_id, workspace_id, node_id, status, available_at) VALUES ('live-1.a', 'live-1', $1, 'a', 'running', now() - interval '1 minute')`,
+      [ws.id],
+    );
+    await db.sql.query('SET enable_seqscan = off');
+    try {
+      const plan = async (q: string) =>
+        (await db.sql.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${q}`)).rows.map((r) => r['QUERY PLAN']).join('\n');
+      expect(await plan(`SELECT id FROM execution_steps WHERE status = 'running' AND available_at < now()`)).toContain(
+        'execution_steps_status_available_at_idx',
+      );
+      expect(await plan(`SELECT id FROM executions WHERE status IN ('pending', 'running', 'waiting')`)).toContain(
+        'executions_status_idx',
+      );
+    } finally {
+      await db.sql.query('RESET enable_seqscan');
+    }
+    const found = await db.sql.query<{ id: string }>(
+      `SELECT id FROM execution_steps WHERE status = 'running' AND available_at < now() AND workspace_id = $1`,
+      [ws.id],
+    );
+    expect(found.rows.map((r) => r.id)).toEqual(['live-1.a']);
+    await db.prisma.workspace.delete({ where: { id: ws.id } });
+  });
+
   it('runs the plain SQL client with the documented value mapping', async () => {
     const { rows, rowCount } = await db.sql.query<Record<string, unknown>>(
       `SELECT count(*) AS n, 9007199254740993::int8 AS big, $1::jsonb AS j, $2::text[] AS arr,
