@@ -13,10 +13,9 @@
 import os from 'node:os';
 import { mkdtempSync } from 'node:fs';
 import path from 'node:path';
-import autocannon from 'autocannon';
 import { gridflowSystem } from './bench-peers/gridflow.js';
-import { checkW1, W1_BODY } from './bench-peers/load.js';
-import { cpuDelta, cpuSnapshot, installExitHooks, stopAll } from './bench-peers/proc.js';
+import { checkW1, runW1Turns, type TurnsResult } from './bench-peers/load.js';
+import { cpuSnapshot, installExitHooks, stopAll } from './bench-peers/proc.js';
 import type { BenchContext, Round } from './bench-peers/system.js';
 
 installExitHooks();
@@ -33,6 +32,9 @@ const ctx: BenchContext = {
 const sys = gridflowSystem({ mode, workers: mode === 'scaled' ? 2 : 0, profile: false });
 await sys.prepare(ctx);
 const rounds: Round[] = [];
+/** CPU µs per request by process. */
+const perRequest = (a: TurnsResult) =>
+  Object.fromEntries(Object.entries(a.cpu_by_process).map(([k, v]) => [k, Math.round((v * 1e6) / a.requests)]));
 for (const extra of variants) {
   const saved = { ...process.env };
   Object.assign(process.env, extra); // read by startRound when it starts the processes
@@ -42,37 +44,13 @@ for (const extra of variants) {
     else process.env[k] = saved[k];
   }
 }
-const load = (url: string, duration: number) =>
-  new Promise<autocannon.Result>((resolve, reject) =>
-    autocannon(
-      { url, method: 'POST', connections: 16, headers: { 'content-type': 'application/json' }, body: JSON.stringify(W1_BODY), duration },
-      (err, r) => (err ? reject(err) : resolve(r)),
-    ),
-  );
-for (const r of rounds) {
-  await checkW1(r.url);
-  await load(r.url, 3); // warm-up
-}
-const acc = rounds.map(() => ({ requests: 0, seconds: 0, errors: 0, cpu: {} as Record<string, number> }));
-for (let i = 0; i < turns; i++) {
-  const order = rounds.map((_, j) => j);
-  if (i % 2) order.reverse();
-  for (const j of order) {
-    const r = rounds[j]!;
-    const snap = async () => cpuSnapshot(r.groups, (await r.extraPids?.()) ?? [], 'postgres backends');
-    const before = await snap();
-    const res = await load(r.url, slice);
-    const d = cpuDelta(before, await snap());
-    const a = acc[j]!;
-    a.requests += res.requests.total;
-    a.seconds += res.duration;
-    a.errors += res.errors + res.non2xx;
-    for (const [k, v] of Object.entries(d.by)) a.cpu[k] = (a.cpu[k] ?? 0) + v;
-  }
-}
-acc.forEach((a, j) => {
-  const perRequest = Object.fromEntries(Object.entries(a.cpu).map(([k, v]) => [k, Math.round((v * 1e6) / a.requests)]));
-  console.log(JSON.stringify({ variant: variants[j], rps: Math.round(a.requests / a.seconds), errors: a.errors, cpu_us_per_request: perRequest }));
+for (const r of rounds) await checkW1(r.url);
+const results = await runW1Turns(
+  rounds.map((r) => ({ url: r.url, cpu: async () => cpuSnapshot(r.groups, (await r.extraPids?.()) ?? [], 'postgres backends') })),
+  { connections: 16, warmupSec: 3, turns, sliceSec: slice },
+);
+results.forEach((a, j) => {
+  console.log(JSON.stringify({ variant: variants[j], rps: a.rps, errors: a.errors, cpu_us_per_request: perRequest(a) }));
 });
 for (const r of rounds) await r.stop();
 await stopAll();

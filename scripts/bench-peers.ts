@@ -15,6 +15,11 @@
  *   --profile (V8 CPU profiles of Gridflow's processes, kept in the scratch folder)
  *   --compare-with=earlier.jsonl (ratios also against result lines of an earlier run's stdout, for
  *     systems not measured in this run; the ratios line names them)
+ *   --paired-turns=6 --paired-slice=2: after the runs above, W1 once more on fresh instances of every
+ *     system, all running at once, in alternating turns of 2 s (6 each, after a 3 s warm-up each):
+ *     one `paired` line and paired ratios. This machine's speed drifts by tens of per cent from minute
+ *     to minute, and systems measured minutes apart meet different machines; in turns, the same one.
+ *     0 turns: no paired phase.
  *
  * Peers are installed from the npm registry into the cache folder (outside the repository) on the
  * first run; n8n's install compiles sqlite3 and takes several minutes.
@@ -25,7 +30,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { defaultCacheDir } from './bench-peers/install.js';
-import { W1_BODY, checkW1, round, runW1, runW3, type W1Result, type W3Result } from './bench-peers/load.js';
+import { W1_BODY, checkW1, round, runW1, runW1Turns, runW3, type TurnsResult, type W1Result, type W3Result } from './bench-peers/load.js';
 import { nodeRedSystem } from './bench-peers/node-red.js';
 import { n8nSystem } from './bench-peers/n8n.js';
 import { gridflowSystem } from './bench-peers/gridflow.js';
@@ -48,6 +53,8 @@ const { values: args } = parseArgs({
     keep: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     'compare-with': { type: 'string' },
+    'paired-turns': { type: 'string', default: '6' },
+    'paired-slice': { type: 'string', default: '2' },
   },
 });
 
@@ -64,6 +71,8 @@ const opts = {
   w3Connections: int('w3-connections', args['w3-connections'], 1, 256),
   w3TimeoutSec: int('w3-timeout', args['w3-timeout'], 10, 1800),
   workers: int('workers', args.workers, 1, 4),
+  pairedTurns: int('paired-turns', args['paired-turns'], 0, 100),
+  pairedSliceSec: int('paired-slice', args['paired-slice'], 1, 60),
 };
 
 const repoDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -147,11 +156,13 @@ async function main() {
     loadavg: os.loadavg().map((x) => round(x)),
     options: opts,
   });
+  const prepared = new Map<string, System>();
   for (const name of systemNames) {
     const sys = allSystems[name]!();
     try {
       log(`${name}: preparing`);
       await sys.prepare(ctx);
+      prepared.set(name, sys);
     } catch (e) {
       emit({ kind: 'error', system: name, stage: 'prepare', error: String((e as Error).message ?? e).slice(0, 4000) });
       continue;
@@ -219,9 +230,49 @@ async function main() {
       }
     }
   }
+  if (workloads.includes('W1') && opts.pairedTurns > 0 && prepared.size > 1) await pairedW1(prepared);
   if (args['compare-with']) loadEarlier(args['compare-with']);
   emitRatios();
   if (results.length) process.stderr.write(`\n${markdownTable(results)}\n\n`);
+}
+
+/** W1 of every system from paired turns (see --paired-turns), by system. */
+const paired: Record<string, TurnsResult> = {};
+
+async function pairedW1(systems: Map<string, System>) {
+  const rounds: Array<{ name: string; r: Round }> = [];
+  try {
+    for (const [name, sys] of systems) {
+      log(`${name} W1 paired: starting a fresh instance`);
+      rounds.push({ name, r: await sys.startRound('W1', ctx) });
+    }
+    const cpuOf = (r: Round) => async () => cpuSnapshot(r.groups, (await r.extraPids?.()) ?? [], 'postgres backends');
+    for (const { name, r } of rounds) {
+      await settle(`${name} W1 paired`, cpuOf(r));
+      await checkW1(r.url);
+    }
+    log(`W1 paired: ${rounds.map((x) => x.name).join(', ')} in ${opts.pairedTurns} turns of ${opts.pairedSliceSec} s each, ${opts.connections} connections`);
+    const machineBefore = machineCpu();
+    const res = await runW1Turns(
+      rounds.map(({ r }) => ({ url: r.url, cpu: cpuOf(r) })),
+      { connections: opts.connections, warmupSec: opts.warmupSec, turns: opts.pairedTurns, sliceSec: opts.pairedSliceSec },
+    );
+    const m = machineCpu();
+    rounds.forEach(({ name }, j) => (paired[name] = res[j]!));
+    emit({
+      kind: 'paired',
+      workload: 'W1',
+      turns: opts.pairedTurns,
+      slice_s: opts.pairedSliceSec,
+      connections: opts.connections,
+      systems: paired,
+      machine_busy_cores: round((m.busy - machineBefore.busy) / ((m.all - machineBefore.all) / os.cpus().length)),
+    });
+  } catch (e) {
+    emit({ kind: 'error', stage: 'paired W1', error: String((e as Error).message ?? e).slice(0, 4000) });
+  } finally {
+    for (const { r } of rounds) await r.stop().catch(() => undefined);
+  }
 }
 
 function emitRatios() {
@@ -254,12 +305,28 @@ function emitRatios() {
       }
     }
   }
+  const pairedRatios: Record<string, number> = {};
+  const pairedTargets: Record<string, boolean | null> = {};
+  for (const g of ['gridflow-scaled', 'gridflow-embedded']) {
+    for (const p of ['n8n', 'node-red']) {
+      const gl = paired[g];
+      const pl = paired[p];
+      if (gl && pl && pl.rps > 0) pairedRatios[`${g}/${p}`] = round(gl.rps / pl.rps);
+    }
+    if (!Object.keys(paired).length) continue;
+    const vsN8n = pairedRatios[`${g}/n8n`];
+    const vsRed = pairedRatios[`${g}/node-red`];
+    pairedTargets[`${g} W1 >= 5x n8n`] = vsN8n === undefined ? null : vsN8n >= 5;
+    pairedTargets[`${g} W1 >= 0.5x node-red`] = vsRed === undefined ? null : vsRed >= 0.5;
+    pairedTargets[`${g} W1 worst-turn p99 < 50 ms`] = paired[g] ? paired[g].worst_turn_p99_ms < 50 : null;
+  }
   emit({
     kind: 'ratios',
     metric: { W1: 'requests/s', W3: 'runs/s end to end' },
     ratios,
     cpu_per_run_ratios: cpuRatios,
     targets,
+    ...(Object.keys(paired).length ? { paired_w1_ratios: pairedRatios, paired_w1_targets: pairedTargets } : {}),
     ...(compared.length ? { compared_with_earlier_run: compared } : {}),
   });
 }

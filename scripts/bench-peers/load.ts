@@ -4,7 +4,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import autocannon from 'autocannon';
-import { HOST, httpJson, sleep } from './proc.js';
+import { HOST, cpuDelta, cpuSnapshot, httpJson, sleep } from './proc.js';
 
 export const W1_BODY = { n: 21, text: 'hello' } as const;
 export const W1_EXPECTED = { n2: 42, len: 5, upper: 'HELLO' } as const;
@@ -122,6 +122,87 @@ export async function runW1(url: string, o: W1Options, meter: CpuMeter): Promise
     cpu_by_process: cpu.by,
     cpu_ms_per_req: r.requests.total ? round((cpu.total * 1000) / r.requests.total) : 0,
   };
+}
+
+/** A system taking part in paired turns: its webhook and how to read its processes' CPU time. */
+export interface TurnTarget {
+  url: string;
+  /** CPU time used by the system's processes so far (cpuSnapshot). */
+  cpu(): Promise<ReturnType<typeof cpuSnapshot>>;
+}
+
+export interface TurnsResult {
+  requests: number;
+  seconds: number;
+  /** Errors, timeouts, non-2xx answers and wrong bodies. */
+  errors: number;
+  rps: number;
+  /** The highest p99 latency of any one turn. */
+  worst_turn_p99_ms: number;
+  cpu_by_process: Record<string, number>;
+  cpu_us_per_request: number;
+  /** CPU seconds the OTHER systems used during this one's turns (idle instances should use ~0). */
+  others_cpu_s: number;
+}
+
+/**
+ * W1's load on several running systems in alternating turns of `sliceSec` (each order reversed
+ * every other turn), after a warm-up of each. The machine's speed drifts by tens of per cent from
+ * minute to minute here, and systems measured one after another minutes apart get different
+ * machines; in turns a few seconds long, every system meets the same drift.
+ */
+export async function runW1Turns(
+  targets: TurnTarget[],
+  o: { connections: number; warmupSec: number; turns: number; sliceSec: number },
+): Promise<TurnsResult[]> {
+  for (const t of targets) assertLoopback(t.url);
+  const load = (url: string, duration: number, verify: boolean) =>
+    cannon(
+      {
+        url,
+        method: 'POST',
+        connections: o.connections,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(W1_BODY),
+        timeout: 30,
+        duration,
+        ...(verify ? { verifyBody: (b: string) => b === JSON.stringify(W1_EXPECTED) } : {}),
+      } as autocannon.Options,
+      (duration + 60) * 1000,
+    );
+  for (const t of targets) await load(t.url, o.warmupSec, false);
+  const acc = targets.map(() => ({ requests: 0, seconds: 0, errors: 0, p99: 0, others: 0, cpu: {} as Record<string, number> }));
+  for (let i = 0; i < o.turns; i++) {
+    const order = targets.map((_, j) => j);
+    if (i % 2) order.reverse();
+    for (const j of order) {
+      const t = targets[j]!;
+      const before = await Promise.all(targets.map((x) => x.cpu()));
+      const r = await load(t.url, o.sliceSec, true);
+      const after = await Promise.all(targets.map((x) => x.cpu()));
+      const d = cpuDelta(before[j]!, after[j]!);
+      const a = acc[j]!;
+      for (let k = 0; k < targets.length; k++) if (k !== j) a.others += cpuDelta(before[k]!, after[k]!).total;
+      a.requests += r.requests.total;
+      a.seconds += r.duration;
+      a.errors += r.errors + r.timeouts + r.non2xx + (r.mismatches ?? 0);
+      a.p99 = Math.max(a.p99, r.latency.p99);
+      for (const [k, v] of Object.entries(d.by)) a.cpu[k] = (a.cpu[k] ?? 0) + v;
+    }
+  }
+  return acc.map((a) => {
+    const total = Object.values(a.cpu).reduce((x, y) => x + y, 0);
+    return {
+      requests: a.requests,
+      seconds: round(a.seconds),
+      errors: a.errors,
+      rps: round(a.requests / a.seconds),
+      worst_turn_p99_ms: a.p99,
+      cpu_by_process: Object.fromEntries(Object.entries(a.cpu).map(([k, v]) => [k, round(v)])),
+      cpu_us_per_request: a.requests ? Math.round((total * 1e6) / a.requests) : 0,
+      others_cpu_s: round(a.others),
+    };
+  });
 }
 
 export interface W3Options {
