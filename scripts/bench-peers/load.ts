@@ -62,6 +62,15 @@ export async function checkW1(url: string): Promise<void> {
   }
 }
 
+/** Whether a W1 answer's body is the expected JSON (any key order and spacing). */
+function w1BodyOk(body: string): boolean {
+  try {
+    return isDeepStrictEqual(JSON.parse(body), W1_EXPECTED);
+  } catch {
+    return false;
+  }
+}
+
 type CannonResult = autocannon.Result & { mismatches?: number };
 
 function cannon(
@@ -92,16 +101,9 @@ export async function runW1(url: string, o: W1Options, meter: CpuMeter): Promise
     timeout: 30,
   };
   await cannon({ ...common, duration: o.warmupSec }, (o.warmupSec + 60) * 1000);
-  const verifyBody = (body: string) => {
-    try {
-      return isDeepStrictEqual(JSON.parse(body), W1_EXPECTED);
-    } catch {
-      return false;
-    }
-  };
   await meter.start();
   const r = await cannon(
-    { ...common, duration: o.durationSec, verifyBody } as autocannon.Options,
+    { ...common, duration: o.durationSec, verifyBody: w1BodyOk } as autocannon.Options,
     (o.durationSec + 60) * 1000,
   );
   const cpu = await meter.stop();
@@ -166,7 +168,7 @@ export async function runW1Turns(
         body: JSON.stringify(W1_BODY),
         timeout: 30,
         duration,
-        ...(verify ? { verifyBody: (b: string) => b === JSON.stringify(W1_EXPECTED) } : {}),
+        ...(verify ? { verifyBody: w1BodyOk } : {}),
       } as autocannon.Options,
       (duration + 60) * 1000,
     );
