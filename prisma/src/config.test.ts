@@ -38,6 +38,7 @@ describe('loadConfig', () => {
       dataDir,
       dbPoolSize: 20,
       pgliteThread: 'own',
+      pgliteVacuumMinutes: 10,
       publicUrl: 'http://localhost:3000',
       httpAllowPrivate: false,
       platformUrls: {},
@@ -59,6 +60,7 @@ describe('loadConfig', () => {
       GRIDFLOW_PLATFORM_X_URL: 'http://127.0.0.1:9999',
       LOG_LEVEL: 'DEBUG',
       GRIDFLOW_PGLITE_THREAD: ' Caller ',
+      GRIDFLOW_PGLITE_VACUUM_MINUTES: '0',
       GRIDFLOW_PUBLIC_URL: 'https://flows.example.com/',
     });
     expect(c).toMatchObject({
@@ -68,6 +70,7 @@ describe('loadConfig', () => {
       platformUrls: { x: 'http://127.0.0.1:9999' },
       logLevel: 'debug',
       pgliteThread: 'caller',
+      pgliteVacuumMinutes: 0,
       publicUrl: 'https://flows.example.com',
     });
     expect(
@@ -88,6 +91,12 @@ describe('loadConfig', () => {
     [{ GRIDFLOW_HTTP_ALLOW_PRIVATE: 'maybe' }, 'GRIDFLOW_HTTP_ALLOW_PRIVATE', /true or false/],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL', /one of fatal, error/],
     [{ GRIDFLOW_PGLITE_THREAD: 'worker' }, 'GRIDFLOW_PGLITE_THREAD', /must be own or caller/],
+    [{ GRIDFLOW_PGLITE_VACUUM_MINUTES: '-5' }, 'GRIDFLOW_PGLITE_VACUUM_MINUTES', /whole number/],
+    [
+      { GRIDFLOW_PGLITE_VACUUM_MINUTES: '20000' },
+      'GRIDFLOW_PGLITE_VACUUM_MINUTES',
+      /between 0 and 10080/,
+    ],
     [{ GRIDFLOW_WORKERS: '0' }, 'GRIDFLOW_WORKERS', /between 1 and 256/],
     [{ GRIDFLOW_HOOK_RATE_LIMIT: '0' }, 'GRIDFLOW_HOOK_RATE_LIMIT', /between 1 and 1000000/],
     [{ GRIDFLOW_SESSION_SECRET: 'short' }, 'GRIDFLOW_SESSION_SECRET', /at least 32/],

@@ -40,6 +40,11 @@ export interface Config {
    * default), or on the thread that opens it (`caller`: one thread for everything, as before).
    */
   pgliteThread: 'own' | 'caller';
+  /**
+   * Embedded PGlite is vacuumed every this many minutes (GRIDFLOW_PGLITE_VACUUM_MINUTES, default
+   * 10; 0: never). PGlite has no autovacuum.
+   */
+  pgliteVacuumMinutes: number;
   redisUrl: string | undefined;
   port: number;
   host: string;
@@ -143,6 +148,7 @@ const envSchema = z.object({
   GRIDFLOW_DATA_DIR: optString,
   GRIDFLOW_DB_POOL_SIZE: int(1, 500, 20),
   GRIDFLOW_PGLITE_THREAD: oneOf(['own', 'caller'], 'own', 'must be own or caller'),
+  GRIDFLOW_PGLITE_VACUUM_MINUTES: int(0, 10080, 10),
   GRIDFLOW_ENCRYPTION_KEY: optString,
   OPENAI_API_KEY: optString,
   OPENAI_BASE_URL: url(['http:', 'https:'], 'http://127.0.0.1:11434/v1'),
@@ -231,6 +237,7 @@ export function loadConfig(env: Env): Config {
     databaseUrl: e.DATABASE_URL,
     dbPoolSize: e.GRIDFLOW_DB_POOL_SIZE,
     pgliteThread: e.GRIDFLOW_PGLITE_THREAD,
+    pgliteVacuumMinutes: e.GRIDFLOW_PGLITE_VACUUM_MINUTES,
     redisUrl: e.REDIS_URL,
     port: e.PORT,
     host: e.HOST,

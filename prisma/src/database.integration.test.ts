@@ -121,7 +121,10 @@ describe.each([
       data: { workspaceId: ws.id, name: 'g', document: {} },
     });
     const indexSize = async (name: string) =>
-      Number((await db.sql.query<{ n: string }>(`SELECT pg_relation_size($1::regclass) AS n`, [name])).rows[0]!.n);
+      Number(
+        (await db.sql.query<{ n: string }>(`SELECT pg_relation_size($1::regclass) AS n`, [name]))
+          .rows[0]!.n,
+      );
     const runs = indexSize('executions_status_idx');
     const steps = indexSize('execution_steps_status_available_at_idx');
     const before = { runs: await runs, steps: await steps };
@@ -148,13 +151,17 @@ describe.each([
     await db.sql.query('SET enable_seqscan = off');
     try {
       const plan = async (q: string) =>
-        (await db.sql.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${q}`)).rows.map((r) => r['QUERY PLAN']).join('\n');
-      expect(await plan(`SELECT id FROM execution_steps WHERE status = 'running' AND available_at < now()`)).toContain(
-        'execution_steps_status_available_at_idx',
-      );
-      expect(await plan(`SELECT id FROM executions WHERE status IN ('pending', 'running', 'waiting')`)).toContain(
-        'executions_status_idx',
-      );
+        (await db.sql.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${q}`)).rows
+          .map((r) => r['QUERY PLAN'])
+          .join('\n');
+      expect(
+        await plan(
+          `SELECT id FROM execution_steps WHERE status = 'running' AND available_at < now()`,
+        ),
+      ).toContain('execution_steps_status_available_at_idx');
+      expect(
+        await plan(`SELECT id FROM executions WHERE status IN ('pending', 'running', 'waiting')`),
+      ).toContain('executions_status_idx');
     } finally {
       await db.sql.query('RESET enable_seqscan');
     }

@@ -26,6 +26,11 @@ export interface Database {
   sql: SqlClient;
   /** Disconnects Prisma and closes the pool / PGlite instance. Idempotent. */
   close(): Promise<void>;
+  /**
+   * PGlite only: `VACUUM` now, what autovacuum does on PostgreSQL (PGlite runs PostgreSQL in
+   * single-user mode, where nothing vacuums). Resolves with its duration in ms.
+   */
+  vacuum?(): Promise<number>;
 }
 
 export interface OpenDatabaseOptions {
@@ -39,6 +44,13 @@ export interface OpenDatabaseOptions {
   migrate?: boolean;
   /** PGlite on its own thread: called if that thread dies (every statement fails from then on). */
   onLost?: (reason: Error) => void;
+  /** PGlite: after each scheduled vacuum (config GRIDFLOW_PGLITE_VACUUM_MINUTES), its duration or error. */
+  onVacuum?: (info: VacuumInfo) => void;
+}
+
+export interface VacuumInfo {
+  ms: number;
+  error?: unknown;
 }
 
 /** Opens PostgreSQL when a URL is given or configured, else embedded PGlite. */
@@ -47,7 +59,11 @@ export async function openDatabase(opts: OpenDatabaseOptions = {}): Promise<Data
   if (opts.dataDir) return openPglite(opts.dataDir, opts);
   const config = getConfig();
   if (config.databaseUrl) return openPostgres(config.databaseUrl, opts);
-  return openPglite(join(config.dataDir, 'pglite'), { ...opts, thread: config.pgliteThread });
+  return openPglite(join(config.dataDir, 'pglite'), {
+    ...opts,
+    thread: config.pgliteThread,
+    vacuumEveryMs: config.pgliteVacuumMinutes * 60_000,
+  });
 }
 
 async function openPostgres(databaseUrl: string, opts: OpenDatabaseOptions): Promise<Database> {
@@ -86,6 +102,14 @@ export async function openPglite(
     loadDataDir?: Blob;
     thread?: 'own' | 'caller';
     onLost?: (reason: Error) => void;
+    /**
+     * `VACUUM` the database this often (0 or unset: never). Nothing else does in PGlite: without it
+     * space freed by updates and deletes is never reused (the tables only grow) and old transaction
+     * ids are never frozen. Measured: 110 ms the first time on a database of 50,000 runs (93 MB),
+     * 22 ms after that; every other statement waits meanwhile.
+     */
+    vacuumEveryMs?: number;
+    onVacuum?: (info: VacuumInfo) => void;
   } = {},
 ): Promise<Database> {
   const thread = opts.thread ?? 'own';
@@ -121,12 +145,39 @@ export async function openPglite(
   }
   const prisma = new PrismaClient({ adapter: createPgliteAdapter(db) });
   let closed: Promise<void> | undefined;
+  /** The vacuum under way (one at a time; close waits for it). */
+  let vacuuming: Promise<number> | undefined;
+  const vacuum = () =>
+    (vacuuming ??= (async () => {
+      const t0 = performance.now();
+      try {
+        await sql.query('VACUUM');
+        return performance.now() - t0;
+      } finally {
+        vacuuming = undefined;
+      }
+    })());
+  const every = opts.vacuumEveryMs ?? 0;
+  const timer =
+    every > 0
+      ? setInterval(() => {
+          if (vacuuming || closed) return;
+          const t0 = performance.now();
+          vacuum().then(
+            (ms) => opts.onVacuum?.({ ms }),
+            (error: unknown) => opts.onVacuum?.({ ms: performance.now() - t0, error }),
+          );
+        }, every).unref()
+      : undefined;
   return {
     kind: 'pglite',
     prisma,
     sql,
+    vacuum: () => (closed ? Promise.reject(new Error('the database is closed')) : vacuum()),
     close: () =>
       (closed ??= (async () => {
+        clearInterval(timer);
+        await vacuuming?.catch(() => undefined);
         await prisma.$disconnect();
         await db.close();
         unlock();

@@ -4,7 +4,7 @@
  */
 export { PrismaClient, Prisma } from '@prisma/client';
 export type * from '@prisma/client';
-export { openDatabase, type Database, type OpenDatabaseOptions } from './database.js';
+export { openDatabase, type Database, type OpenDatabaseOptions, type VacuumInfo } from './database.js';
 export { DataDirLockedError } from './dir-lock.js';
 export { applyMigrations, listMigrations, MIGRATIONS_DIR, type MigrationFile } from './migrate.js';
 export { createTestDatabase, localSocketUrl, testDatabaseUrl } from './testing.js';

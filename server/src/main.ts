@@ -38,6 +38,10 @@ async function main() {
       log.fatal({ err }, 'the embedded database thread stopped; exiting');
       process.exit(1);
     },
+    onVacuum: ({ ms, error }) => {
+      if (error) log.warn({ err: error, ms: Math.round(ms) }, 'vacuuming the embedded database failed');
+      else log.debug({ ms: Math.round(ms) }, 'embedded database vacuumed');
+    },
   });
   const services = createServices(config);
   const workersArg = argValue('workers');
