@@ -90,22 +90,28 @@ function cannon(
   });
 }
 
-export async function runW1(url: string, o: W1Options, meter: CpuMeter): Promise<W1Result> {
+/** W1's POST at `connections` for `durationSec` (answers checked when `verify`). */
+function w1Load(url: string, connections: number, durationSec: number, verify: boolean): Promise<CannonResult> {
   assertLoopback(url);
-  const common: autocannon.Options = {
-    url,
-    method: 'POST',
-    connections: o.connections,
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(W1_BODY),
-    timeout: 30,
-  };
-  await cannon({ ...common, duration: o.warmupSec }, (o.warmupSec + 60) * 1000);
-  await meter.start();
-  const r = await cannon(
-    { ...common, duration: o.durationSec, verifyBody: w1BodyOk } as autocannon.Options,
-    (o.durationSec + 60) * 1000,
+  return cannon(
+    {
+      url,
+      method: 'POST',
+      connections,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(W1_BODY),
+      timeout: 30,
+      duration: durationSec,
+      ...(verify ? { verifyBody: w1BodyOk } : {}),
+    } as autocannon.Options,
+    (durationSec + 60) * 1000,
   );
+}
+
+export async function runW1(url: string, o: W1Options, meter: CpuMeter): Promise<W1Result> {
+  await w1Load(url, o.connections, o.warmupSec, false);
+  await meter.start();
+  const r = await w1Load(url, o.connections, o.durationSec, true);
   const cpu = await meter.stop();
   return {
     workload: 'W1',
@@ -158,20 +164,7 @@ export async function runW1Turns(
   o: { connections: number; warmupSec: number; turns: number; sliceSec: number },
 ): Promise<TurnsResult[]> {
   for (const t of targets) assertLoopback(t.url);
-  const load = (url: string, duration: number, verify: boolean) =>
-    cannon(
-      {
-        url,
-        method: 'POST',
-        connections: o.connections,
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(W1_BODY),
-        timeout: 30,
-        duration,
-        ...(verify ? { verifyBody: w1BodyOk } : {}),
-      } as autocannon.Options,
-      (duration + 60) * 1000,
-    );
+  const load = (url: string, duration: number, verify: boolean) => w1Load(url, o.connections, duration, verify);
   for (const t of targets) await load(t.url, o.warmupSec, false);
   const acc = targets.map(() => ({ requests: 0, seconds: 0, errors: 0, p99: 0, others: 0, cpu: {} as Record<string, number> }));
   for (let i = 0; i < o.turns; i++) {
