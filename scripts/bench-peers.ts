@@ -275,6 +275,15 @@ async function pairedW1(systems: Map<string, System>) {
   }
 }
 
+/** The W1 targets of one Gridflow mode (null: not measured). */
+function w1Targets(g: string, vsN8n: number | undefined, vsRed: number | undefined, p99Label: string, p99: number | undefined) {
+  return {
+    [`${g} W1 >= 5x n8n`]: vsN8n === undefined ? null : vsN8n >= 5,
+    [`${g} W1 >= 0.5x node-red`]: vsRed === undefined ? null : vsRed >= 0.5,
+    [`${g} W1 ${p99Label} < 50 ms`]: p99 === undefined ? null : p99 < 50,
+  };
+}
+
 function emitRatios() {
   const metric = (l: Line) => ('rps' in l ? l.rps : l.runs_per_s);
   const by = (sys: string, w: Workload) => results.find((l) => l.system === sys && l.workload === w);
@@ -296,10 +305,7 @@ function emitRatios() {
       }
       const vsN8n = ratios[w]![`${g}/n8n`];
       if (w === 'W1') {
-        const vsRed = ratios[w]![`${g}/node-red`];
-        targets[`${g} W1 >= 5x n8n`] = vsN8n === undefined ? null : vsN8n >= 5;
-        targets[`${g} W1 >= 0.5x node-red`] = vsRed === undefined ? null : vsRed >= 0.5;
-        targets[`${g} W1 p99 < 50 ms`] = gl && 'p99_ms' in gl ? gl.p99_ms < 50 : null;
+        Object.assign(targets, w1Targets(g, vsN8n, ratios[w]![`${g}/node-red`], 'p99', gl && 'p99_ms' in gl ? gl.p99_ms : undefined));
       } else {
         targets[`${g} W3 >= 5x n8n`] = vsN8n === undefined ? null : vsN8n >= 5;
       }
@@ -314,11 +320,10 @@ function emitRatios() {
       if (gl && pl && pl.rps > 0) pairedRatios[`${g}/${p}`] = round(gl.rps / pl.rps);
     }
     if (!Object.keys(paired).length) continue;
-    const vsN8n = pairedRatios[`${g}/n8n`];
-    const vsRed = pairedRatios[`${g}/node-red`];
-    pairedTargets[`${g} W1 >= 5x n8n`] = vsN8n === undefined ? null : vsN8n >= 5;
-    pairedTargets[`${g} W1 >= 0.5x node-red`] = vsRed === undefined ? null : vsRed >= 0.5;
-    pairedTargets[`${g} W1 worst-turn p99 < 50 ms`] = paired[g] ? paired[g].worst_turn_p99_ms < 50 : null;
+    Object.assign(
+      pairedTargets,
+      w1Targets(g, pairedRatios[`${g}/n8n`], pairedRatios[`${g}/node-red`], 'worst-turn p99', paired[g]?.worst_turn_p99_ms),
+    );
   }
   emit({
     kind: 'ratios',
