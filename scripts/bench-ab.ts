@@ -15,7 +15,7 @@ import { mkdtempSync } from 'node:fs';
 import path from 'node:path';
 import { gridflowSystem } from './bench-peers/gridflow.js';
 import { checkW1, runW1Turns, type TurnsResult } from './bench-peers/load.js';
-import { cpuSnapshot, installExitHooks, stopAll } from './bench-peers/proc.js';
+import { installExitHooks, roundCpu, stopAll } from './bench-peers/proc.js';
 import type { BenchContext, Round } from './bench-peers/system.js';
 
 installExitHooks();
@@ -46,7 +46,7 @@ for (const extra of variants) {
 }
 for (const r of rounds) await checkW1(r.url);
 const results = await runW1Turns(
-  rounds.map((r) => ({ url: r.url, cpu: async () => cpuSnapshot(r.groups, (await r.extraPids?.()) ?? [], 'postgres backends') })),
+  rounds.map((r) => ({ url: r.url, cpu: () => roundCpu(r) })),
   { connections: 16, warmupSec: 3, turns, sliceSec: slice },
 );
 results.forEach((a, j) => {

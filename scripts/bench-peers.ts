@@ -35,7 +35,7 @@ import { nodeRedSystem } from './bench-peers/node-red.js';
 import { n8nSystem } from './bench-peers/n8n.js';
 import { gridflowSystem } from './bench-peers/gridflow.js';
 import { markdownTable } from './bench-peers/table.js';
-import { cpuDelta, cpuSnapshot, httpJson, machineCpu, installExitHooks, stopAll, waitFor } from './bench-peers/proc.js';
+import { cpuDelta, cpuSnapshot, httpJson, machineCpu, installExitHooks, roundCpu, stopAll, waitFor } from './bench-peers/proc.js';
 import type { BenchContext, Round, System, Workload } from './bench-peers/system.js';
 
 const { values: args } = parseArgs({
@@ -175,7 +175,7 @@ async function main() {
         let res: W1Result | W3Result;
         const round_ = r;
         let before: ReturnType<typeof cpuSnapshot> = new Map();
-        const snap = async () => cpuSnapshot(round_.groups, (await round_.extraPids?.()) ?? [], 'postgres backends');
+        const snap = () => roundCpu(round_);
         let dbBefore: Record<string, number> | undefined;
         let machineBefore = machineCpu();
         let machineBusyCores: number | undefined;
@@ -246,15 +246,14 @@ async function pairedW1(systems: Map<string, System>) {
       log(`${name} W1 paired: starting a fresh instance`);
       rounds.push({ name, r: await sys.startRound('W1', ctx) });
     }
-    const cpuOf = (r: Round) => async () => cpuSnapshot(r.groups, (await r.extraPids?.()) ?? [], 'postgres backends');
     for (const { name, r } of rounds) {
-      await settle(`${name} W1 paired`, cpuOf(r));
+      await settle(`${name} W1 paired`, () => roundCpu(r));
       await checkW1(r.url);
     }
     log(`W1 paired: ${rounds.map((x) => x.name).join(', ')} in ${opts.pairedTurns} turns of ${opts.pairedSliceSec} s each, ${opts.connections} connections`);
     const machineBefore = machineCpu();
     const res = await runW1Turns(
-      rounds.map(({ r }) => ({ url: r.url, cpu: cpuOf(r) })),
+      rounds.map(({ r }) => ({ url: r.url, cpu: () => roundCpu(r) })),
       { connections: opts.connections, warmupSec: opts.warmupSec, turns: opts.pairedTurns, sliceSec: opts.pairedSliceSec },
     );
     const m = machineCpu();

@@ -164,8 +164,7 @@ export async function runW1Turns(
   o: { connections: number; warmupSec: number; turns: number; sliceSec: number },
 ): Promise<TurnsResult[]> {
   for (const t of targets) assertLoopback(t.url);
-  const load = (url: string, duration: number, verify: boolean) => w1Load(url, o.connections, duration, verify);
-  for (const t of targets) await load(t.url, o.warmupSec, false);
+  for (const t of targets) await w1Load(t.url, o.connections, o.warmupSec, false);
   const acc = targets.map(() => ({ requests: 0, seconds: 0, errors: 0, p99: 0, others: 0, cpu: {} as Record<string, number> }));
   for (let i = 0; i < o.turns; i++) {
     const order = targets.map((_, j) => j);
@@ -173,7 +172,7 @@ export async function runW1Turns(
     for (const j of order) {
       const t = targets[j]!;
       const before = await Promise.all(targets.map((x) => x.cpu()));
-      const r = await load(t.url, o.sliceSec, true);
+      const r = await w1Load(t.url, o.connections, o.sliceSec, true);
       const after = await Promise.all(targets.map((x) => x.cpu()));
       const d = cpuDelta(before[j]!, after[j]!);
       const a = acc[j]!;

@@ -241,6 +241,14 @@ export function cpuSnapshot(
   return out;
 }
 
+/** cpuSnapshot of a benchmark round's system: its process groups plus the PostgreSQL backends serving it. */
+export async function roundCpu(r: {
+  groups: Map<number, string>;
+  extraPids?(): Promise<number[]>;
+}): Promise<ReturnType<typeof cpuSnapshot>> {
+  return cpuSnapshot(r.groups, (await r.extraPids?.()) ?? [], 'postgres backends');
+}
+
 /** CPU seconds used between two snapshots, in all and by label (processes that exited in between are not counted). */
 export function cpuDelta(
   before: Map<number, { label: string; t: number }>,
